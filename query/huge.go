@@ -1,0 +1,62 @@
+package query
+
+import (
+	"encoding/hex"
+	"fmt"
+
+	"github.com/servent-p2p/servent/storage"
+)
+
+// HUGE (Hash/URN Gnutella Extensions) elements: text URNs inside extension
+// blocks, separated from other elements by 0x1C.
+const (
+	extSeparator = 0x1C
+	// URNLen is the encoded length of "urn:blake3:" plus 64 hex digits.
+	URNLen = len(storage.URNPrefix) + 2*storage.HashSize
+)
+
+// appendURN appends h as "urn:blake3:<lower-case hex>".
+func appendURN(dst []byte, h storage.Hash) []byte {
+	dst = append(dst, storage.URNPrefix...)
+	return hex.AppendEncode(dst, h[:])
+}
+
+// parseURN decodes one HUGE element. known reports whether it is a blake3
+// URN; other "urn:" namespaces (urn:sha1, ...) are skipped by the caller. An
+// element that is not a URN at all is ErrBadExtension.
+func parseURN(tok []byte) (h storage.Hash, known bool, err error) {
+	const urn = "urn:"
+	if len(tok) < len(urn) || !equalFoldASCII(tok[:len(urn)], urn) {
+		return h, false, fmt.Errorf("extension element %.16q: %w", tok, ErrBadExtension)
+	}
+	p := len(storage.URNPrefix)
+	if len(tok) < p || !equalFoldASCII(tok[:p], storage.URNPrefix) {
+		return h, false, nil
+	}
+	if len(tok) != URNLen {
+		return h, false, fmt.Errorf("urn length %d: %w", len(tok), ErrBadURN)
+	}
+	if _, err := hex.Decode(h[:], tok[p:]); err != nil {
+		return h, false, fmt.Errorf("urn hex: %w", ErrBadURN)
+	}
+	return h, true, nil
+}
+
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		if lowerASCII(b[i]) != lowerASCII(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}

@@ -1,0 +1,373 @@
+package query
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"unicode/utf8"
+
+	"github.com/servent-p2p/servent/storage"
+)
+
+// QueryHit constants.
+const (
+	// VendorCode is the QHD vendor code this servent writes.
+	VendorCode = "SRVT"
+	// MaxNodeName bounds the node name carried in GGEP "NN".
+	MaxNodeName = 255
+	// FingerprintLen is the size of the key fingerprint in GGEP "FP".
+	FingerprintLen = 32
+
+	qhdFlagGGEP  = 0x20 // QHD open data: GGEP block present in the private area
+	hitFixedLen  = 11   // count, port, IPv4, speed
+	resultFixed  = 8    // index, size
+	qhdFixedLen  = 4 + 1 + 2
+	serventIDLen = 16
+	size32Escape = 0xFFFFFFFF
+)
+
+// QueryHit is the payload of a QueryHit (0x81) descriptor.
+type QueryHit struct {
+	// Port and Addr are the Gnutella IPv4 endpoint of the responder. Addr must
+	// be IPv4 (or invalid, written as 0.0.0.0).
+	Port  uint16
+	Addr  netip.Addr
+	Speed uint32
+	// Results are the matching files: 1..255 per descriptor (see SplitHits).
+	Results []FileResult
+	// Vendor is the QHD vendor code; zero writes VendorCode.
+	Vendor [4]byte
+	// IPv6 (GGEP "6"), QUICPort (GGEP "QP"), Fingerprint (GGEP "FP") and Node
+	// (GGEP "NN") are written only when set.
+	IPv6        netip.Addr
+	QUICPort    uint16
+	Fingerprint [FingerprintLen]byte
+	Node        string
+	// ServentID is the responder's 16-byte servent identifier.
+	ServentID GUID
+}
+
+// FileResult is one file in a QueryHit.
+type FileResult struct {
+	Index uint32
+	// Size is the file size; sizes ≥ 0xFFFFFFFF travel in GGEP "LF".
+	Size uint64
+	// Name is the file's share-relative path (UTF-8, no NUL, not empty).
+	Name string
+	// Hash is the content hash, written as a HUGE urn:blake3 element. Required.
+	Hash storage.Hash
+}
+
+func (r *FileResult) encodedLen() int {
+	n := resultFixed + len(r.Name) + 1 + URNLen + 1
+	if r.Size >= size32Escape {
+		l := largeFileLen(r.Size)
+		n += 1 + 1 + 1 + len(KeyLargeFile) + ggepLenBytes(l) + l // separator + GGEP
+	}
+	return n
+}
+
+func largeFileLen(size uint64) int {
+	n := 1
+	for size >>= 8; size > 0; size >>= 8 {
+		n++
+	}
+	return n
+}
+
+func (r *FileResult) appendTo(dst []byte) ([]byte, error) {
+	if r.Name == "" || !utf8.ValidString(r.Name) || bytes.IndexByte([]byte(r.Name), 0) >= 0 {
+		return dst, fmt.Errorf("result name %.32q: %w", r.Name, ErrBadString)
+	}
+	if r.Hash.IsZero() {
+		return dst, fmt.Errorf("result %.32q without hash: %w", r.Name, ErrBadURN)
+	}
+	dst = binary.LittleEndian.AppendUint32(dst, r.Index)
+	if r.Size >= size32Escape {
+		dst = binary.LittleEndian.AppendUint32(dst, size32Escape)
+	} else {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(r.Size))
+	}
+	dst = append(dst, r.Name...)
+	dst = append(dst, 0)
+	dst = appendURN(dst, r.Hash)
+	if r.Size >= size32Escape {
+		var lf [8]byte
+		binary.LittleEndian.PutUint64(lf[:], r.Size)
+		dst = append(dst, extSeparator)
+		var err error
+		dst, err = AppendGGEP(dst, []GGEPExt{{ID: KeyLargeFile, Data: lf[:largeFileLen(r.Size)]}})
+		if err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, 0), nil
+}
+
+// qhdGGEP appends to exts the QHD GGEP extensions in the order they are
+// written. buf backs the small fixed-size values.
+func (h *QueryHit) qhdGGEP(exts []GGEPExt, buf *[2]byte, ip *[16]byte) []GGEPExt {
+	if h.IPv6.Is6() {
+		*ip = h.IPv6.As16()
+		exts = append(exts, GGEPExt{ID: KeyIPv6, Data: ip[:]})
+	}
+	if h.QUICPort != 0 {
+		binary.LittleEndian.PutUint16(buf[:], h.QUICPort)
+		exts = append(exts, GGEPExt{ID: KeyQUICPort, Data: buf[:]})
+	}
+	if h.Fingerprint != ([FingerprintLen]byte{}) {
+		exts = append(exts, GGEPExt{ID: KeyFingerprint, Data: h.Fingerprint[:]})
+	}
+	if h.Node != "" {
+		exts = append(exts, GGEPExt{ID: KeyNodeName, Data: []byte(h.Node)})
+	}
+	return exts
+}
+
+// trailerLen is the size of everything after the result set: QHD, GGEP, servent ID.
+func (h *QueryHit) trailerLen() int {
+	n := qhdFixedLen + serventIDLen
+	g := 1 // magic
+	if h.IPv6.Is6() {
+		g += 1 + 1 + 1 + 16
+	}
+	if h.QUICPort != 0 {
+		g += 1 + 2 + 1 + 2
+	}
+	if h.Fingerprint != ([FingerprintLen]byte{}) {
+		g += 1 + 2 + ggepLenBytes(FingerprintLen) + FingerprintLen
+	}
+	if h.Node != "" {
+		g += 1 + 2 + ggepLenBytes(len(h.Node)) + len(h.Node)
+	}
+	if g > 1 {
+		n += g
+	}
+	return n
+}
+
+func (h *QueryHit) encodedLen() int {
+	n := hitFixedLen + h.trailerLen()
+	for i := range h.Results {
+		n += h.Results[i].encodedLen()
+	}
+	return n
+}
+
+func (h *QueryHit) appendTo(dst []byte) ([]byte, error) {
+	if len(h.Results) == 0 || len(h.Results) > 255 {
+		return dst, fmt.Errorf("%d results: %w", len(h.Results), ErrBadCount)
+	}
+	if len(h.Node) > MaxNodeName || !utf8.ValidString(h.Node) {
+		return dst, fmt.Errorf("node name: %w", ErrBadString)
+	}
+	dst = append(dst, byte(len(h.Results)))
+	dst = binary.LittleEndian.AppendUint16(dst, h.Port)
+	var ip [4]byte
+	if a := h.Addr.Unmap(); a.Is4() {
+		ip = a.As4()
+	}
+	dst = append(dst, ip[:]...)
+	dst = binary.LittleEndian.AppendUint32(dst, h.Speed)
+	for i := range h.Results {
+		var err error
+		if dst, err = h.Results[i].appendTo(dst); err != nil {
+			return dst, err
+		}
+	}
+	vendor := h.Vendor
+	if vendor == ([4]byte{}) {
+		copy(vendor[:], VendorCode)
+	}
+	dst = append(dst, vendor[:]...)
+	var (
+		buf  [2]byte
+		ip6  [16]byte
+		arr  [4]GGEPExt
+		exts = h.qhdGGEP(arr[:0], &buf, &ip6)
+	)
+	var flags byte
+	if len(exts) > 0 {
+		flags = qhdFlagGGEP
+	}
+	dst = append(dst, 2, flags, qhdFlagGGEP) // open data size, flags, flags-valid mask
+	if len(exts) > 0 {
+		var err error
+		if dst, err = AppendGGEP(dst, exts); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, h.ServentID[:]...), nil
+}
+
+func parseQueryHit(b []byte) (*QueryHit, error) {
+	if len(b) < hitFixedLen {
+		return nil, fmt.Errorf("hit header: %w", ErrTruncated)
+	}
+	count := int(b[0])
+	if count == 0 {
+		return nil, ErrBadCount
+	}
+	h := &QueryHit{
+		Port:  binary.LittleEndian.Uint16(b[1:3]),
+		Addr:  netip.AddrFrom4([4]byte(b[3:7])),
+		Speed: binary.LittleEndian.Uint32(b[7:11]),
+	}
+	p := hitFixedLen
+	h.Results = make([]FileResult, count)
+	for i := range h.Results {
+		n, err := parseResult(b[p:], &h.Results[i])
+		if err != nil {
+			return nil, fmt.Errorf("result %d: %w", i, err)
+		}
+		p += n
+	}
+	if err := h.parseTrailer(b[p:]); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func parseResult(b []byte, r *FileResult) (int, error) {
+	if len(b) < resultFixed {
+		return 0, fmt.Errorf("result header: %w", ErrTruncated)
+	}
+	r.Index = binary.LittleEndian.Uint32(b[0:4])
+	size32 := binary.LittleEndian.Uint32(b[4:8])
+	r.Size = uint64(size32)
+	p := resultFixed
+	end := bytes.IndexByte(b[p:], 0)
+	if end < 0 {
+		return 0, fmt.Errorf("name terminator: %w", ErrTruncated)
+	}
+	name := b[p : p+end]
+	if len(name) == 0 || !utf8.Valid(name) {
+		return 0, fmt.Errorf("name: %w", ErrBadString)
+	}
+	r.Name = string(name)
+	p += end + 1
+	var haveURN, haveLF bool
+	for {
+		if p >= len(b) {
+			return 0, fmt.Errorf("extension block terminator: %w", ErrTruncated)
+		}
+		switch b[p] {
+		case 0:
+			p++
+			if !haveURN {
+				return 0, fmt.Errorf("result without urn:blake3: %w", ErrBadURN)
+			}
+			if (size32 == size32Escape) != haveLF {
+				return 0, fmt.Errorf("size escape and %s disagree: %w", KeyLargeFile, ErrBadGGEP)
+			}
+			return p, nil
+		case GGEPMagic:
+			n, err := walkGGEP(b[p:], func(id, data []byte) error {
+				if string(id) != KeyLargeFile {
+					return nil
+				}
+				if len(data) == 0 || len(data) > 8 {
+					return fmt.Errorf("%s length %d: %w", KeyLargeFile, len(data), ErrBadGGEP)
+				}
+				var v [8]byte
+				copy(v[:], data)
+				r.Size = binary.LittleEndian.Uint64(v[:])
+				if r.Size < size32Escape {
+					return fmt.Errorf("%s %d below 4 GiB: %w", KeyLargeFile, r.Size, ErrBadGGEP)
+				}
+				haveLF = true
+				return nil
+			})
+			if err != nil {
+				return 0, err
+			}
+			p += n
+		default:
+			i := p
+			for i < len(b) && b[i] != 0 && b[i] != extSeparator {
+				i++
+			}
+			h, known, err := parseURN(b[p:i])
+			if err != nil {
+				return 0, err
+			}
+			if known {
+				if haveURN {
+					return 0, fmt.Errorf("second urn: %w", ErrBadExtension)
+				}
+				haveURN = true
+				r.Hash = h
+			}
+			p = i
+		}
+		if p < len(b) && b[p] == extSeparator {
+			p++
+			if p >= len(b) || b[p] == 0 || b[p] == extSeparator {
+				return 0, fmt.Errorf("empty extension element: %w", ErrBadExtension)
+			}
+		} else if p < len(b) && b[p] != 0 {
+			return 0, fmt.Errorf("extension separator: %w", ErrBadExtension)
+		}
+	}
+}
+
+// parseTrailer decodes the QHD (vendor, open data, optional GGEP in the
+// private area) and the servent ID, which must end the payload exactly.
+func (h *QueryHit) parseTrailer(b []byte) error {
+	if len(b) < qhdFixedLen+serventIDLen {
+		return fmt.Errorf("qhd: %w", ErrTruncated)
+	}
+	copy(h.Vendor[:], b[:4])
+	open := int(b[4])
+	if open < 2 {
+		return fmt.Errorf("qhd open data size %d: %w", open, ErrBadExtension)
+	}
+	if len(b)-5 < open+serventIDLen {
+		return fmt.Errorf("qhd open data: %w", ErrTruncated)
+	}
+	flags, valid := b[5], b[6]
+	p := 5 + open
+	if flags&valid&qhdFlagGGEP != 0 {
+		n, err := walkGGEP(b[p:len(b)-serventIDLen], h.qhdExtension)
+		if err != nil {
+			return fmt.Errorf("qhd: %w", err)
+		}
+		p += n
+	}
+	if len(b)-p != serventIDLen {
+		return fmt.Errorf("qhd private area %d bytes: %w", len(b)-p-serventIDLen, ErrTrailing)
+	}
+	copy(h.ServentID[:], b[p:])
+	return nil
+}
+
+func (h *QueryHit) qhdExtension(id, data []byte) error {
+	bad := func() error { return fmt.Errorf("%s length %d: %w", id, len(data), ErrBadGGEP) }
+	switch string(id) {
+	case KeyIPv6:
+		if len(data) != 16 {
+			return bad()
+		}
+		h.IPv6 = netip.AddrFrom16([16]byte(data))
+	case KeyQUICPort:
+		if len(data) != 2 {
+			return bad()
+		}
+		h.QUICPort = binary.LittleEndian.Uint16(data)
+		if h.QUICPort == 0 {
+			return bad()
+		}
+	case KeyFingerprint:
+		if len(data) != FingerprintLen || [FingerprintLen]byte(data) == ([FingerprintLen]byte{}) {
+			return bad()
+		}
+		h.Fingerprint = [FingerprintLen]byte(data)
+	case KeyNodeName:
+		if len(data) == 0 || len(data) > MaxNodeName || !utf8.Valid(data) {
+			return bad()
+		}
+		h.Node = string(data)
+	}
+	return nil
+}

@@ -1,0 +1,388 @@
+package query
+
+import (
+	"slices"
+	"time"
+)
+
+// PeerID names a member: its unique node name.
+type PeerID string
+
+// Mode is the network-wide routing strategy.
+type Mode uint8
+
+// Routing modes. Smart is the default.
+const (
+	// Smart (Gnutella 0.6): leaves send to their ultrapeers only; ultrapeers
+	// answer for themselves and their leaves and flood among ultrapeers.
+	Smart Mode = iota
+	// Flood (Gnutella 0.4): every node answers from its own shares and floods
+	// to its flood neighbours.
+	Flood
+)
+
+// Role is this node's place in the smart-flood hierarchy.
+type Role uint8
+
+// Roles.
+const (
+	Leaf Role = iota
+	Ultrapeer
+)
+
+// Config configures a Router. Zero fields take the defaults of DefaultConfig,
+// except booleans.
+type Config struct {
+	// Self is this node's member name.
+	Self PeerID
+	// Mode is the routing strategy (default Smart).
+	Mode Mode
+	// MaxTTL caps TTL+hops (default 7); above it a descriptor is invalid.
+	MaxTTL uint8
+	// DefaultTTL is used by Originate when it is given TTL 0 (default MaxTTL).
+	DefaultTTL uint8
+	// DupCacheSize bounds the query GUIDs remembered for duplicate suppression
+	// and reverse-path routing (default 4096).
+	DupCacheSize int
+	// DupCacheAge is how long a query GUID is remembered (default 2 minutes);
+	// hits arriving later are dropped as unknown.
+	DupCacheAge time.Duration
+	// LastHopQRP: in smart mode, a query forwarded with TTL 1 goes only to
+	// ultrapeer neighbours whose QRP table matches it (or that sent none).
+	LastHopQRP bool
+	// QueryRate and QueryBurst: per-peer token bucket for received queries
+	// (queries per second, bucket size). QueryRate 0 disables the limit.
+	QueryRate  float64
+	QueryBurst int
+}
+
+// DefaultConfig returns the defaults: smart mode, MaxTTL 7, DefaultTTL 7, a
+// 4096-entry 2-minute duplicate cache, last-hop QRP on, 20 queries/s per peer
+// with a burst of 40.
+func DefaultConfig(self PeerID) Config {
+	return Config{
+		Self:         self,
+		Mode:         Smart,
+		MaxTTL:       7,
+		DefaultTTL:   7,
+		DupCacheSize: 4096,
+		DupCacheAge:  2 * time.Minute,
+		LastHopQRP:   true,
+		QueryRate:    20,
+		QueryBurst:   40,
+	}
+}
+
+// Index answers queries locally: for an ultrapeer its leaves and its own
+// shares, for a flood node (or a leaf, which never receives queries) its own
+// shares. It applies the package matching rule ((*Query).Matches). Each
+// returned QueryHit describes one servent holding the files — for a leaf's
+// files, the leaf's address, QUIC port, fingerprint, node name and servent
+// ID, not the answering ultrapeer's. Returned hits are complete payloads; the
+// Router wraps them in descriptors (GUID of the query, TTL hops+1, hops 0)
+// and splits them to fit datagrams (SplitHits), skipping any hit that cannot
+// be split. The Router does not keep or modify them. Match is called
+// synchronously from Handle and Originate.
+type Index interface {
+	Match(q *Query) []QueryHit
+}
+
+// Outbound is one descriptor to send to one peer. D may be shared between
+// several Outbounds: read-only.
+type Outbound struct {
+	To PeerID
+	D  *Descriptor
+}
+
+// Result is what the Router wants done after an event.
+type Result struct {
+	// Send lists the descriptors to send.
+	Send []Outbound
+	// Delivered lists hit descriptors for queries this node originated (the
+	// header carries the query GUID and the hops the hit travelled).
+	Delivered []*Descriptor
+	// Drop is why the event's descriptor was dropped, DropNone otherwise.
+	Drop DropReason
+}
+
+// Router is the routing core of one node. It is a synchronous state machine:
+// no goroutines, no clock reads, no I/O. It is not safe for concurrent use;
+// the caller serialises calls.
+type Router struct {
+	cfg        Config
+	idx        Index
+	role       Role
+	neighbours []PeerID
+	ultrapeers []PeerID
+	leaves     []PeerID
+	member     func(PeerID) bool
+	tables     map[PeerID]*Table
+	seen       dupCache
+	buckets    map[PeerID]bucket
+	counters   Counters
+}
+
+// NewRouter returns a router for cfg answering from idx (nil: answers nothing).
+// It starts as a leaf with no peers; call SetTopology.
+func NewRouter(cfg Config, idx Index) *Router {
+	def := DefaultConfig(cfg.Self)
+	if cfg.MaxTTL == 0 {
+		cfg.MaxTTL = def.MaxTTL
+	}
+	if cfg.DefaultTTL == 0 || cfg.DefaultTTL > cfg.MaxTTL {
+		cfg.DefaultTTL = cfg.MaxTTL
+	}
+	if cfg.DupCacheSize <= 0 {
+		cfg.DupCacheSize = def.DupCacheSize
+	}
+	if cfg.DupCacheAge <= 0 {
+		cfg.DupCacheAge = def.DupCacheAge
+	}
+	if cfg.QueryBurst <= 0 {
+		cfg.QueryBurst = max(1, int(cfg.QueryRate))
+	}
+	return &Router{cfg: cfg, idx: idx, seen: newDupCache(cfg.DupCacheSize, cfg.DupCacheAge)}
+}
+
+// SetTopology sets this node's role and peers. neighbours are the ultrapeer
+// mesh neighbours of an ultrapeer, or the flood neighbours in Flood mode;
+// ultrapeers are the ultrapeers a leaf is attached to; leaves are an
+// ultrapeer's attached leaves. The slices are copied. Rate-limit state and
+// QRP tables of peers no longer listed are forgotten.
+func (r *Router) SetTopology(role Role, neighbours, ultrapeers, leaves []PeerID) {
+	r.role = role
+	r.neighbours = slices.Clone(neighbours)
+	r.ultrapeers = slices.Clone(ultrapeers)
+	r.leaves = slices.Clone(leaves)
+	for p := range r.buckets {
+		if !r.known(p) {
+			delete(r.buckets, p)
+		}
+	}
+	for p := range r.tables {
+		if !slices.Contains(r.neighbours, p) {
+			delete(r.tables, p)
+		}
+	}
+}
+
+func (r *Router) known(p PeerID) bool {
+	return slices.Contains(r.neighbours, p) || slices.Contains(r.leaves, p) || slices.Contains(r.ultrapeers, p)
+}
+
+// SetMember installs the membership check: descriptors from non-members are
+// dropped, and nothing is sent to non-members. nil accepts everyone.
+func (r *Router) SetMember(member func(PeerID) bool) { r.member = member }
+
+// SetNeighbourTable records the QRP table received from ultrapeer neighbour
+// p (nil forgets it). The Router keeps the pointer and only reads it, so
+// callers may share one Table between routers; replace it rather than
+// mutating it.
+func (r *Router) SetNeighbourTable(p PeerID, t *Table) {
+	if t == nil {
+		delete(r.tables, p)
+		return
+	}
+	if r.tables == nil {
+		r.tables = make(map[PeerID]*Table)
+	}
+	r.tables[p] = t
+}
+
+// CountMalformed counts a datagram the caller could not decode.
+func (r *Router) CountMalformed() { r.counters.Malformed++ }
+
+// Counters returns a snapshot of the counters.
+func (r *Router) Counters() Counters { return r.counters }
+
+// SeenLen returns the number of query GUIDs currently remembered.
+func (r *Router) SeenLen() int { return r.seen.len() }
+
+func (r *Router) isMember(p PeerID) bool { return r.member == nil || r.member(p) }
+
+func (r *Router) typeCounters(t PayloadType) *TypeCounters {
+	if t == TypeQueryHit {
+		return &r.counters.QueryHit
+	}
+	return &r.counters.Query
+}
+
+func (r *Router) drop(tc *TypeCounters, res Result, why DropReason) Result {
+	tc.Dropped.add(why)
+	res.Drop = why
+	return res
+}
+
+// Originate starts a search with the caller-chosen GUID (NewGUID) and TTL (0:
+// DefaultTTL; capped at MaxTTL). A smart-mode leaf sends it to its ultrapeers
+// only and does not answer itself; an ultrapeer or a flood node answers from
+// its Index (the hits are returned as Delivered) and floods it. With nobody
+// to send to, Drop is DropNoRoute (local hits are still delivered).
+func (r *Router) Originate(now time.Time, guid GUID, q *Query, ttl uint8) Result {
+	if ttl == 0 {
+		ttl = r.cfg.DefaultTTL
+	}
+	ttl = min(ttl, r.cfg.MaxTTL)
+	r.seen.insert(guid, seenEntry{at: now.UnixNano(), origin: true})
+	d := &Descriptor{Header: Header{GUID: guid, Type: TypeQuery, TTL: ttl}, Query: q}
+	r.counters.Query.Originated++
+	var res Result
+	if r.cfg.Mode == Smart && r.role == Leaf {
+		res.Send = r.sendAll(res.Send, r.ultrapeers, "", d)
+	} else {
+		for _, hd := range r.answer(d) {
+			res.Delivered = append(res.Delivered, hd)
+			r.counters.QueryHit.Delivered++
+		}
+		res.Send = r.sendAll(res.Send, r.floodTargets(d), "", d)
+	}
+	r.counters.Query.Sent += uint64(len(res.Send))
+	if len(res.Send) == 0 {
+		return r.drop(&r.counters.Query, res, DropNoRoute)
+	}
+	return res
+}
+
+// Handle processes descriptor d received from peer from at time now and
+// returns what to send, what to deliver, and why d was dropped if it was.
+func (r *Router) Handle(now time.Time, from PeerID, d *Descriptor) Result {
+	if !d.consistent() {
+		r.counters.Malformed++
+		return Result{Drop: DropMalformed}
+	}
+	tc := r.typeCounters(d.Type)
+	tc.Received++
+	if !r.isMember(from) {
+		return r.drop(tc, Result{}, DropNonMember)
+	}
+	if d.TTL == 0 || int(d.TTL)+int(d.Hops) > int(r.cfg.MaxTTL) {
+		return r.drop(tc, Result{}, DropTTL)
+	}
+	if d.Type == TypeQuery {
+		return r.handleQuery(now.UnixNano(), from, d)
+	}
+	return r.handleHit(now.UnixNano(), d)
+}
+
+func (r *Router) handleQuery(now int64, from PeerID, d *Descriptor) Result {
+	tc := &r.counters.Query
+	if r.cfg.Mode == Smart && r.role == Leaf {
+		return r.drop(tc, Result{}, DropUnexpected)
+	}
+	if !r.allow(now, from) {
+		return r.drop(tc, Result{}, DropRateLimited)
+	}
+	if _, dup := r.seen.lookup(d.GUID, now); dup {
+		return r.drop(tc, Result{}, DropDuplicate)
+	}
+	r.seen.insert(d.GUID, seenEntry{from: from, at: now})
+	var res Result
+	for _, hd := range r.answer(d) {
+		res.Send = append(res.Send, Outbound{To: from, D: hd})
+		r.counters.QueryHit.Sent++
+	}
+	if d.TTL > 1 {
+		fwd := &Descriptor{Header: Header{GUID: d.GUID, Type: TypeQuery, TTL: d.TTL - 1, Hops: d.Hops + 1}, Query: d.Query}
+		n := len(res.Send)
+		res.Send = r.sendAll(res.Send, r.floodTargets(fwd), from, fwd)
+		tc.Forwarded += uint64(len(res.Send) - n)
+		tc.Sent += uint64(len(res.Send) - n)
+	}
+	return res
+}
+
+func (r *Router) handleHit(now int64, d *Descriptor) Result {
+	tc := &r.counters.QueryHit
+	e, ok := r.seen.lookup(d.GUID, now)
+	if !ok {
+		return r.drop(tc, Result{}, DropUnknownGUID)
+	}
+	if e.origin {
+		tc.Delivered++
+		return Result{Delivered: []*Descriptor{d}}
+	}
+	if d.TTL <= 1 {
+		return r.drop(tc, Result{}, DropTTL)
+	}
+	if !r.isMember(e.from) {
+		return r.drop(tc, Result{}, DropNonMember)
+	}
+	fwd := &Descriptor{Header: Header{GUID: d.GUID, Type: TypeQueryHit, TTL: d.TTL - 1, Hops: d.Hops + 1}, Hit: d.Hit}
+	tc.Forwarded++
+	tc.Sent++
+	return Result{Send: []Outbound{{To: e.from, D: fwd}}}
+}
+
+func (r *Router) allow(now int64, p PeerID) bool {
+	if r.cfg.QueryRate <= 0 {
+		return true
+	}
+	if r.buckets == nil {
+		r.buckets = make(map[PeerID]bucket)
+	}
+	b, ok := r.buckets[p]
+	if !ok {
+		b = bucket{tokens: float64(r.cfg.QueryBurst), last: now}
+	}
+	allowed := b.allow(now, r.cfg.QueryRate, r.cfg.QueryBurst)
+	r.buckets[p] = b
+	return allowed
+}
+
+// answer asks the Index and wraps its hits in descriptors addressed back
+// along the query's path. Hits that cannot be encoded are skipped.
+func (r *Router) answer(q *Descriptor) []*Descriptor {
+	if r.idx == nil {
+		return nil
+	}
+	hits := r.idx.Match(q.Query)
+	if len(hits) == 0 {
+		return nil
+	}
+	r.counters.Query.Delivered++
+	ttl := min(q.Hops+1, r.cfg.MaxTTL)
+	var out []*Descriptor
+	for i := range hits {
+		parts, err := SplitHits(&hits[i], MaxDescriptor)
+		if err != nil {
+			continue
+		}
+		for _, p := range parts {
+			out = append(out, &Descriptor{Header: Header{GUID: q.GUID, Type: TypeQueryHit, TTL: ttl}, Hit: p})
+			r.counters.QueryHit.Originated++
+		}
+	}
+	return out
+}
+
+// floodTargets returns the peers a query may be flooded to: the ultrapeer
+// mesh (smart) or flood neighbours (flood). The caller excludes the sender.
+// In smart mode with LastHopQRP, a query sent with TTL 1 goes only to
+// neighbours whose table matches it or that have sent no table.
+func (r *Router) floodTargets(d *Descriptor) []PeerID {
+	if r.cfg.Mode != Smart || !r.cfg.LastHopQRP || d.TTL != 1 || len(r.tables) == 0 {
+		return r.neighbours
+	}
+	words := d.Query.Words()
+	out := make([]PeerID, 0, len(r.neighbours))
+	for _, p := range r.neighbours {
+		if t, ok := r.tables[p]; !ok || t.MatchQuery(d.Query, words) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// sendAll appends one Outbound per member peer in to, except skip.
+func (r *Router) sendAll(out []Outbound, to []PeerID, skip PeerID, d *Descriptor) []Outbound {
+	if out == nil {
+		out = make([]Outbound, 0, len(to))
+	}
+	for _, p := range to {
+		if p == skip || p == r.cfg.Self || !r.isMember(p) {
+			continue
+		}
+		out = append(out, Outbound{To: p, D: d})
+	}
+	return out
+}
