@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"math/bits"
 
@@ -88,6 +89,9 @@ func OutboardSize(size int64) int { return bao.EncodedSize(int(size), BaoGroup, 
 // and the Bao outboard tree (1 MiB groups) that lets any chunk be verified
 // on its own.
 func HashReader(r io.Reader, size int64) (Hash, []byte, error) {
+	if size >= 0 && size <= ChunkSize {
+		return hashSmall(r, size)
+	}
 	buf := &writerAt{b: make([]byte, OutboardSize(size))}
 	root, err := bao.Encode(buf, r, size, BaoGroup, true)
 	if err != nil {
@@ -95,6 +99,24 @@ func HashReader(r io.Reader, size int64) (Hash, []byte, error) {
 	}
 	return Hash(root), buf.b, nil
 }
+
+// hashSmall hashes a file of at most one chunk. Its Bao tree has no
+// interior nodes: the outboard is just the 8-byte length and the root is
+// the plain BLAKE3 hash. bao.Encode would allocate a whole 1 MiB group
+// buffer per call, which dominates a first scan of many small files.
+func hashSmall(r io.Reader, size int64) (Hash, []byte, error) {
+	bp := smallBufs.Get().(*[]byte)
+	defer smallBufs.Put(bp)
+	data := (*bp)[:size]
+	if _, err := io.ReadFull(r, data); err != nil {
+		return Hash{}, nil, fmt.Errorf("hash: %w", err)
+	}
+	ob := make([]byte, 8)
+	binary.LittleEndian.PutUint64(ob, uint64(size))
+	return Hash(blake3.Sum256(data)), ob, nil
+}
+
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, ChunkSize); return &b }}
 
 // HashFile hashes the file at path. It returns the size it hashed; callers
 // that care whether the file changed meanwhile compare size and mtime

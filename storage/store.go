@@ -1,0 +1,175 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// ErrLocked is returned (wrapped) by Open when another process, normally
+// another servent, holds the database directory.
+var ErrLocked = errors.New("data dir locked")
+
+// ErrNotFound is returned when a requested record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrReadOnly is returned by methods that write when the store was opened
+// with Options.ReadOnly.
+var ErrReadOnly = errors.New("store is read-only")
+
+// Options tunes Open.
+type Options struct {
+	// ReadOnly opens the database without write access, for tools such as
+	// `servent shares` that run without the daemon. badger takes a shared
+	// lock in this mode, so it fails with ErrLocked while a daemon holds
+	// the directory (and a daemon cannot start while a reader is open). The
+	// directory must already hold a database.
+	ReadOnly bool
+	// Logger receives the store's and badger's warnings; nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Store is servent's on-disk state. All methods are safe for concurrent use;
+// Scan and Watch serialise among themselves.
+type Store struct {
+	db       *badger.DB
+	dir      string
+	readOnly bool
+	log      *slog.Logger
+
+	scanMu  sync.Mutex // one scan at a time
+	idMu    sync.Mutex // serialises identity creation
+	dlMu    sync.Mutex // serialises download-state writes
+	version atomic.Uint64
+	count   atomic.Int64
+
+	closeOnce sync.Once
+	closeErr  error
+
+	hashHook func(path string) // test hook: called before each file is hashed
+}
+
+// Open opens (creating if needed, unless read-only) the badger database in
+// dir with a small embedded profile: 8 MiB memtables (2), 1 KiB value
+// threshold, 16 MiB value-log files, 8 MiB block cache, 4 MiB index cache,
+// 2 compactors. badger's own logging goes to the logger at warn level and
+// above. When another process holds dir, the error wraps ErrLocked and
+// reads "another servent is using data dir DIR".
+func Open(dir string, opts Options) (*Store, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("component", "storage")
+	bo := badger.DefaultOptions(dir).
+		WithMemTableSize(8 << 20).
+		WithNumMemtables(2).
+		WithValueThreshold(1 << 10).
+		WithValueLogFileSize(16 << 20).
+		WithBlockCacheSize(8 << 20).
+		WithIndexCacheSize(4 << 20).
+		WithNumCompactors(2).
+		WithReadOnly(opts.ReadOnly).
+		WithLogger(badgerLogger{log: log.With("component", "badger")})
+	db, err := badger.Open(bo)
+	if err != nil {
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, fmt.Errorf("another servent is using data dir %s: %w", dir, ErrLocked)
+		}
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	s := &Store{db: db, dir: dir, readOnly: opts.ReadOnly, log: log}
+	if err := s.loadMeta(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dir returns the directory the store was opened in.
+func (s *Store) Dir() string { return s.dir }
+
+// Close closes the database. It is idempotent; later calls return the
+// first call's result. Stop Watch and RunGC (cancel their context) first.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("close store: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// RunGC runs badger's value-log garbage collection every interval until ctx
+// is done. It blocks; run it in its own goroutine. It returns at once on a
+// read-only store or when interval is not positive.
+func (s *Store) RunGC(ctx context.Context, interval time.Duration) {
+	if s.readOnly || interval <= 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		// Each successful round rewrites one value-log file; keep going
+		// while there is garbage, bounded so one tick cannot run forever.
+		for range 16 {
+			err := s.db.RunValueLogGC(0.5)
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, badger.ErrNoRewrite) && !errors.Is(err, badger.ErrRejected) {
+				s.log.Warn("value log gc", "err", err)
+			}
+			break
+		}
+	}
+}
+
+// update runs fn in a read-write transaction.
+func (s *Store) update(fn func(txn *badger.Txn) error) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	return s.db.Update(fn)
+}
+
+// getValue copies the value of key, or returns ErrNotFound.
+func getValue(txn *badger.Txn, key []byte) ([]byte, error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return item.ValueCopy(nil)
+}
+
+// badgerLogger routes badger's logging to slog, dropping info and debug.
+type badgerLogger struct{ log *slog.Logger }
+
+func (l badgerLogger) Errorf(f string, a ...any) {
+	l.log.Error(strings.TrimSpace(fmt.Sprintf(f, a...)))
+}
+
+func (l badgerLogger) Warningf(f string, a ...any) {
+	l.log.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)))
+}
+
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}
+
+var _ badger.Logger = badgerLogger{}
