@@ -1,0 +1,95 @@
+package overlay
+
+import (
+	"crypto/ed25519"
+	"log/slog"
+	"net/netip"
+	"time"
+)
+
+// Config configures a Node. Start from DefaultConfig and override fields.
+type Config struct {
+	// Name is the unique memberlist node name. Empty: hostname + "-" + the
+	// first 8 hex digits of the key fingerprint.
+	Name string
+	// Listen is the UDP address of the node's one socket, e.g. "0.0.0.0:6346".
+	// Port 0 picks a free port.
+	Listen string
+	// Advertise is the address announced to other members. Zero: the
+	// listen address, or when that is unspecified, the first private (then
+	// link-local) IPv4 address of an up interface.
+	Advertise netip.Addr
+	// Key is the node's persistent key pair. Nil: an ephemeral key is generated.
+	Key ed25519.PrivateKey
+	// DrillKey is the shared drill passphrase. Empty: the network is open.
+	DrillKey string
+	// Seeds are "host:port" addresses joined at start and while alone.
+	Seeds []string
+	// CachedPeers are "host:port" addresses from the previous run's peer cache.
+	CachedPeers []string
+	// MembersOnlyDatagrams drops datagrams of planes other than memberlist's
+	// whose source is not a current member.
+	MembersOnlyDatagrams bool
+	// PlaneQueue is the capacity of each datagram plane's delivery queue.
+	PlaneQueue int
+	// EventBuffer is the capacity of the Events channel.
+	EventBuffer int
+
+	// ProbeInterval, ProbeTimeout and SuspicionMult tune memberlist's failure
+	// detector (see memberlist.Config).
+	ProbeInterval time.Duration
+	ProbeTimeout  time.Duration
+	SuspicionMult int
+	// GossipInterval is memberlist's gossip interval.
+	GossipInterval time.Duration
+	// StreamTimeout bounds memberlist stream operations (push/pull, joins).
+	StreamTimeout time.Duration
+
+	// Discovery enables LAN beacons.
+	Discovery bool
+	// DiscoveryListen is the discovery-only UDP address beacons are received
+	// on, e.g. "0.0.0.0:6347". Its port is also the destination port of beacons.
+	DiscoveryListen string
+	// BeaconTargets, when non-empty, replaces the per-interface broadcast and
+	// multicast destinations (tests, unusual networks).
+	BeaconTargets []netip.AddrPort
+	// BeaconMin and BeaconMax bound the beacon interval: beacons start at
+	// BeaconMin and back off to BeaconMax; the interval resets while alone.
+	BeaconMin time.Duration
+	BeaconMax time.Duration
+	// RejoinMin and RejoinMax bound the retry interval for seeds and cached
+	// peers while the node is alone.
+	RejoinMin time.Duration
+	RejoinMax time.Duration
+
+	// Logger receives the node's logs. Nil: slog.Default().
+	Logger *slog.Logger
+}
+
+// Default ports.
+const (
+	DefaultPort          = 6346
+	DefaultDiscoveryPort = 6347
+)
+
+// DefaultConfig returns a LAN configuration: port 6346, discovery on 6347,
+// faster failure detection than memberlist's LAN defaults.
+func DefaultConfig() Config {
+	return Config{
+		Listen:               "0.0.0.0:6346",
+		MembersOnlyDatagrams: true,
+		PlaneQueue:           1024,
+		EventBuffer:          256,
+		ProbeInterval:        500 * time.Millisecond,
+		ProbeTimeout:         300 * time.Millisecond,
+		SuspicionMult:        3,
+		GossipInterval:       200 * time.Millisecond,
+		StreamTimeout:        3 * time.Second,
+		Discovery:            true,
+		DiscoveryListen:      "0.0.0.0:6347",
+		BeaconMin:            500 * time.Millisecond,
+		BeaconMax:            10 * time.Second,
+		RejoinMin:            2 * time.Second,
+		RejoinMax:            30 * time.Second,
+	}
+}

@@ -1,0 +1,142 @@
+package overlay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync/atomic"
+)
+
+// Plane bytes: the first byte of every non-QUIC datagram (0x00-0x3F; quic-go
+// takes anything with either top bit set for QUIC).
+const (
+	PlaneMemberlist byte = 0x01
+	PlaneQuery      byte = 0x02
+	maxPlane        byte = 0x3F
+)
+
+// MaxDatagram is the largest datagram (plane byte included) the node sends or
+// receives: quic-go's receive buffers hold 1452 bytes and cut anything longer.
+const MaxDatagram = 1452
+
+// Datagram errors.
+var (
+	// ErrTooLarge: the datagram exceeds MaxDatagram with its plane byte.
+	ErrTooLarge = errors.New("datagram too large")
+	// ErrBadPlane: the plane byte is outside 0x00-0x3F or reserved.
+	ErrBadPlane = errors.New("invalid plane byte")
+)
+
+// plane is one datagram plane: a bounded queue drained by its own goroutine.
+type plane struct {
+	id      byte
+	h       func(from netip.AddrPort, b []byte)
+	q       chan datagram
+	in, out atomic.Uint64
+	dropped atomic.Uint64 // queue full
+}
+
+type datagram struct {
+	from netip.AddrPort
+	b    []byte
+}
+
+func (p *plane) serve(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case d := <-p.q:
+			p.h(d.from, d.b)
+		}
+	}
+}
+
+// HandleDatagrams registers h for datagrams whose first byte is plane
+// (0x02-0x3F; 0x01 is memberlist's). b excludes the plane byte and belongs to
+// h. Datagrams are queued (Config.PlaneQueue, drops counted) and h is called
+// from one goroutine per plane, in order; a slow h delays only its own plane.
+// Only before Start.
+func (n *Node) HandleDatagrams(planeID byte, h func(from netip.AddrPort, b []byte)) error {
+	if n.started.Load() {
+		return ErrStarted
+	}
+	if planeID > maxPlane || planeID == PlaneMemberlist {
+		return fmt.Errorf("plane %#x: %w", planeID, ErrBadPlane)
+	}
+	n.planes[planeID] = &plane{id: planeID, h: h, q: make(chan datagram, n.cfg.PlaneQueue)}
+	return nil
+}
+
+// readDatagrams drains quic-go's non-QUIC queue (32 entries) as fast as it can.
+func (n *Node) readDatagrams() {
+	buf := make([]byte, MaxDatagram)
+	for {
+		sz, addr, err := n.tr.ReadNonQUICPacket(n.ctx, buf)
+		if err != nil {
+			return
+		}
+		ua, ok := addr.(*net.UDPAddr)
+		if !ok || sz == 0 {
+			n.stats.droppedMalformed.Add(1)
+			continue
+		}
+		from := ua.AddrPort()
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		b := make([]byte, sz-1)
+		copy(b, buf[1:sz])
+		n.dispatch(buf[0], from, b)
+	}
+}
+
+func (n *Node) dispatch(planeID byte, from netip.AddrPort, b []byte) {
+	if planeID == PlaneMemberlist {
+		n.stats.mlIn.Add(1)
+		n.mlt.deliverPacket(from, b)
+		return
+	}
+	p := n.planes[planeID]
+	if p == nil {
+		n.stats.droppedUnknownPlane.Add(1)
+		return
+	}
+	if n.cfg.MembersOnlyDatagrams && !n.members.hasAddr(from) {
+		n.stats.droppedNonMember.Add(1)
+		return
+	}
+	p.in.Add(1)
+	select {
+	case p.q <- datagram{from: from, b: b}:
+	default:
+		p.dropped.Add(1)
+	}
+}
+
+// SendDatagram sends b on plane to addr from the node's socket. It does not
+// block on the network. len(b)+1 must not exceed MaxDatagram.
+func (n *Node) SendDatagram(to netip.AddrPort, planeID byte, b []byte) error {
+	if n.tr == nil {
+		return ErrNotStarted
+	}
+	if planeID > maxPlane {
+		return fmt.Errorf("plane %#x: %w", planeID, ErrBadPlane)
+	}
+	if len(b)+1 > MaxDatagram {
+		n.stats.droppedOversize.Add(1)
+		return fmt.Errorf("%d bytes: %w", len(b)+1, ErrTooLarge)
+	}
+	msg := make([]byte, len(b)+1)
+	msg[0] = planeID
+	copy(msg[1:], b)
+	if _, err := n.tr.WriteTo(msg, net.UDPAddrFromAddrPort(to)); err != nil {
+		return fmt.Errorf("send to %s: %w", to, err)
+	}
+	if planeID == PlaneMemberlist {
+		n.stats.mlOut.Add(1)
+	} else if p := n.planes[planeID]; p != nil {
+		p.out.Add(1)
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package overlay
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// discoveryNodes starts count nodes with no seeds whose beacons go to every
+// node's discovery address (127.0.0.x:port, one x per node).
+func discoveryNodes(t *testing.T, count int, key func(i int) string) []*Node {
+	t.Helper()
+	port := freeUDPPort(t)
+	cfgs := make([]Config, count)
+	var targets []netip.AddrPort
+	for i := range cfgs {
+		cfg := testConfig(t, "d"+string(rune('a'+i)))
+		ip := netip.MustParseAddrPort(cfg.Listen).Addr()
+		cfg.Discovery = true
+		cfg.DiscoveryListen = netip.AddrPortFrom(ip, port).String()
+		cfg.BeaconMin = 100 * time.Millisecond
+		cfg.BeaconMax = 400 * time.Millisecond
+		cfg.DrillKey = key(i)
+		targets = append(targets, netip.AddrPortFrom(ip, port))
+		cfgs[i] = cfg
+	}
+	var nodes []*Node
+	for _, cfg := range cfgs {
+		cfg.BeaconTargets = targets
+		nodes = append(nodes, startNode(t, cfg))
+	}
+	return nodes
+}
+
+func TestDiscoveryBeacons(t *testing.T) {
+	nodes := discoveryNodes(t, 4, func(int) string { return "" })
+	eventually(t, 15*time.Second, "beacons join everyone", func() bool {
+		for _, n := range nodes {
+			if n.NumMembers() != len(nodes) {
+				return false
+			}
+		}
+		return true
+	})
+	beacon := 0
+	for _, n := range nodes {
+		st := n.Stats()
+		if st.BeaconsSent == 0 || st.BeaconsIn == 0 {
+			t.Errorf("%s: beacons sent %d, received %d", n.Name(), st.BeaconsSent, st.BeaconsIn)
+		}
+		if st.JoinedVia == ViaBeacon {
+			beacon++
+		}
+	}
+	if beacon == 0 {
+		t.Error("no node reports JoinedVia beacon")
+	}
+}
+
+func TestDiscoveryIgnoresOtherKeys(t *testing.T) {
+	nodes := discoveryNodes(t, 3, func(i int) string {
+		if i == 2 {
+			return "other"
+		}
+		return "drill"
+	})
+	eventually(t, 15*time.Second, "the two keyed alike join", func() bool {
+		return nodes[0].NumMembers() == 2 && nodes[1].NumMembers() == 2
+	})
+	eventually(t, 5*time.Second, "the stranger's beacons are rejected", func() bool {
+		return nodes[0].Stats().BeaconsRejected > 0 && nodes[2].Stats().BeaconsRejected > 0
+	})
+	if nodes[2].NumMembers() != 1 || nodes[0].IsMember(nodes[2].LocalAddr()) {
+		t.Fatalf("stranger admitted: it sees %d members", nodes[2].NumMembers())
+	}
+}
+
+// TestDiscoveryBroadcast shares one discovery port among nodes of one host
+// (SO_REUSEPORT) and sends beacons to the loopback broadcast address, the
+// path LAN beacons take.
+func TestDiscoveryBroadcast(t *testing.T) {
+	port := freeUDPPort(t)
+	var nodes []*Node
+	for i := range 3 {
+		cfg := testConfig(t, "b"+string(rune('a'+i)))
+		cfg.Listen = "127.0.0.1:0"
+		cfg.Discovery = true
+		cfg.DiscoveryListen = netip.AddrPortFrom(netip.IPv4Unspecified(), port).String()
+		cfg.BeaconTargets = []netip.AddrPort{netip.AddrPortFrom(netip.MustParseAddr("127.255.255.255"), port)}
+		cfg.BeaconMin = 100 * time.Millisecond
+		cfg.BeaconMax = 400 * time.Millisecond
+		nodes = append(nodes, startNode(t, cfg))
+	}
+	eventually(t, 15*time.Second, "broadcast beacons join everyone", func() bool {
+		for _, n := range nodes {
+			if n.NumMembers() != len(nodes) {
+				return false
+			}
+		}
+		return true
+	})
+}

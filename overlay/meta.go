@@ -1,0 +1,110 @@
+package overlay
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Role is a node's role in the hierarchy as published in its metadata.
+type Role uint8
+
+// Roles. RoleNone means not yet decided.
+const (
+	RoleNone Role = iota
+	RoleLeaf
+	RoleUltrapeer
+	RoleFlood
+)
+
+// String returns the role's name.
+func (r Role) String() string {
+	switch r {
+	case RoleNone:
+		return "none"
+	case RoleLeaf:
+		return "leaf"
+	case RoleUltrapeer:
+		return "ultrapeer"
+	case RoleFlood:
+		return "flood"
+	}
+	return fmt.Sprintf("role(%d)", uint8(r))
+}
+
+// Meta is the node metadata published through memberlist.
+type Meta struct {
+	Role        Role
+	Capacity    float32     // capacity score used by the election
+	Protocol    uint16      // servent protocol version
+	Fingerprint Fingerprint // TLS key fingerprint, pinned by QUIC peers
+	Shares      uint64      // number of shared files
+	Started     time.Time   // start time (second precision on the wire)
+	QUICPort    uint16      // UDP port of the node's QUIC socket
+}
+
+// Wire layout of metadata version 1 (big-endian):
+//
+//	0  version (1)
+//	1  role
+//	2  capacity float32 bits
+//	6  protocol uint16
+//	8  fingerprint [32]
+//	40 shares uint64
+//	48 started unix seconds int64
+//	56 quic port uint16
+//	58 end; later versions append fields, older decoders ignore them
+const (
+	metaVersion = 1
+	metaLenV1   = 58
+	// MaxMetaLen is memberlist's limit on node metadata.
+	MaxMetaLen = 512
+)
+
+// ErrBadMeta reports undecodable metadata.
+var ErrBadMeta = errors.New("bad node metadata")
+
+// EncodeMeta returns the wire form of m (58 bytes, well under MaxMetaLen).
+func EncodeMeta(m Meta) []byte {
+	b := make([]byte, metaLenV1)
+	b[0] = metaVersion
+	b[1] = byte(m.Role)
+	binary.BigEndian.PutUint32(b[2:], math.Float32bits(m.Capacity))
+	binary.BigEndian.PutUint16(b[6:], m.Protocol)
+	copy(b[8:40], m.Fingerprint[:])
+	binary.BigEndian.PutUint64(b[40:], m.Shares)
+	var started int64
+	if !m.Started.IsZero() {
+		started = m.Started.Unix()
+	}
+	binary.BigEndian.PutUint64(b[48:], uint64(started))
+	binary.BigEndian.PutUint16(b[56:], m.QUICPort)
+	return b
+}
+
+// DecodeMeta parses metadata written by EncodeMeta or a later version.
+func DecodeMeta(b []byte) (Meta, error) {
+	if len(b) < 1 {
+		return Meta{}, fmt.Errorf("empty: %w", ErrBadMeta)
+	}
+	if b[0] < metaVersion {
+		return Meta{}, fmt.Errorf("version %d: %w", b[0], ErrBadMeta)
+	}
+	if len(b) < metaLenV1 || len(b) > MaxMetaLen {
+		return Meta{}, fmt.Errorf("length %d: %w", len(b), ErrBadMeta)
+	}
+	m := Meta{
+		Role:     Role(b[1]),
+		Capacity: math.Float32frombits(binary.BigEndian.Uint32(b[2:])),
+		Protocol: binary.BigEndian.Uint16(b[6:]),
+		Shares:   binary.BigEndian.Uint64(b[40:]),
+		QUICPort: binary.BigEndian.Uint16(b[56:]),
+	}
+	copy(m.Fingerprint[:], b[8:40])
+	if s := int64(binary.BigEndian.Uint64(b[48:])); s != 0 {
+		m.Started = time.Unix(s, 0)
+	}
+	return m, nil
+}
