@@ -56,6 +56,7 @@ type Config struct {
 	MetricsListen      string        `mapstructure:"metrics_listen"`
 	WebListen          string        `mapstructure:"web_listen"`
 	WebUpload          bool          `mapstructure:"web_upload"`
+	FaultInjection     string        `mapstructure:"fault_injection"`
 	LogLevel           string        `mapstructure:"log_level"`
 }
 

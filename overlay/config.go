@@ -62,6 +62,10 @@ type Config struct {
 	RejoinMin time.Duration
 	RejoinMax time.Duration
 
+	// Faults injects loss, duplication, delay and reordering into outgoing
+	// datagrams of every plane but memberlist's (a testing aid).
+	Faults Faults
+
 	// Logger receives the node's logs. Nil: slog.Default().
 	Logger *slog.Logger
 }

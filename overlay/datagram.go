@@ -130,7 +130,9 @@ func (n *Node) SendDatagram(to netip.AddrPort, planeID byte, b []byte) error {
 	msg := make([]byte, len(b)+1)
 	msg[0] = planeID
 	copy(msg[1:], b)
-	if _, err := n.tr.WriteTo(msg, net.UDPAddrFromAddrPort(to)); err != nil {
+	if n.faults != nil && planeID != PlaneMemberlist {
+		n.faults.send(msg, func(m []byte) { n.tr.WriteTo(m, net.UDPAddrFromAddrPort(to)) })
+	} else if _, err := n.tr.WriteTo(msg, net.UDPAddrFromAddrPort(to)); err != nil {
 		return fmt.Errorf("send to %s: %w", to, err)
 	}
 	if planeID == PlaneMemberlist {

@@ -152,16 +152,15 @@ func memberOf(nd *memberlist.Node) Member {
 }
 
 // Members returns the alive and suspect members, this node included, sorted
-// by name. Safe for concurrent use.
+// by name. Safe for concurrent use. It reads the table the event delegate
+// keeps: memberlist's own Members hands out nodes it mutates unlocked.
 func (n *Node) Members() []Member {
-	if n.ml == nil {
-		return nil
+	n.members.mu.RLock()
+	out := make([]Member, 0, len(n.members.byN))
+	for _, m := range n.members.byN {
+		out = append(out, m)
 	}
-	nodes := n.ml.Members()
-	out := make([]Member, 0, len(nodes))
-	for _, nd := range nodes {
-		out = append(out, memberOf(nd))
-	}
+	n.members.mu.RUnlock()
 	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }

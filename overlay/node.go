@@ -60,6 +60,7 @@ type Node struct {
 
 	members memberTable
 	events  chan Event
+	faults  *faultInjector // nil: no injected faults
 
 	stats counters
 }
@@ -136,6 +137,9 @@ func New(cfg Config) (*Node, error) {
 		planes:  make(map[byte]*plane),
 		members: newMemberTable(),
 		events:  make(chan Event, cfg.EventBuffer),
+	}
+	if cfg.Faults.active() {
+		n.faults = newFaultInjector(cfg.Faults)
 	}
 	n.meta = EncodeMeta(Meta{Fingerprint: fp, Protocol: ProtocolVersion, Started: time.Now()})
 	return n, nil
@@ -224,6 +228,9 @@ func (n *Node) Close() error {
 		}
 		if n.dsc != nil {
 			errs = append(errs, n.dsc.close())
+		}
+		if n.faults != nil {
+			n.faults.close()
 		}
 		if n.ln != nil {
 			n.ln.Close()

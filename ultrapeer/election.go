@@ -169,9 +169,11 @@ func rankCmp(a, b ranked) int {
 //   - Eligible: automatic members with Capacity >= MinCapacity. They are
 //     ranked mature (Uptime >= MinUptime) first, then by Score descending,
 //     then by ID ascending.
-//   - Hysteresis: every incumbent ranked below band = ceil(slots*(1+h)) keeps
-//     its role, even when that makes more than slots (at most band). The
-//     remaining slots, if any, go to the best-ranked non-incumbents.
+//   - Hysteresis: incumbents ranked below band = ceil(slots*(1+h)) keep
+//     their role first, best-ranked first, up to slots; the remaining slots
+//     go to the best-ranked others. So the set has exactly count members
+//     (when enough are eligible), and a newcomer that outranks an incumbent
+//     inside the band does not displace it.
 //   - When fewer than slots are eligible, all eligible are taken. When the
 //     result would be empty but automatic members exist below the capacity
 //     floor, the best of them is taken: a network needs one ultrapeer.
@@ -217,14 +219,14 @@ func Elect(cands []Candidate, cfg ElectionConfig) []string {
 		band = min(band, len(elig))
 		kept := 0
 		for i := range band {
-			if elig[i].incumbent {
+			if elig[i].incumbent && kept < slots {
 				out = append(out, elig[i].id)
 				kept++
 			}
 		}
 		for i := 0; i < len(elig) && kept < slots; i++ {
 			if i < band && elig[i].incumbent {
-				continue
+				continue // already in
 			}
 			out = append(out, elig[i].id)
 			kept++

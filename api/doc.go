@@ -1,0 +1,8 @@
+// Package api is the control API between the servent daemon and its CLI:
+// the request and response types both sides use, the routes, and a client.
+//
+// The daemon serves HTTP/JSON on a unix socket in its data directory
+// (SocketPath), so only local users with access to that directory can
+// drive it, and nothing listens on a TCP port. Streaming calls (search,
+// get) answer with one JSON object per line as events happen.
+package api

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/storage"
+)
+
+func newGetCmd() *cobra.Command {
+	var (
+		cf    clientFlags
+		out   string
+		share bool
+	)
+	cmd := &cobra.Command{
+		Use:   "get [flags] HASH|N|NAME",
+		Short: "Download a file directly from the peers that have it (verified, resumable)",
+		Long: `Download a file directly from the peers that have it. Name it by content
+hash, by its number N in the last search, or by the start of its name in the
+last search. Chunks come from several peers at once and each is verified; an
+interrupted download resumes where it stopped when you run the same command
+again. An existing file is never overwritten.`,
+		Example: `  servent get 2
+  servent get --out ~/Downloads water-map
+  servent get 3f7a9c...e1`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			client, cfg, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			req, err := resolveTarget(cfg.Data, args[0])
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			if out == "" {
+				out = "."
+			}
+			if req.OutDir, err = filepath.Abs(out); err != nil {
+				return err
+			}
+			req.Share = share
+			ctx, stop := signalContext()
+			defer stop()
+			var (
+				done     *api.GetDone
+				progress = newGetProgress(os.Stderr, stdoutIsTerminal() && !cf.json, req.Name)
+			)
+			err = client.Get(ctx, req, func(ev api.GetEvent) {
+				switch {
+				case ev.Progress != nil:
+					progress.update(*ev.Progress)
+				case ev.Done != nil:
+					done = ev.Done
+				case ev.Error != "":
+					err = errors.New(ev.Error)
+				}
+			})
+			progress.finish(done != nil && err == nil)
+			if err != nil {
+				return err
+			}
+			if done == nil {
+				return errors.New("download ended without a result; run the same command to resume")
+			}
+			w := cmd.OutOrStdout()
+			if cf.json {
+				return printJSON(w, done)
+			}
+			if done.Renamed {
+				fmt.Fprintf(w, "a file of that name existed: saved under a new name\n")
+			}
+			for _, liar := range done.Liars {
+				fmt.Fprintf(w, "warning: %s sent corrupt data; it was dropped and the chunks fetched elsewhere\n", liar)
+			}
+			fmt.Fprintf(w, "saved %s (%s, verified) in %.1fs from %d source(s)\n",
+				done.Path, humanBytes(done.Size), done.Seconds, len(done.Sources))
+			return nil
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().StringVar(&out, "out", ".", "folder to save into")
+	cmd.Flags().BoolVar(&share, "share", false, "share the file once downloaded (it spreads through the drill)")
+	return cmd
+}
+
+// resolveTarget turns HASH, N or a name prefix into a request, with the
+// sources the last search found when it knows them.
+func resolveTarget(dataDir, target string) (api.GetRequest, error) {
+	last, err := loadLastSearch(dataDir)
+	if err != nil {
+		return api.GetRequest{}, fmt.Errorf("reading the last search: %w", err)
+	}
+	fromResult := func(r api.Result) api.GetRequest {
+		return api.GetRequest{Hash: r.Hash, Name: r.Name, Sources: r.Sources}
+	}
+	if h, err := storage.ParseHash(target); err == nil {
+		for _, r := range last {
+			if r.Hash == h.String() {
+				return fromResult(r), nil
+			}
+		}
+		return api.GetRequest{Hash: h.String()}, nil
+	}
+	if n, err := strconv.Atoi(target); err == nil {
+		if n < 1 || n > len(last) {
+			return api.GetRequest{}, fmt.Errorf("no result #%d in the last search (it had %d); run `servent search WORDS` first", n, len(last))
+		}
+		return fromResult(last[n-1]), nil
+	}
+	var matches []api.Result
+	for _, r := range last {
+		if strings.HasPrefix(strings.ToLower(filepath.Base(r.Name)), strings.ToLower(target)) ||
+			strings.HasPrefix(strings.ToLower(r.Name), strings.ToLower(target)) {
+			matches = append(matches, r)
+		}
+	}
+	switch len(matches) {
+	case 1:
+		return fromResult(matches[0]), nil
+	case 0:
+		return api.GetRequest{}, fmt.Errorf("%q is not a hash, a result number or the start of a name in the last search", target)
+	default:
+		return api.GetRequest{}, fmt.Errorf("%q matches %d results of the last search; use its number", target, len(matches))
+	}
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/servent-p2p/servent/configs"
+	"github.com/servent-p2p/servent/daemon"
+	"github.com/servent-p2p/servent/storage"
+)
+
+func newRunCmd() *cobra.Command {
+	var configFile string
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the servent daemon: share folders, join the LAN network, answer searches",
+		Example: `  servent run --share ~/Public
+  servent run --share /srv/maps --share /srv/docs --key-file drill.key
+  servent run --data /tmp/s2 --listen 127.0.0.2:6346 --seed 127.0.0.1:6346`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := configs.Load(configFile, cmd.Flags())
+			if err != nil {
+				return err
+			}
+			return runDaemon(cmd, cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configFile, "config", "", "config file (YAML; every key in configs/servent.yaml)")
+	f.String("data", "", "data dir for catalog, identity and state (default ~/.local/share/servent)")
+	f.StringArray("share", nil, "folder to share (repeatable)")
+	f.String("listen", "", "UDP IP:PORT of the node's one port (default 0.0.0.0:6346)")
+	f.StringArray("seed", nil, "peer IP:PORT to join (repeatable; usually not needed on a LAN)")
+	f.String("role", "", "auto, leaf or ultrapeer (default auto)")
+	f.String("name", "", "node name shown to others (default hostname + key fingerprint)")
+	f.String("key", "", "drill passphrase (visible in ps: prefer --key-file or SERVENT_KEY)")
+	f.String("key-file", "", "file holding the drill passphrase")
+	f.String("routing", "", "smart (ultrapeers) or flood (Gnutella 0.4); the same on every node")
+	f.String("log-level", "", "debug, info, warn or error")
+	f.String("web-listen", "", "serve the phone web page on this IP:PORT (TCP, on the LAN)")
+	f.String("metrics-listen", "", "serve Prometheus /metrics on this loopback IP:PORT")
+	return cmd
+}
+
+func runDaemon(cmd *cobra.Command, cfg configs.Config) error {
+	logger := newLogger(cfg.LogLevel)
+	ctx, stop := signalContext()
+	defer stop()
+
+	d, err := daemon.New(cfg, logger, version)
+	if err != nil {
+		if errors.Is(err, storage.ErrLocked) {
+			return &exitError{code: 2, err: fmt.Errorf("%w; stop it first, or give this one its own --data DIR", err)}
+		}
+		return err
+	}
+	defer d.Close()
+	if err := d.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	logger.Info("stopping: leaving the network")
+	return d.Close()
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}

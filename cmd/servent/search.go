@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/storage"
+)
+
+// lastSearchFile keeps the results of the last search in the data dir, so
+// `servent get 3` can name a result by its number.
+const lastSearchFile = "last-search.json"
+
+func newSearchCmd() *cobra.Command {
+	var (
+		cf      clientFlags
+		timeout time.Duration
+		max     int
+		hash    string
+	)
+	cmd := &cobra.Command{
+		Use:   "search [flags] WORDS...",
+		Short: "Search every shared folder on the network",
+		Long: `Search every shared folder on the network. A file matches when each word
+equals a word of its path (case-insensitive; "zurich map" finds
+maps/Zurich-city-map.pdf). Results print as they arrive, numbered; fetch one
+with "servent get N". Exit status: 0 found, 1 nothing found, 2 error.`,
+		Example: `  servent search water map
+  servent search --hash 3f7a...e1 --json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && hash == "" {
+				return fmt.Errorf("%w: give words to search for, or --hash HASH; usage: %s", errUsage, cmd.UseLine())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			client, cfg, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			req := api.SearchRequest{Words: args, Timeout: timeout, Max: max}
+			if hash != "" {
+				h, err := storage.ParseHash(hash)
+				if err != nil {
+					return &exitError{code: 2, err: fmt.Errorf("--hash: %w", err)}
+				}
+				req.Hash = h.String()
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			out := cmd.OutOrStdout()
+			var (
+				results []api.Result
+				index   = map[string]int{}
+				done    *api.SearchDone
+			)
+			if !cf.json {
+				fmt.Fprintf(out, "%-3s %10s %7s  %s\n", "#", "SIZE", "SOURCES", "NAME")
+			}
+			err = client.Search(ctx, req, func(ev api.SearchEvent) {
+				switch {
+				case ev.Result != nil:
+					r := *ev.Result
+					i, seen := index[r.Hash]
+					if !seen {
+						i = len(results)
+						index[r.Hash] = i
+						results = append(results, r)
+					} else {
+						results[i] = r
+					}
+					if cf.json {
+						printJSON(out, r)
+					} else if !seen {
+						fmt.Fprintf(out, "%-3d %10s %7d  %s\n", i+1, humanBytes(r.Size), len(r.Sources), r.Name)
+					}
+				case ev.Done != nil:
+					done = ev.Done
+				case ev.Error != "":
+					err = errors.New(ev.Error)
+				}
+			})
+			if err != nil {
+				return err
+			}
+			saveLastSearch(cfg.Data, results)
+			if done != nil && done.Warning != "" {
+				fmt.Fprintln(os.Stderr, "servent:", done.Warning)
+			}
+			if len(results) == 0 {
+				if !cf.json {
+					fmt.Fprintln(out, "nothing found")
+				}
+				return &exitError{code: 1}
+			}
+			if !cf.json && done != nil {
+				fmt.Fprintf(out, "%d files (%d hits) in %s; first hit after %.1f ms. Download one: servent get N\n",
+					len(results), done.Hits, done.Elapsed.Round(time.Millisecond), float64(done.FirstHit)/1e6)
+				for i, r := range results {
+					if len(r.Sources) > 1 {
+						fmt.Fprintf(out, "  #%d is on %d peers\n", i+1, len(r.Sources))
+					}
+				}
+			}
+			return nil
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().DurationVar(&timeout, "timeout", 3*time.Second, "how long to wait for answers")
+	cmd.Flags().IntVar(&max, "max", 0, "stop after this many files (0: no limit)")
+	cmd.Flags().StringVar(&hash, "hash", "", "search for one content hash instead of words")
+	return cmd
+}
+
+func saveLastSearch(dataDir string, results []api.Result) {
+	b, err := json.Marshal(results)
+	if err != nil {
+		return
+	}
+	tmp := filepath.Join(dataDir, lastSearchFile+".tmp")
+	if os.WriteFile(tmp, b, 0o600) == nil {
+		os.Rename(tmp, filepath.Join(dataDir, lastSearchFile))
+	}
+}
+
+func loadLastSearch(dataDir string) ([]api.Result, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, lastSearchFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var results []api.Result
+	return results, json.Unmarshal(b, &results)
+}

@@ -1,0 +1,292 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/configs"
+	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/ultrapeer"
+)
+
+// cluster is a network of in-process daemons on 127.0.0.x addresses, each
+// with real sockets, real badger and its own shared file.
+type cluster struct {
+	t     *testing.T
+	nodes []*Daemon
+	files []string // files[i] is the unique word in node i's shared file
+}
+
+// clusterOptions tune a test network.
+type clusterOptions struct {
+	nodes              int
+	routing            string
+	leavesPerUltrapeer int
+	meshDegree         int
+	ttl                int
+	faults             string
+}
+
+func testConfig(t *testing.T, i int, o clusterOptions, seed string) configs.Config {
+	t.Helper()
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	cfg, err := configs.Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	cfg.Data = filepath.Join(base, "data")
+	share := filepath.Join(base, "share")
+	os.MkdirAll(share, 0o755)
+	word := fmt.Sprintf("doc%03d", i)
+	os.WriteFile(filepath.Join(share, word+" report.txt"), []byte(fmt.Sprintf("contents of %s\n", word)), 0o644)
+	cfg.Shares = []string{share}
+	cfg.Listen = fmt.Sprintf("127.0.%d.%d:0", 10+i/200, 1+i%200)
+	cfg.Name = fmt.Sprintf("node%03d", i)
+	cfg.Discovery = false
+	if seed != "" {
+		cfg.Seeds = []string{seed}
+	}
+	cfg.Routing = o.routing
+	cfg.LeavesPerUltrapeer = o.leavesPerUltrapeer
+	cfg.MeshDegree = o.meshDegree
+	cfg.TTL = o.ttl
+	cfg.FaultInjection = o.faults
+	cfg.QueryRate = 1000 // the test searches far faster than a person
+	return cfg
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func startCluster(t *testing.T, o clusterOptions) *cluster {
+	t.Helper()
+	c := &cluster{t: t}
+	start := time.Now()
+	defer func() { t.Logf("%d nodes started in %v", o.nodes, time.Since(start).Round(time.Millisecond)) }()
+	var seed string
+	for i := range o.nodes {
+		cfg := testConfig(t, i, o, seed)
+		d, err := New(cfg, quiet(), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.Close() })
+		if i == 0 {
+			seed = d.ov.LocalAddr().String()
+		}
+		c.nodes = append(c.nodes, d)
+		c.files = append(c.files, fmt.Sprintf("doc%03d", i))
+	}
+	return c
+}
+
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// settled waits until every node sees every other, every catalog is
+// scanned, and every leaf is attached to min(3, ultrapeers) ultrapeers.
+func (c *cluster) settled(timeout time.Duration) {
+	c.t.Helper()
+	n := len(c.nodes)
+	start := time.Now()
+	defer func() { c.t.Logf("settled in %v", time.Since(start).Round(time.Millisecond)) }()
+	eventually(c.t, timeout, "the network to settle", func() bool {
+		for _, d := range c.nodes {
+			s := d.Status()
+			if s.Members != n || s.Shares != 1 {
+				return false
+			}
+			if s.Role == "leaf" && len(s.AttachedTo) != min(3, len(s.Ultrapeers)) {
+				return false
+			}
+
+		}
+		return true
+	})
+}
+
+// searchAll searches, from each origin, for every node's file and returns
+// the fraction found and the first-hit latencies.
+func (c *cluster) searchAll(origins []*Daemon, timeout time.Duration) (recall float64, latencies []time.Duration) {
+	var (
+		mu    sync.Mutex
+		found int
+		total int
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, 4)
+	)
+	for _, o := range origins {
+		for _, word := range c.files {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				hit := false
+				done := o.search(api.SearchRequest{Words: []string{word, "report"}, Timeout: timeout, Max: 1}, nil, func(r api.Result) {
+					hit = hit || r.Name == word+" report.txt"
+				})
+				mu.Lock()
+				defer mu.Unlock()
+				total++
+				if hit {
+					found++
+					latencies = append(latencies, done.FirstHit)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	slices.Sort(latencies)
+	return float64(found) / float64(total), latencies
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	return d[min(len(d)-1, int(float64(len(d))*p))]
+}
+
+// queryTraffic sums the query descriptors sent by every node.
+func (c *cluster) queryTraffic() (queries, hits uint64) {
+	for _, d := range c.nodes {
+		d.routerMu.Lock()
+		ct := d.router.Counters()
+		d.routerMu.Unlock()
+		queries += ct.Query.Sent
+		hits += ct.QueryHit.Sent
+	}
+	return queries, hits
+}
+
+func (c *cluster) byRole(role overlay.Role) []*Daemon {
+	var out []*Daemon
+	for _, d := range c.nodes {
+		if d.role() == role {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func TestClusterSmartFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("40 real nodes: skipped with -short")
+	}
+	o := clusterOptions{nodes: 40, routing: "smart", leavesPerUltrapeer: 5, meshDegree: 4, ttl: 4}
+	c := startCluster(t, o)
+	c.settled(90 * time.Second)
+
+	ups := c.byRole(overlay.RoleUltrapeer)
+	leaves := c.byRole(overlay.RoleLeaf)
+	if len(ups) != 8 || len(leaves) != 32 {
+		t.Fatalf("%d ultrapeers and %d leaves, want 8 and 32 (ceil(40/5))", len(ups), len(leaves))
+	}
+	for _, u := range ups {
+		if n := len(u.registry.Leaves()); n > u.cfg.MaxLeaves {
+			t.Errorf("%s holds %d leaves, cap %d", u.ov.Name(), n, u.cfg.MaxLeaves)
+		}
+		if len(u.Status().Mesh) >= len(ups)-1 {
+			t.Errorf("%s: mesh of %d is complete; the test wants a partial mesh", u.ov.Name(), len(u.Status().Mesh))
+		}
+	}
+	q0, _ := c.queryTraffic()
+	recall, lat := c.searchAll(leaves, 3*time.Second)
+	q1, _ := c.queryTraffic()
+	searches := len(leaves) * len(c.files)
+	t.Logf("smart: %d searches from every leaf, recall %.4f, first hit p50 %v p99 %v, %.1f query datagrams per search",
+		searches, recall, percentile(lat, 0.5), percentile(lat, 0.99), float64(q1-q0)/float64(searches))
+	if recall != 1 {
+		t.Errorf("recall %.4f, want 1", recall)
+	}
+	for _, l := range leaves {
+		l.routerMu.Lock()
+		got := l.router.Counters().Query.Received
+		l.routerMu.Unlock()
+		if got != 0 {
+			t.Errorf("leaf %s received %d queries", l.ov.Name(), got)
+		}
+	}
+}
+
+func TestClusterFlatFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("40 real nodes: skipped with -short")
+	}
+	o := clusterOptions{nodes: 40, routing: "flood", leavesPerUltrapeer: 5, meshDegree: 4, ttl: 4}
+	c := startCluster(t, o)
+	c.settled(90 * time.Second)
+
+	// The flood mesh every node derives, and each origin's TTL horizon.
+	names := make([]string, len(c.nodes))
+	for i, d := range c.nodes {
+		names[i] = d.ov.Name()
+	}
+	slices.Sort(names)
+	graph := ultrapeer.MeshGraph(names, c.nodes[0].cfg.FloodDegree)
+	within := func(from string) map[string]bool {
+		seen := map[string]bool{from: true}
+		frontier := []string{from}
+		for range o.ttl {
+			var next []string
+			for _, n := range frontier {
+				for _, m := range graph[n] {
+					if !seen[m] {
+						seen[m] = true
+						next = append(next, m)
+					}
+				}
+			}
+			frontier = next
+		}
+		return seen
+	}
+
+	q0, _ := c.queryTraffic()
+	origins := c.nodes[:8]
+	var inHorizon, found, outside int
+	for _, origin := range origins {
+		reach := within(origin.ov.Name())
+		for i, d := range c.nodes {
+			hit := false
+			origin.search(api.SearchRequest{Words: []string{c.files[i]}, Timeout: 2 * time.Second, Max: 1}, nil, func(api.Result) { hit = true })
+			switch {
+			case reach[d.ov.Name()]:
+				inHorizon++
+				if hit {
+					found++
+				}
+			case hit:
+				outside++ // beyond the horizon: impossible
+			}
+		}
+	}
+	q1, _ := c.queryTraffic()
+	searches := len(origins) * len(c.files)
+	t.Logf("flood: %d searches, %d targets within TTL %d, found %d, %.1f query datagrams per search",
+		searches, inHorizon, o.ttl, found, float64(q1-q0)/float64(searches))
+	if found != inHorizon || outside != 0 {
+		t.Errorf("found %d of %d files within the TTL horizon and %d beyond it", found, inHorizon, outside)
+	}
+}

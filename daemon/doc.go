@@ -1,0 +1,9 @@
+// Package daemon wires a servent node together: the badger catalog and its
+// scanner, the overlay (one UDP port, membership, discovery), the hierarchy
+// (election, leaf attachment, index registration), the query routing core
+// fed from the datagram plane, the QUIC transfer plane, and the control API
+// the CLI talks to over a unix socket.
+//
+// Lifecycle: New opens the data dir, Start joins the network and serves,
+// Close leaves gracefully and joins every goroutine; Close is idempotent.
+package daemon

@@ -1,0 +1,232 @@
+package daemon
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/transfer"
+)
+
+// sourceSearchTimeout bounds the hash search that finds sources for a get.
+const sourceSearchTimeout = 3 * time.Second
+
+// sharedDownloadsDir is the folder (inside the data dir, always shared)
+// where `servent get --share` links finished files.
+func sharedDownloadsDir(dataDir string) string { return filepath.Join(dataDir, "shared") }
+
+// startTransfer builds the HTTP/3 file server and the downloader.
+func (d *Daemon) startTransfer() error {
+	var err error
+	d.server, err = transfer.NewServer(transfer.ServerConfig{
+		Catalog:    d.store,
+		MaxUploads: d.cfg.MaxUploads,
+		OnStale:    func(transfer.File) { d.rescanSoon() },
+		Logger:     d.log,
+	})
+	if err != nil {
+		return err
+	}
+	d.downloader, err = transfer.NewDownloader(transfer.Config{
+		State: d.store,
+		Dial: func(ctx context.Context, addr netip.AddrPort, conf *tls.Config, qc *quic.Config) (*quic.Conn, error) {
+			return d.ov.DialTLS(ctx, addr, conf, qc)
+		},
+		TLSConfig: func(s transfer.Source) *tls.Config {
+			conf := d.ov.ClientTLS(overlay.Fingerprint(s.Fingerprint))
+			conf.NextProtos = []string{transfer.ALPN}
+			return conf
+		},
+		Logger: d.log,
+	})
+	return err
+}
+
+// serveH3Conn hands an "h3" connection to the file server.
+func (d *Daemon) serveH3Conn(conn *quic.Conn) {
+	if err := d.server.ServeQUICConn(conn); err != nil && d.ctx.Err() == nil {
+		d.log.Debug("h3 connection", "err", err)
+	}
+}
+
+// rescanSoon asks the catalog watcher for a rescan (a served file changed,
+// a download was shared).
+func (d *Daemon) rescanSoon() {
+	select {
+	case d.rescan <- struct{}{}:
+	default:
+	}
+}
+
+// sourcesOf converts API sources, skipping malformed ones.
+func sourcesOf(in []api.Source) []transfer.Source {
+	var out []transfer.Source
+	for _, s := range in {
+		ap, err := netip.ParseAddrPort(s.Addr)
+		if err != nil {
+			continue
+		}
+		src := transfer.Source{Name: s.Name, Addr: ap}
+		if fp, err := hex.DecodeString(s.Fingerprint); err == nil && len(fp) == len(src.Fingerprint) {
+			copy(src.Fingerprint[:], fp)
+		}
+		out = append(out, src)
+	}
+	return out
+}
+
+// findSources runs a search by hash and returns every peer that answered.
+func (d *Daemon) findSources(ctx context.Context, h storage.Hash) (api.Result, []api.Source) {
+	var res api.Result
+	d.search(api.SearchRequest{Hash: h.String(), Timeout: sourceSearchTimeout}, ctx.Done(), func(r api.Result) {
+		res = r
+	})
+	return res, res.Sources
+}
+
+// serveGet is the control API's streaming download.
+func (d *Daemon) serveGet(w http.ResponseWriter, r *http.Request) {
+	var req api.GetRequest
+	if !decodeRequest(w, r, &req) {
+		return
+	}
+	h, err := storage.ParseHash(req.Hash)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if !filepath.IsAbs(req.OutDir) {
+		http.Error(w, "out_dir must be an absolute path", http.StatusBadRequest)
+		return
+	}
+	es := newEventStream(w)
+	sources := req.Sources
+	var found api.Result
+	if len(sources) == 0 {
+		found, sources = d.findSources(r.Context(), h)
+	}
+	name := req.Name
+	if name == "" {
+		name = found.Name
+	}
+	if name == "" {
+		name = h.String()
+	}
+	started := time.Now()
+	lastSent := time.Time{}
+	get := func(sources []api.Source) (transfer.Result, error) {
+		return d.downloader.Get(r.Context(), transfer.Request{
+			Hash:    h,
+			Size:    found.Size,
+			Name:    filepath.Base(filepath.FromSlash(name)),
+			OutDir:  req.OutDir,
+			Sources: sourcesOf(sources),
+			Progress: func(p transfer.Progress) {
+				if time.Since(lastSent) < 100*time.Millisecond && !p.Finished {
+					return
+				}
+				lastSent = time.Now()
+				es.send(api.GetEvent{Progress: &api.Progress{Bytes: p.Done, Total: p.Size, Sources: p.Sources}})
+			},
+		})
+	}
+	var res transfer.Result
+	err = transfer.ErrNoSources
+	if len(sources) > 0 {
+		res, err = get(sources)
+	}
+	if errors.Is(err, transfer.ErrNoSources) && len(req.Sources) > 0 {
+		// The sources of the last search are gone: ask the network again.
+		if _, fresh := d.findSources(r.Context(), h); len(fresh) > 0 {
+			res, err = get(fresh)
+		}
+	}
+	if err != nil {
+		msg := err.Error()
+		if errors.Is(err, transfer.ErrNoSources) {
+			msg = fmt.Sprintf("no peer can serve %s now (%v); any partial file is kept: run the same command again to resume", h, err)
+		}
+		es.send(api.GetEvent{Error: msg})
+		return
+	}
+	done := &api.GetDone{
+		Path:    res.Path,
+		Size:    res.Size,
+		Hash:    res.Hash.String(),
+		Seconds: time.Since(started).Seconds(),
+		Sources: map[string]int64{},
+		Renamed: res.Renamed,
+		Resumed: res.ChunksResumed > 0,
+		Liars:   res.Liars,
+	}
+	for _, s := range res.Sources {
+		if s.Bytes > 0 {
+			done.Sources[s.Name] = s.Bytes
+		}
+	}
+	if req.Share {
+		if err := d.shareDownload(res.Path); err != nil {
+			d.log.Warn("sharing the download", "err", err)
+		} else {
+			done.Shared = true
+		}
+	}
+	es.send(api.GetEvent{Done: done})
+}
+
+// shareDownload links a finished download into the always-shared folder of
+// the data dir (a copy when a link is impossible), then rescans.
+func (d *Daemon) shareDownload(path string) error {
+	dir := sharedDownloadsDir(d.cfg.Data)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	dst := filepath.Join(dir, filepath.Base(path))
+	if _, err := os.Lstat(dst); err == nil {
+		return nil // already shared under that name
+	}
+	if err := os.Link(path, dst); err != nil {
+		if err := copyFile(path, dst); err != nil {
+			return err
+		}
+	}
+	d.rescanSoon()
+	return nil
+}
+
+// copyFile copies src to a new file dst (never overwriting), synced.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return err
+	}
+	return out.Close()
+}

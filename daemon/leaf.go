@@ -1,0 +1,218 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/ultrapeer"
+)
+
+// refusalMemory is how long a leaf avoids an ultrapeer that refused it.
+const refusalMemory = 30 * time.Second
+
+// leafSessions keeps a leaf attached to its ultrapeers: one index session
+// per chosen ultrapeer, re-chosen when the topology changes or one refuses.
+// Safe for concurrent use.
+type leafSessions struct {
+	d *Daemon
+
+	mu       sync.Mutex
+	sessions map[string]*leafSession
+	refused  map[string]time.Time
+}
+
+func newLeafSessions(d *Daemon) *leafSessions {
+	return &leafSessions{d: d, sessions: make(map[string]*leafSession), refused: make(map[string]time.Time)}
+}
+
+// sync starts and stops sessions so that a leaf keeps ultrapeers_per_leaf
+// sessions with the first ultrapeers of its preference order that have not
+// refused it recently. Called by the hierarchy loop.
+func (l *leafSessions) sync(t topology) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	var want []string
+	if t.role == overlay.RoleLeaf {
+		for _, up := range t.attach {
+			if len(want) == l.d.cfg.UltrapeersPerLeaf {
+				break
+			}
+			if until, ok := l.refused[up]; ok && now.Before(until) {
+				continue
+			}
+			want = append(want, up)
+		}
+	}
+	for up, s := range l.sessions {
+		if !slices.Contains(want, up) {
+			s.stop()
+			delete(l.sessions, up)
+		}
+	}
+	for _, up := range want {
+		if _, ok := l.sessions[up]; !ok {
+			s := &leafSession{l: l, up: up, changed: make(chan struct{}, 1)}
+			s.ctx, s.cancel = context.WithCancel(l.d.ctx)
+			l.sessions[up] = s
+			s.done = make(chan struct{})
+			l.d.goFunc(s.run)
+		}
+	}
+}
+
+// attached returns the ultrapeers that hold this leaf's index now.
+func (l *leafSessions) attached() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for up, s := range l.sessions {
+		if s.attached.Load() {
+			out = append(out, up)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// catalogChanged tells every session to send a delta.
+func (l *leafSessions) catalogChanged() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.sessions {
+		select {
+		case s.changed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// refuse remembers that up refused this leaf.
+func (l *leafSessions) refuse(up string) {
+	l.mu.Lock()
+	l.refused[up] = time.Now().Add(refusalMemory)
+	l.mu.Unlock()
+}
+
+// leafSession registers the leaf's index with one ultrapeer and keeps it
+// current with deltas, reconnecting until stopped.
+type leafSession struct {
+	l        *leafSessions
+	up       string
+	ctx      context.Context
+	cancel   context.CancelFunc
+	done     chan struct{}
+	changed  chan struct{}
+	attached atomic.Bool
+}
+
+func (s *leafSession) stop() { s.cancel() }
+
+func (s *leafSession) run() {
+	defer close(s.done)
+	d := s.l.d
+	backoff := 250 * time.Millisecond
+	for s.ctx.Err() == nil {
+		err := s.session()
+		if s.attached.Swap(false) {
+			d.updateRouter()
+		}
+		var refused *refusedError
+		if errors.As(err, &refused) {
+			d.log.Info("ultrapeer refused this leaf", "ultrapeer", s.up, "reason", refused.reason)
+			s.l.refuse(s.up)
+			d.kickHierarchy()
+			return
+		}
+		if s.ctx.Err() != nil {
+			return
+		}
+		d.log.Debug("index session ended", "ultrapeer", s.up, "err", err)
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+type refusedError struct{ reason ultrapeer.RefuseReason }
+
+func (e *refusedError) Error() string { return "refused: " + e.reason.String() }
+
+// session runs one connection: full registration, then deltas.
+func (s *leafSession) session() error {
+	d := s.l.d
+	dialCtx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+	conn, err := d.ov.DialMember(dialCtx, s.up, alpnIndex)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer conn.CloseWithError(0, "")
+	stream, err := conn.OpenStreamSync(s.ctx)
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	owner := d.selfOwner()
+	snapshot := d.entries()
+	version := uint64(1)
+	send := func(m ultrapeer.Message) (*ultrapeer.Ack, error) {
+		stream.SetDeadline(time.Now().Add(30 * time.Second))
+		if err := ultrapeer.WriteFrame(stream, m); err != nil {
+			return nil, err
+		}
+		reply, err := ultrapeer.ReadFrame(stream)
+		if err != nil {
+			return nil, err
+		}
+		switch r := reply.(type) {
+		case *ultrapeer.Ack:
+			return r, nil
+		case *ultrapeer.Refuse:
+			return nil, &refusedError{reason: r.Reason}
+		}
+		return nil, fmt.Errorf("unexpected %T from ultrapeer", reply)
+	}
+	full := func() error {
+		_, err := send(&ultrapeer.Register{Owner: owner, Update: ultrapeer.Update{Full: true, ToVersion: version, Add: snapshot}})
+		return err
+	}
+	if err := full(); err != nil {
+		return err
+	}
+	s.attached.Store(true)
+	d.updateRouter()
+	d.log.Info("attached to ultrapeer", "ultrapeer", s.up, "files", len(snapshot))
+	for {
+		select {
+		case <-s.ctx.Done():
+			return s.ctx.Err()
+		case <-conn.Context().Done():
+			return context.Cause(conn.Context())
+		case <-s.changed:
+		}
+		next := d.entries()
+		u, ok := ultrapeer.Delta(version, snapshot, next)
+		if !ok {
+			continue
+		}
+		snapshot, version = next, u.ToVersion
+		_, err := send(&u)
+		var refused *refusedError
+		if errors.As(err, &refused) && refused.reason == ultrapeer.RefuseVersionGap {
+			err = full()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,188 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/netip"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/servent-p2p/servent/configs"
+	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/query"
+)
+
+// ALPNs of the node's own QUIC protocols (h3 carries file transfers).
+const (
+	alpnIndex = "servent-idx/1" // a leaf registers its index with an ultrapeer
+	alpnQRP   = "servent-qrp/1" // an ultrapeer sends its QRP table to a mesh neighbour
+	alpnH3    = "h3"
+)
+
+// drillKey returns the configured drill passphrase, from key_file when set.
+func drillKey(keyFile, key string) (string, error) {
+	if keyFile == "" {
+		return key, nil
+	}
+	b, err := os.ReadFile(keyFile)
+	if err != nil {
+		return "", fmt.Errorf("key_file: %w", err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	if first = strings.TrimSpace(first); first == "" {
+		return "", fmt.Errorf("key_file %s: first line is empty; write the drill passphrase there", keyFile)
+	}
+	return first, nil
+}
+
+// newOverlay builds the overlay node from the configuration.
+func (d *Daemon) newOverlay() (*overlay.Node, error) {
+	key, err := d.store.Identity()
+	if err != nil {
+		return nil, err
+	}
+	pass, err := drillKey(d.cfg.KeyFile, d.cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	peers, err := d.store.Peers()
+	if err != nil {
+		d.log.Warn("peer cache unreadable", "err", err)
+	}
+	oc := overlay.DefaultConfig()
+	oc.Name = d.cfg.Name
+	oc.Listen = d.cfg.Listen
+	oc.Key = key
+	oc.DrillKey = pass
+	oc.Seeds = d.cfg.Seeds
+	oc.CachedPeers = peers
+	oc.Discovery = d.cfg.Discovery
+	host, _, _ := strings.Cut(d.cfg.Listen, ":")
+	if ap, err := netip.ParseAddrPort(d.cfg.Listen); err == nil {
+		host = ap.Addr().String()
+		if ap.Addr().Is6() {
+			host = "[" + host + "]"
+		}
+	}
+	oc.DiscoveryListen = fmt.Sprintf("%s:%d", host, d.cfg.DiscoveryPort)
+	oc.Logger = d.log
+	if oc.Faults, err = overlay.ParseFaults(d.cfg.FaultInjection); err != nil {
+		return nil, fmt.Errorf("%w: fault_injection: %v", configs.ErrInvalid, err)
+	}
+	if oc.Faults != (overlay.Faults{}) {
+		d.log.Warn("injecting datagram faults (fault_injection)", "faults", d.cfg.FaultInjection)
+	}
+	return overlay.New(oc)
+}
+
+// sendAll sends the router's outbound descriptors to their members.
+func (d *Daemon) sendAll(out []query.Outbound) {
+	var buf []byte
+	for _, o := range out {
+		m, ok := d.ov.MemberByName(string(o.To))
+		if !ok {
+			continue
+		}
+		var err error
+		buf, err = o.D.AppendMarshal(buf[:0])
+		if err != nil {
+			d.log.Debug("encode descriptor", "err", err)
+			continue
+		}
+		if err := d.ov.SendDatagram(m.Addr, query.PlaneByte, buf); err != nil {
+			d.log.Debug("send descriptor", "to", o.To, "err", err)
+		}
+	}
+}
+
+// onQueryDatagram feeds one query-plane datagram to the routing core.
+func (d *Daemon) onQueryDatagram(from netip.AddrPort, b []byte) {
+	m, ok := d.ov.MemberByAddr(from)
+	desc, err := query.Unmarshal(b)
+	d.routerMu.Lock()
+	if err != nil {
+		d.router.CountMalformed()
+		d.routerMu.Unlock()
+		return
+	}
+	peer := query.PeerID("")
+	if ok {
+		peer = query.PeerID(m.Name)
+	}
+	res := d.router.Handle(time.Now(), peer, desc)
+	d.routerMu.Unlock()
+	d.sendAll(res.Send)
+	for _, hit := range res.Delivered {
+		d.searches.deliver(hit)
+	}
+}
+
+// capacity is this node's election capacity: forced roles publish the
+// extremes so that every member's election honours them.
+func (d *Daemon) capacity() float32 {
+	switch d.cfg.Role {
+	case "leaf":
+		return 0
+	case "ultrapeer":
+		return forcedUltrapeerCapacity
+	}
+	if d.cfg.Capacity > 0 {
+		return float32(d.cfg.Capacity)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float32(ultrapeerCapacity(runtime.NumCPU(), ms.Sys))
+}
+
+func newGUID() query.GUID {
+	g, err := query.NewGUID(rand.Reader)
+	if err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return g
+}
+
+// startNetwork joins the network: overlay, routing core, hierarchy loop.
+func (d *Daemon) startNetwork(ctx context.Context) error {
+	ov, err := d.newOverlay()
+	if err != nil {
+		return err
+	}
+	d.ov = ov
+	if err := d.startTransfer(); err != nil {
+		return err
+	}
+	if err := ov.HandleALPN(alpnIndex, d.serveIndexConn); err != nil {
+		return err
+	}
+	if err := ov.HandleALPN(alpnQRP, d.serveQRPConn); err != nil {
+		return err
+	}
+	if err := ov.HandleALPN(alpnH3, d.serveH3Conn); err != nil {
+		return err
+	}
+	if err := ov.HandleDatagrams(query.PlaneByte, d.onQueryDatagram); err != nil {
+		return err
+	}
+	rc := query.DefaultConfig(query.PeerID(ov.Name()))
+	if d.cfg.Routing == "flood" {
+		rc.Mode = query.Flood
+	}
+	rc.LastHopQRP = d.cfg.LastHopQRP
+	rc.QueryRate = d.cfg.QueryRate
+	rc.QueryBurst = int(4 * d.cfg.QueryRate)
+	d.router = query.NewRouter(rc, d.localIndex())
+	d.router.SetMember(func(p query.PeerID) bool {
+		_, ok := d.ov.MemberByName(string(p))
+		return ok
+	})
+	if err := ov.Start(ctx); err != nil {
+		return err
+	}
+	d.goFunc(d.hierarchyLoop)
+	d.goFunc(d.reportJoin)
+	return nil
+}

@@ -1,0 +1,200 @@
+package daemon
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/query"
+)
+
+// maxQRPPatch bounds one QRP patch frame (a compressed 2^20-slot table is
+// far smaller).
+const maxQRPPatch = 1 << 20
+
+// qrpLinks sends this ultrapeer's query-routing table (its own and its
+// leaves' keywords) to each mesh neighbour as compressed patches, and keeps
+// the tables neighbours send it in the routing core. Safe for concurrent use.
+type qrpLinks struct {
+	d *Daemon
+
+	mu      sync.Mutex
+	senders map[string]context.CancelFunc
+	table   *query.Table // the current table; replaced, never mutated
+	version uint64       // registry version the table was built from
+	changed *sync.Cond
+}
+
+func newQRPLinks(d *Daemon) *qrpLinks {
+	q := &qrpLinks{d: d, senders: make(map[string]context.CancelFunc)}
+	q.changed = sync.NewCond(&q.mu)
+	return q
+}
+
+// sync rebuilds the table when the index changed and keeps one sender per
+// mesh neighbour. Called by the hierarchy loop.
+func (q *qrpLinks) sync(t topology) {
+	var want []string
+	if t.role == overlay.RoleUltrapeer && q.d.cfg.LastHopQRP && q.d.cfg.Routing == "smart" {
+		want = t.neighbours
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if v := q.d.registry.Version(); q.table == nil || v != q.version {
+		q.table = q.d.buildTable()
+		q.version = v
+		q.changed.Broadcast()
+	}
+	for peer, cancel := range q.senders {
+		if !slices.Contains(want, peer) {
+			cancel()
+			delete(q.senders, peer)
+		}
+	}
+	for _, peer := range want {
+		if _, ok := q.senders[peer]; !ok {
+			ctx, cancel := context.WithCancel(q.d.ctx)
+			q.senders[peer] = cancel
+			q.d.goFunc(func() { q.send(ctx, peer) })
+		}
+	}
+}
+
+// buildTable is the QRP table of everything this node answers for.
+func (d *Daemon) buildTable() *query.Table {
+	t := query.NewTable(query.DefaultTableBits)
+	for _, w := range d.registry.Keywords() {
+		t.Add(w)
+	}
+	for _, h := range d.registry.Hashes() {
+		t.Add(h.URN())
+	}
+	return t
+}
+
+// next waits until the table differs from sent, or ctx ends.
+func (q *qrpLinks) next(ctx context.Context, sent *query.Table) *query.Table {
+	stop := context.AfterFunc(ctx, func() {
+		q.mu.Lock()
+		q.changed.Broadcast()
+		q.mu.Unlock()
+	})
+	defer stop()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for ctx.Err() == nil && (q.table == nil || q.table == sent) {
+		q.changed.Wait()
+	}
+	return q.table
+}
+
+// send keeps one neighbour's copy of the table current, reconnecting on
+// failure, until ctx ends.
+func (q *qrpLinks) send(ctx context.Context, peer string) {
+	for ctx.Err() == nil {
+		err := q.sendSession(ctx, peer)
+		if ctx.Err() == nil {
+			q.d.log.Debug("qrp link", "peer", peer, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func (q *qrpLinks) sendSession(ctx context.Context, peer string) error {
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	conn, err := q.d.ov.DialMember(dctx, peer, alpnQRP)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer conn.CloseWithError(0, "")
+	stream, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	var sent *query.Table
+	for {
+		cur := q.next(ctx, sent)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		patch, err := query.Diff(sent, cur)
+		if err != nil {
+			return err
+		}
+		if err := writePatch(stream, patch); err != nil {
+			return err
+		}
+		sent = cur
+	}
+}
+
+func writePatch(w io.Writer, patch []byte) error {
+	frame := binary.AppendUvarint(nil, uint64(len(patch)))
+	_, err := w.Write(append(frame, patch...))
+	return err
+}
+
+func readPatch(r io.ByteReader, body io.Reader) ([]byte, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 || n > maxQRPPatch {
+		return nil, fmt.Errorf("qrp patch of %d bytes", n)
+	}
+	p := make([]byte, n)
+	_, err = io.ReadFull(body, p)
+	return p, err
+}
+
+// serveQRPConn receives a mesh neighbour's table patches.
+func (d *Daemon) serveQRPConn(conn *quic.Conn) {
+	defer conn.CloseWithError(0, "")
+	m, ok := d.ov.MemberByAddr(conn.RemoteAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort())
+	if !ok {
+		return
+	}
+	stream, err := conn.AcceptStream(d.ctx)
+	if err != nil {
+		return
+	}
+	defer stream.Close()
+	br := bufio.NewReader(stream)
+	peer := query.PeerID(m.Name)
+	table := &query.Table{}
+	defer func() {
+		d.routerMu.Lock()
+		d.router.SetNeighbourTable(peer, nil)
+		d.routerMu.Unlock()
+	}()
+	for {
+		patch, err := readPatch(br, br)
+		if err == nil {
+			err = table.Apply(patch)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				d.log.Debug("qrp patch", "peer", m.Name, "err", err)
+			}
+			return
+		}
+		d.routerMu.Lock()
+		d.router.SetNeighbourTable(peer, table.Clone())
+		d.routerMu.Unlock()
+	}
+}

@@ -1,0 +1,190 @@
+package daemon
+
+import (
+	"encoding/hex"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/query"
+	"github.com/servent-p2p/servent/storage"
+)
+
+// Search limits.
+const (
+	maxSearchTimeout = time.Minute
+	// searchRetryAfter is the fraction of the timeout after which a search
+	// with no answer is sent again under a new GUID (a lost datagram
+	// should not cost a search).
+	searchRetryAfter = 0.35
+)
+
+// searches routes delivered hits to the searches waiting for them. Safe
+// for concurrent use.
+type searches struct {
+	mu   sync.Mutex
+	byID map[query.GUID]chan *query.Descriptor
+}
+
+func (s *searches) add(g query.GUID, ch chan *query.Descriptor) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byID == nil {
+		s.byID = make(map[query.GUID]chan *query.Descriptor)
+	}
+	s.byID[g] = ch
+}
+
+func (s *searches) remove(g query.GUID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.byID, g)
+}
+
+// deliver hands a hit to its search; hits for finished searches, or beyond
+// what a slow reader takes, are dropped.
+func (s *searches) deliver(d *query.Descriptor) {
+	s.mu.Lock()
+	ch := s.byID[d.GUID]
+	s.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- d:
+		default:
+		}
+	}
+}
+
+// search sends a query into the network and calls fn with every result
+// (grouped by content hash, growing sources) until timeout or max results.
+// It blocks; it returns the summary.
+func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api.Result)) api.SearchDone {
+	start := time.Now()
+	q := &query.Query{Criteria: strings.Join(req.Words, " ")}
+	if req.Hash != "" {
+		q.Hash, _ = storage.ParseHash(req.Hash) // validated by the caller
+	}
+	timeout := min(max(req.Timeout, 100*time.Millisecond), maxSearchTimeout)
+	done := api.SearchDone{}
+	if d.role() == overlay.RoleLeaf && len(d.leaves.attached()) == 0 {
+		done.Warning = "this leaf is attached to no ultrapeer (none reachable yet): the search cannot leave this node; check `servent peers`"
+	}
+	hits := make(chan *query.Descriptor, 256)
+	originate := func() {
+		g := newGUID()
+		d.searches.add(g, hits)
+		d.routerMu.Lock()
+		res := d.router.Originate(time.Now(), g, q, uint8(d.cfg.TTL))
+		d.routerMu.Unlock()
+		d.sendAll(res.Send)
+		for _, h := range res.Delivered {
+			d.searches.deliver(h)
+		}
+	}
+	defer func() {
+		d.searches.mu.Lock()
+		for g, ch := range d.searches.byID {
+			if ch == hits {
+				delete(d.searches.byID, g)
+			}
+		}
+		d.searches.mu.Unlock()
+	}()
+	originate()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	retry := time.NewTimer(time.Duration(float64(timeout) * searchRetryAfter))
+	defer retry.Stop()
+	results := map[storage.Hash]*api.Result{}
+	for {
+		select {
+		case <-stop:
+			done.Elapsed = time.Since(start)
+			return done
+		case <-deadline.C:
+			done.Elapsed = time.Since(start)
+			return done
+		case <-retry.C:
+			if done.Hits == 0 {
+				originate()
+			}
+		case h := <-hits:
+			if done.Hits == 0 {
+				done.FirstHit = time.Since(start)
+			}
+			done.Hits++
+			src := hitSource(h.Hit)
+			for _, fr := range h.Hit.Results {
+				r, ok := results[fr.Hash]
+				if !ok {
+					if req.Max > 0 && len(results) >= req.Max {
+						continue
+					}
+					r = &api.Result{Name: fr.Name, Size: int64(fr.Size), Hash: fr.Hash.String()}
+					results[fr.Hash] = r
+					done.Results++
+				}
+				if hasSource(r.Sources, src) {
+					continue
+				}
+				r.Sources = append(r.Sources, src)
+				fn(*r)
+			}
+			if req.Max > 0 && len(results) >= req.Max {
+				done.Elapsed = time.Since(start)
+				return done
+			}
+		}
+	}
+}
+
+func hasSource(srcs []api.Source, s api.Source) bool {
+	for _, x := range srcs {
+		if x.Name == s.Name && x.Addr == s.Addr {
+			return true
+		}
+	}
+	return false
+}
+
+// hitSource is the peer a QueryHit names as holding its files.
+func hitSource(h *query.QueryHit) api.Source {
+	port := h.QUICPort
+	if port == 0 {
+		port = h.Port
+	}
+	addr := h.Addr
+	if h.IPv6.IsValid() {
+		addr = h.IPv6
+	}
+	return api.Source{Name: h.Node, Addr: netip.AddrPortFrom(addr, port).String(), Fingerprint: hex.EncodeToString(h.Fingerprint[:])}
+}
+
+// serveSearch is the control API's streaming search.
+func (d *Daemon) serveSearch(w http.ResponseWriter, r *http.Request) {
+	var req api.SearchRequest
+	if !decodeRequest(w, r, &req) {
+		return
+	}
+	if req.Hash != "" {
+		h, err := storage.ParseHash(req.Hash)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		req.Hash = h.String()
+	}
+	if len(storage.Keywords(strings.Join(req.Words, " "))) == 0 && req.Hash == "" {
+		http.Error(w, "nothing to search for: give words with letters or digits, or a hash", http.StatusBadRequest)
+		return
+	}
+	es := newEventStream(w)
+	done := d.search(req, r.Context().Done(), func(res api.Result) {
+		es.send(api.SearchEvent{Result: &res})
+	})
+	es.send(api.SearchEvent{Done: &done})
+}

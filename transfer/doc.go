@@ -1,0 +1,21 @@
+// Package transfer owns the transfer plane: serving shared files over
+// HTTP/3 by content hash only (Server), downloading them from one or many
+// peers with per-chunk verification, resume and multi-source scheduling
+// (Downloader), and reporting download progress to a terminal or a log
+// (ProgressPrinter).
+//
+// The package knows nothing of the overlay or of badger: it declares the
+// small interfaces it needs (Catalog for serving, State for download
+// state) and takes a dial function for outgoing QUIC connections, so the
+// daemon can serve and dial over its one UDP socket.
+//
+// Wire format (any HTTP/3 client can use it):
+//
+//	GET /uri-res/N2R?urn:blake3:<hex>  the file's bytes (Range supported)
+//	GET /f/<hex>                       the same
+//	GET /outboard/<hex>                the Bao outboard tree (1 MiB groups)
+//
+// A partial download is written to "<OutDir>/<Name>.<first 12 hex digits
+// of the hash>.part" and renamed to "<OutDir>/<Name>" (or "<Name> (1).ext"
+// and so on, never overwriting) once its whole-file hash is checked.
+package transfer

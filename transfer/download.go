@@ -1,0 +1,343 @@
+package transfer
+
+import (
+	"cmp"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/servent-p2p/servent/storage"
+)
+
+// Downloader fetches files by content hash from peers. It is safe for
+// concurrent use; concurrent Gets of the same hash are not supported.
+type Downloader struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// NewDownloader returns a Downloader for cfg.
+func NewDownloader(cfg Config) (*Downloader, error) {
+	if cfg.State == nil {
+		return nil, errors.New("transfer: downloader needs a state store")
+	}
+	if cfg.Dial == nil {
+		cfg.Dial = func(ctx context.Context, addr netip.AddrPort, tlsConf *tls.Config, quicConf *quic.Config) (*quic.Conn, error) {
+			return quic.DialAddr(ctx, addr.String(), tlsConf, quicConf)
+		}
+	}
+	if cfg.TLSConfig == nil {
+		cfg.TLSConfig = func(s Source) *tls.Config { return pinTLS(s.Fingerprint) }
+	}
+	if cfg.QUICConfig == nil {
+		cfg.QUICConfig = &quic.Config{
+			MaxIdleTimeout:                 30 * time.Second,
+			KeepAlivePeriod:                10 * time.Second,
+			InitialStreamReceiveWindow:     2 << 20,
+			MaxStreamReceiveWindow:         16 << 20,
+			InitialConnectionReceiveWindow: 8 << 20,
+			MaxConnectionReceiveWindow:     64 << 20,
+		}
+	}
+	if cfg.PerSource <= 0 {
+		cfg.PerSource = DefaultPerSource
+	}
+	if cfg.ChunkTimeout <= 0 {
+		cfg.ChunkTimeout = DefaultChunkTimeout
+	}
+	if cfg.MaxFailures <= 0 {
+		cfg.MaxFailures = DefaultMaxFailures
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Downloader{cfg: cfg, log: cfg.Logger.With("pkg", "transfer")}, nil
+}
+
+// UDPAddr converts a netip.AddrPort for quic.Transport.Dial.
+func UDPAddr(a netip.AddrPort) net.Addr { return net.UDPAddrFromAddrPort(a) }
+
+// Get downloads req.Hash into req.OutDir. It blocks until the file is
+// complete and verified, ctx is done, or no source can serve it. On every
+// error the partial file and its state are kept, so a later Get resumes.
+func (d *Downloader) Get(ctx context.Context, req Request) (Result, error) {
+	start := time.Now()
+	name, err := fileName(req)
+	if err != nil {
+		return Result{}, err
+	}
+	outDir, err := filepath.Abs(cmp.Or(req.OutDir, "."))
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	if st, err := os.Stat(outDir); err != nil {
+		return Result{}, fmt.Errorf("output directory: %w", err)
+	} else if !st.IsDir() {
+		return Result{}, fmt.Errorf("%w: %s is not a directory", ErrBadRequest, outDir)
+	}
+	srcs := make([]*source, len(req.Sources))
+	for i, s := range req.Sources {
+		srcs[i] = &source{Source: s, d: d}
+		if srcs[i].Name == "" {
+			srcs[i].Name = s.Addr.String()
+		}
+	}
+	defer func() {
+		for _, s := range srcs {
+			s.close()
+		}
+	}()
+
+	dl, err := d.prepare(ctx, req, name, outDir, srcs)
+	if err != nil {
+		return d.result(req, srcs, start), err
+	}
+	p, err := openPartial(dl)
+	if err != nil {
+		return d.result(req, srcs, start), err
+	}
+	defer p.close()
+	if err := d.cfg.State.PutDownload(*dl); err != nil {
+		return d.result(req, srcs, start), fmt.Errorf("save download state: %w", err)
+	}
+
+	res := d.result(req, srcs, start)
+	res.Size = dl.Size
+	res.ChunksResumed = countBits(dl.Verified, storage.NumChunks(dl.Size))
+	rctx, rcancel := context.WithCancel(ctx)
+	rh := startRehash(rctx, p, dl)
+	defer func() {
+		rcancel()
+		<-rh.done
+	}()
+	for attempt := 0; ; attempt++ {
+		fetched, err := d.fetchAll(ctx, req, dl, p, srcs, rh.notify)
+		res.ChunksFetched += fetched
+		if err != nil {
+			return d.finishResult(res, srcs, start), err
+		}
+		fetchedAt := time.Now()
+		var sum *storage.Hash
+		if attempt == 0 {
+			h, err := rh.wait()
+			if err != nil {
+				return d.finishResult(res, srcs, start), err
+			}
+			sum = &h
+		}
+		bad, err := p.verifyWhole(dl, sum)
+		d.log.Debug("fetched and verified", "hash", dl.Hash, "fetch", fetchedAt.Sub(start), "verify", time.Since(fetchedAt))
+		if err != nil {
+			return d.finishResult(res, srcs, start), err
+		}
+		if bad == 0 {
+			break
+		}
+		// Verified chunks were lost (e.g. a crash before they reached the
+		// disk): their bits are cleared; fetch them again, once.
+		if err := d.cfg.State.PutDownload(*dl); err != nil {
+			return d.finishResult(res, srcs, start), fmt.Errorf("save download state: %w", err)
+		}
+		if attempt > 0 {
+			return d.finishResult(res, srcs, start), fmt.Errorf("%w: %s", ErrVerify, dl.PartPath)
+		}
+	}
+	final, renamed, err := p.place(outDir, name)
+	if err != nil {
+		return d.finishResult(res, srcs, start), err
+	}
+	if err := d.cfg.State.DeleteDownload(dl.Hash); err != nil {
+		d.log.Warn("delete download state", "hash", dl.Hash, "err", err)
+	}
+	res = d.finishResult(res, srcs, start)
+	res.Path, res.Renamed = final, renamed
+	if req.Progress != nil {
+		req.Progress(Progress{Name: name, Hash: dl.Hash, Size: dl.Size, Done: dl.Size, Sources: len(res.Sources), Finished: true})
+	}
+	return res, nil
+}
+
+// fileName validates the requested name: a plain base name.
+func fileName(req Request) (string, error) {
+	if req.Hash.IsZero() {
+		return "", fmt.Errorf("%w: no hash", ErrBadRequest)
+	}
+	if len(req.Sources) == 0 {
+		return "", fmt.Errorf("%w: none given", ErrNoSources)
+	}
+	name := req.Name
+	if name == "" {
+		return req.Hash.String(), nil
+	}
+	if name == "." || name == ".." || strings.ContainsAny(name, `/\`+"\x00") || filepath.Base(name) != name {
+		return "", fmt.Errorf("%w: file name %q", ErrBadRequest, name)
+	}
+	return name, nil
+}
+
+// prepare loads the saved state of this download, or fetches and checks
+// the outboard from the first source that serves it.
+func (d *Downloader) prepare(ctx context.Context, req Request, name, outDir string, srcs []*source) (*Download, error) {
+	partPath := filepath.Join(outDir, name+"."+req.Hash.String()[:12]+".part")
+	n := func(size int64) int { return storage.NumChunks(size) }
+	if dl, err := d.cfg.State.GetDownload(req.Hash); err == nil &&
+		dl.OutDir == outDir && dl.PartPath == partPath && storage.VerifyOutboard(req.Hash, dl.Outboard, dl.Size) &&
+		(req.Size <= 0 || req.Size == dl.Size) {
+		if len(dl.Verified) != (n(dl.Size)+7)/8 {
+			dl.Verified = make([]byte, (n(dl.Size)+7)/8)
+		}
+		return &dl, nil
+	}
+	size := req.Size
+	if size <= 0 {
+		size = -1
+	}
+	var errs []error
+	for _, s := range srcs {
+		ob, obSize, err := s.outboard(ctx, req.Hash, size)
+		if err == nil {
+			return &Download{Hash: req.Hash, Size: obSize, Name: name, OutDir: outDir, PartPath: partPath,
+				Outboard: ob, Verified: make([]byte, (n(obSize)+7)/8), Started: time.Now().UnixNano()}, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("download interrupted: %w", ctx.Err())
+		}
+		if errors.Is(err, errLiar) {
+			s.liar.Store(true)
+		}
+		s.dropped, s.err = true, err
+		errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
+	}
+	return nil, fmt.Errorf("%w: %w", ErrNoSources, errors.Join(errs...))
+}
+
+// fetchAll fetches every chunk not yet verified, from every live source
+// at once, and returns how many chunks it verified and wrote.
+// notify is called after each chunk is written and marked verified.
+func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p *partial, srcs []*source, notify func()) (int, error) {
+	n := storage.NumChunks(dl.Size)
+	if dl.Size == 0 { // one empty chunk: nothing to fetch
+		if !storage.VerifyChunk(dl.Hash, dl.Outboard, 0, nil) {
+			return 0, fmt.Errorf("%w: empty file", ErrVerify)
+		}
+		p.markVerified(dl, 0)
+		notify()
+		return 0, nil
+	}
+	live := 0
+	for _, s := range srcs {
+		if !s.dropped {
+			live++
+		}
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sc := newSchedule(runCtx, n, dl.Verified, live)
+	if sc.remaining == 0 {
+		return 0, nil
+	}
+	if live == 0 {
+		return 0, d.noSources(srcs)
+	}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex // guards fetched, done and Progress calls
+		fetched int
+		done    = int64(countBits(dl.Verified, n)) * storage.ChunkSize
+	)
+	if done > dl.Size {
+		done = dl.Size
+	}
+	w := &worker{d: d, dl: dl, p: p, sc: sc}
+	w.onChunk = func(c int, length int) {
+		p.markVerified(dl, c)
+		notify()
+		mu.Lock()
+		defer mu.Unlock()
+		fetched++
+		done += int64(length)
+		if req.Progress != nil {
+			req.Progress(Progress{Name: dl.Name, Hash: dl.Hash, Size: dl.Size, Done: done, Sources: sc.liveSources()})
+		}
+	}
+	for _, s := range srcs {
+		if s.dropped {
+			continue
+		}
+		for range d.cfg.PerSource {
+			wg.Go(func() { w.run(runCtx, s) })
+		}
+	}
+	wg.Wait()
+	fatal, remaining := sc.result()
+	switch {
+	case errors.Is(fatal, ErrNoSources):
+		return fetched, d.noSources(srcs)
+	case fatal != nil: // a claimed chunk may have failed to write
+		return fetched, fatal
+	case remaining == 0:
+		return fetched, nil
+	default:
+		return fetched, fmt.Errorf("download interrupted, partial kept in %s: %w", dl.PartPath, ctx.Err())
+	}
+}
+
+// noSources builds ErrNoSources with every source's reason.
+func (d *Downloader) noSources(srcs []*source) error {
+	var errs []error
+	for _, s := range srcs {
+		if s.err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Name, s.err))
+		}
+	}
+	return fmt.Errorf("%w (partial kept, rerun to resume): %w", ErrNoSources, errors.Join(errs...))
+}
+
+// result builds the part of a Result known before fetching.
+func (d *Downloader) result(req Request, srcs []*source, start time.Time) Result {
+	return d.finishResult(Result{Hash: req.Hash, Size: req.Size}, srcs, start)
+}
+
+// finishResult fills in per-source tallies and the duration.
+func (d *Downloader) finishResult(res Result, srcs []*source, start time.Time) Result {
+	res.Duration = time.Since(start)
+	res.Sources, res.Liars = nil, nil
+	for _, s := range srcs {
+		u := SourceUse{Name: s.Name, Addr: s.Addr.String(), Bytes: s.bytes.Load(), Chunks: int(s.chunks.Load()), Liar: s.liar.Load()}
+		if s.err != nil {
+			u.Err = s.err.Error()
+		}
+		if u.Liar {
+			res.Liars = append(res.Liars, s.Name)
+		}
+		res.Sources = append(res.Sources, u)
+	}
+	return res
+}
+
+// isNotWritable reports whether err means the directory cannot be written.
+func isNotWritable(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, errReadOnlyFS)
+}
+
+func countBits(b []byte, n int) int {
+	c := 0
+	for i := range n {
+		if bitSet(b, i) {
+			c++
+		}
+	}
+	return c
+}

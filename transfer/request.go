@@ -1,0 +1,125 @@
+package transfer
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/servent-p2p/servent/storage"
+)
+
+// Sentinel errors of Downloader.Get; test with errors.Is.
+var (
+	// ErrNoSources: no source could serve the file (none given, all
+	// unreachable, all answered "not found", or all dropped as liars).
+	ErrNoSources = errors.New("no source has the file")
+	// ErrDiskFull: the output file system ran out of space.
+	ErrDiskFull = errors.New("disk full")
+	// ErrReadOnly: the output directory cannot be written.
+	ErrReadOnly = errors.New("output directory is not writable")
+	// ErrVerify: the assembled file does not hash to the content hash.
+	ErrVerify = errors.New("downloaded file does not match its hash")
+	// ErrBadRequest: the request is unusable (zero hash, bad name, ...).
+	ErrBadRequest = errors.New("bad download request")
+)
+
+// Defaults for Config.
+const (
+	DefaultPerSource    = 4
+	DefaultChunkTimeout = 30 * time.Second
+	DefaultMaxFailures  = 4
+)
+
+// DialFunc opens a QUIC connection to addr. The daemon dials over its one
+// quic.Transport; tests dial from their own.
+type DialFunc func(ctx context.Context, addr netip.AddrPort, tlsConf *tls.Config, quicConf *quic.Config) (*quic.Conn, error)
+
+// Source is one peer known to hold the file. Fingerprint is the SHA-256
+// of its TLS SubjectPublicKeyInfo; zero means "do not pin".
+type Source struct {
+	Name        string
+	Addr        netip.AddrPort
+	Fingerprint [32]byte
+}
+
+// Request asks for one file.
+type Request struct {
+	// Hash is the content hash. Required.
+	Hash storage.Hash
+	// Size is the file size if known; <= 0 means unknown (taken from the
+	// verified outboard).
+	Size int64
+	// Name is the final file name (a base name; path elements are
+	// refused). Empty means the hash in hex.
+	Name string
+	// OutDir is the output directory; empty means the current directory.
+	OutDir string
+	// Sources are the peers to fetch from. At least one.
+	Sources []Source
+	// Progress, if set, is called after each verified chunk and once at
+	// the end, never concurrently with itself.
+	Progress func(Progress)
+}
+
+// Progress is a snapshot of a running download.
+type Progress struct {
+	Name     string
+	Hash     storage.Hash
+	Size     int64
+	Done     int64 // verified bytes, those resumed included
+	Sources  int   // sources still in use
+	Finished bool  // the last report of this download
+}
+
+// SourceUse says what one source contributed.
+type SourceUse struct {
+	Name   string
+	Addr   string
+	Bytes  int64  // verified bytes written from this source
+	Chunks int    // verified chunks written from this source
+	Liar   bool   // sent data that failed verification
+	Err    string // why it was dropped, if it was
+}
+
+// Result describes a finished download.
+type Result struct {
+	Path          string
+	Size          int64
+	Hash          storage.Hash
+	Duration      time.Duration
+	Sources       []SourceUse
+	ChunksFetched int // chunks fetched and verified by this call
+	ChunksResumed int // chunks already verified by an earlier run
+	Liars         []string
+	Renamed       bool // Path is not OutDir/Name because that existed
+}
+
+// Config configures a Downloader. Only State is required.
+type Config struct {
+	// State persists download state for resume. Required.
+	State State
+	// Dial opens QUIC connections; nil dials from a fresh UDP socket
+	// (quic.DialAddr).
+	Dial DialFunc
+	// TLSConfig builds the client TLS config for a source; nil pins the
+	// source's Fingerprint (see KeyFingerprint) with ALPN "h3".
+	TLSConfig func(Source) *tls.Config
+	// QUICConfig for outgoing connections; nil uses large flow-control
+	// windows suited to bulk transfer.
+	QUICConfig *quic.Config
+	// PerSource is the number of chunks in flight per source (default 4).
+	PerSource int
+	// ChunkTimeout bounds one chunk request (default 30 s).
+	ChunkTimeout time.Duration
+	// MaxFailures is how many consecutive failed requests drop a source
+	// (default 4); a source that lies or answers "not found" is dropped
+	// at once.
+	MaxFailures int
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}

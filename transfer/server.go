@@ -1,0 +1,220 @@
+package transfer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+	"github.com/quic-go/quic-go/http3"
+
+	"github.com/servent-p2p/servent/storage"
+)
+
+// DefaultMaxUploads is the default per-node cap on concurrent uploads.
+const DefaultMaxUploads = 8
+
+// ALPN is the TLS application protocol the transfer plane is served on.
+const ALPN = http3.NextProtoH3
+
+// ServerConfig configures a Server. Only Catalog is required.
+type ServerConfig struct {
+	// Catalog resolves content hashes to files. Required.
+	Catalog Catalog
+	// MaxUploads caps concurrent file uploads; beyond it requests get
+	// 503 "busy" with Retry-After. 0 means DefaultMaxUploads.
+	MaxUploads int
+	// RetryAfter is the Retry-After sent with a busy answer; 0 means 1 s.
+	RetryAfter time.Duration
+	// OnStale is called (synchronously, so it must not block) when a
+	// catalog entry no longer matches the file on disk, so the owner can
+	// re-hash it. May be nil.
+	OnStale func(File)
+	// Allow, if set, is asked before every request; false answers 403.
+	// The overlay pins keys at the TLS level; this is an extra hook.
+	Allow func(r *http.Request) bool
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Server serves shared files over HTTP/3 by content hash only. It is an
+// http.Handler and is safe for concurrent use.
+type Server struct {
+	cfg   ServerConfig
+	log   *slog.Logger
+	slots chan struct{}
+	h3    *http3.Server
+	stats stats
+
+	closeOnce sync.Once
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// NewServer returns a Server for cfg. It does not listen: hand it QUIC
+// connections with ServeQUICConn or a listener with ServeListener.
+func NewServer(cfg ServerConfig) (*Server, error) {
+	if cfg.Catalog == nil {
+		return nil, errors.New("transfer: server needs a catalog")
+	}
+	if cfg.MaxUploads <= 0 {
+		cfg.MaxUploads = DefaultMaxUploads
+	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("pkg", "transfer"), slots: make(chan struct{}, cfg.MaxUploads)}
+	s.stats.perPeer = make(map[string]int64)
+	s.h3 = &http3.Server{Handler: s, Logger: s.log}
+	return s, nil
+}
+
+// ServeQUICConn serves HTTP/3 on one accepted QUIC connection whose ALPN
+// is "h3". It blocks until the connection ends.
+func (s *Server) ServeQUICConn(conn *quic.Conn) error { return s.h3.ServeQUICConn(conn) }
+
+// ServeListener serves every connection ln accepts. It blocks until the
+// server is closed (returning http.ErrServerClosed) or ln fails. Closing
+// the server does not close ln.
+func (s *Server) ServeListener(ln http3.QUICListener) error { return s.h3.ServeListener(ln) }
+
+// Close stops serving and closes every connection. Safe to call twice.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() { err = s.h3.Close() })
+	return err
+}
+
+// ServeHTTP implements http.Handler. Only GET and HEAD are served.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Allow != nil && !s.cfg.Allow(r) {
+		s.refuse(w, r, http.StatusForbidden, "forbidden", "not allowed")
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		s.refuse(w, r, http.StatusMethodNotAllowed, "method not allowed", "method")
+		return
+	}
+	p := r.URL.Path
+	switch {
+	case p == "/uri-res/N2R":
+		s.serveFile(w, r, r.URL.RawQuery)
+	case strings.HasPrefix(p, "/f/"):
+		s.serveFile(w, r, strings.TrimPrefix(p, "/f/"))
+	case strings.HasPrefix(p, "/outboard/"):
+		s.serveOutboard(w, r, strings.TrimPrefix(p, "/outboard/"))
+	default:
+		s.refuse(w, r, http.StatusNotFound, "not found", "unknown route")
+	}
+}
+
+// refuse answers an error status with a one-line plain-text body and
+// counts it.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, body, why string) {
+	s.stats.refused.Add(1)
+	s.log.Debug("refused", "peer", r.RemoteAddr, "path", r.URL.Path, "code", code, "why", why)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	fmt.Fprintln(w, body)
+}
+
+// lookup parses a hash (hex or URN) and finds it in the catalog.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request, raw string) (File, []byte, bool) {
+	h, err := storage.ParseHash(raw)
+	if err != nil {
+		s.refuse(w, r, http.StatusNotFound, "not found", "bad hash")
+		return File{}, nil, false
+	}
+	f, ob, err := s.cfg.Catalog.Lookup(h)
+	if err != nil {
+		s.refuse(w, r, http.StatusNotFound, "not found", err.Error())
+		return File{}, nil, false
+	}
+	return f, ob, true
+}
+
+func (s *Server) serveOutboard(w http.ResponseWriter, r *http.Request, raw string) {
+	f, ob, ok := s.lookup(w, r, raw)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("ETag", `"ob-`+f.Hash.String()+`"`)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(ob))
+}
+
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
+	f, _, ok := s.lookup(w, r, raw)
+	if !ok {
+		return
+	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		s.stats.busy.Add(1)
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(s.cfg.RetryAfter/time.Second))))
+		s.refuse(w, r, http.StatusServiceUnavailable, fmt.Sprintf("busy: %d uploads in progress, retry later", cap(s.slots)), "busy")
+		return
+	}
+	s.stats.active.Add(1)
+	defer s.stats.active.Add(-1)
+
+	file, err := openShared(f)
+	switch {
+	case errors.Is(err, errChanged):
+		s.stale(f, err)
+		s.refuse(w, r, http.StatusConflict, "changed on disk, rehashing", err.Error())
+		return
+	case errors.Is(err, errGone):
+		s.stale(f, err)
+		s.refuse(w, r, http.StatusNotFound, "not found", err.Error())
+		return
+	case err != nil:
+		s.refuse(w, r, http.StatusNotFound, "not found", err.Error())
+		return
+	}
+	defer file.Close()
+
+	name := filepath.Base(f.Path)
+	w.Header().Set("ETag", `"`+f.Hash.String()+`"`)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	w.Header().Set("X-Content-URN", f.Hash.URN())
+	cw := &countingWriter{ResponseWriter: w}
+	s.stats.uploads.Add(1)
+	http.ServeContent(cw, r, name, time.Unix(0, f.ModTime), file)
+	s.stats.sent(r.RemoteAddr, cw.n)
+}
+
+// stale reports a catalog entry that no longer matches the disk.
+func (s *Server) stale(f File, err error) {
+	s.log.Info("shared file changed on disk", "path", f.Path, "hash", f.Hash, "err", err)
+	if s.cfg.OnStale != nil {
+		s.cfg.OnStale(f)
+	}
+}
+
+// countingWriter counts the body bytes written through it.
+type countingWriter struct {
+	http.ResponseWriter
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.n += int64(n)
+	return n, err
+}

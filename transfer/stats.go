@@ -1,0 +1,52 @@
+package transfer
+
+import (
+	"maps"
+	"sync"
+	"sync/atomic"
+)
+
+// Stats is a snapshot of a Server's counters.
+type Stats struct {
+	// Uploads counts file responses started (200 or 206).
+	Uploads int64
+	// Active is the number of uploads in progress now.
+	Active int64
+	// BytesSent counts file body bytes written, over all peers.
+	BytesSent int64
+	// Refused counts requests answered with an error status (busy included).
+	Refused int64
+	// Busy counts requests refused because every upload slot was taken.
+	Busy int64
+	// PerPeer maps a peer's address (host:port) to the file bytes sent to it.
+	PerPeer map[string]int64
+}
+
+type stats struct {
+	uploads, active, bytes, refused, busy atomic.Int64
+
+	mu      sync.Mutex
+	perPeer map[string]int64
+}
+
+func (s *stats) sent(peer string, n int64) {
+	s.bytes.Add(n)
+	s.mu.Lock()
+	s.perPeer[peer] += n
+	s.mu.Unlock()
+}
+
+// Stats returns a snapshot of the server's counters. Safe for concurrent use.
+func (s *Server) Stats() Stats {
+	s.stats.mu.Lock()
+	peers := maps.Clone(s.stats.perPeer)
+	s.stats.mu.Unlock()
+	return Stats{
+		Uploads:   s.stats.uploads.Load(),
+		Active:    s.stats.active.Load(),
+		BytesSent: s.stats.bytes.Load(),
+		Refused:   s.stats.refused.Load(),
+		Busy:      s.stats.busy.Load(),
+		PerPeer:   peers,
+	}
+}
