@@ -10,7 +10,6 @@ import (
 
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
-	"github.com/servent-p2p/servent/storage"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
@@ -62,22 +61,28 @@ func (d *Daemon) publishCatalog() {
 	d.publishMeta(d.ov.Meta().Role)
 }
 
-// leafConns tracks the index session of each registered leaf, so that a
-// session ending drops the leaf's index only if no newer session holds it.
+// leafConns tracks the index connection of each registered leaf, so that
+// a session ending drops the leaf's index only if no newer session holds
+// it, and so that an ultrapeer stepping down can close them all.
 type leafConns struct {
-	mu  sync.Mutex
-	gen map[string]uint64
-	n   uint64
+	mu     sync.Mutex
+	byLeaf map[string]leafConn
+	n      uint64
 }
 
-func (c *leafConns) begin(id string) uint64 {
+type leafConn struct {
+	gen  uint64
+	conn *quic.Conn
+}
+
+func (c *leafConns) begin(id string, conn *quic.Conn) uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen == nil {
-		c.gen = make(map[string]uint64)
+	if c.byLeaf == nil {
+		c.byLeaf = make(map[string]leafConn)
 	}
 	c.n++
-	c.gen[id] = c.n
+	c.byLeaf[id] = leafConn{gen: c.n, conn: conn}
 	return c.n
 }
 
@@ -85,11 +90,30 @@ func (c *leafConns) begin(id string) uint64 {
 func (c *leafConns) end(id string, gen uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen[id] != gen {
+	if c.byLeaf[id].gen != gen {
 		return false
 	}
-	delete(c.gen, id)
+	delete(c.byLeaf, id)
 	return true
+}
+
+// close closes one leaf's index connection.
+func (c *leafConns) close(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if lc, ok := c.byLeaf[id]; ok {
+		lc.conn.CloseWithError(0, "left the network")
+	}
+}
+
+// closeAll closes every leaf's index connection: the leaves see it at once
+// and attach elsewhere.
+func (c *leafConns) closeAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, lc := range c.byLeaf {
+		lc.conn.CloseWithError(0, "no longer an ultrapeer")
+	}
 }
 
 // serveIndexConn is the ultrapeer side of the index plane: a leaf's
@@ -108,7 +132,7 @@ func (d *Daemon) serveIndexConn(conn *quic.Conn) {
 		return
 	}
 	defer stream.Close()
-	gen := d.leafConns.begin(owner.ID)
+	gen := d.leafConns.begin(owner.ID, conn)
 	defer func() {
 		if d.leafConns.end(owner.ID, gen) && d.registry.Drop(owner.ID) {
 			d.log.Info("leaf detached", "leaf", owner.ID)
@@ -160,55 +184,25 @@ func (d *Daemon) tryUltrapeers() []string {
 	return ultrapeer.TryUltrapeers(d.ov.Name(), ups, 8)
 }
 
-// dropAllLeaves forgets every leaf's index (the node is no longer an
-// ultrapeer); their sessions are refused on their next update.
+// dropAllLeaves forgets every leaf's index and closes their connections
+// (the node is no longer an ultrapeer), so they re-attach elsewhere now.
 func (d *Daemon) dropAllLeaves() {
+	d.leafConns.closeAll()
 	for _, id := range d.registry.Leaves() {
 		d.registry.Drop(id)
 	}
 }
 
-// memberLeft forgets what a departed member registered.
+// memberLeft forgets what a departed member registered, and closes its
+// index connection so that, if it was only thought dead, it registers again.
 func (d *Daemon) memberLeft(name string) {
+	d.leafConns.close(name)
 	if d.registry.Drop(name) {
 		d.log.Info("leaf left the network", "leaf", name)
 	}
 }
 
-// registryIndex answers queries from the registry: the node's own shares
-// and, on an ultrapeer, its leaves'.
-type registryIndex struct{ r *ultrapeer.Registry }
-
-var _ query.Index = registryIndex{}
-
-// Match implements query.Index: one QueryHit per owner with matches.
-func (x registryIndex) Match(q *query.Query) []query.QueryHit {
-	var urn *storage.Hash
-	if !q.Hash.IsZero() {
-		urn = &q.Hash
-	}
-	matches := x.r.Match(q.Words(), urn, maxHitsPerQuery)
-	hits := make([]query.QueryHit, 0, len(matches))
-	for _, om := range matches {
-		h := query.QueryHit{
-			Port:        om.Owner.Addr.Port(),
-			QUICPort:    om.Owner.Addr.Port(),
-			Fingerprint: om.Owner.Fingerprint,
-			Node:        om.Owner.ID,
-		}
-		if a := om.Owner.Addr.Addr().Unmap(); a.Is4() {
-			h.Addr = a
-		} else {
-			h.IPv6 = a
-		}
-		copy(h.ServentID[:], om.Owner.Fingerprint[:16])
-		for i, e := range om.Entries {
-			h.Results = append(h.Results, query.FileResult{Index: uint32(i), Size: uint64(e.Size), Name: e.Path, Hash: e.Hash})
-		}
-		hits = append(hits, h)
-	}
-	return hits
-}
-
 // localIndex is the routing core's answerer.
-func (d *Daemon) localIndex() query.Index { return registryIndex{d.registry} }
+func (d *Daemon) localIndex() query.Index {
+	return ultrapeer.Index{Registry: d.registry, Limit: maxHitsPerQuery}
+}

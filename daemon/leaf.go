@@ -13,8 +13,13 @@ import (
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
-// refusalMemory is how long a leaf avoids an ultrapeer that refused it.
-const refusalMemory = 30 * time.Second
+// How long a leaf avoids an ultrapeer that refused it: long when it is full,
+// short when it was not (yet, or any more) an ultrapeer in its own view,
+// which happens for a moment while roles change.
+const (
+	refusalMemoryFull  = 30 * time.Second
+	refusalMemoryOther = 2 * time.Second
+)
 
 // leafSessions keeps a leaf attached to its ultrapeers: one index session
 // per chosen ultrapeer, re-chosen when the topology changes or one refuses.
@@ -93,10 +98,14 @@ func (l *leafSessions) catalogChanged() {
 	}
 }
 
-// refuse remembers that up refused this leaf.
-func (l *leafSessions) refuse(up string) {
+// refuse remembers that up refused this leaf for reason.
+func (l *leafSessions) refuse(up string, reason ultrapeer.RefuseReason) {
+	memory := refusalMemoryOther
+	if reason == ultrapeer.RefuseFull {
+		memory = refusalMemoryFull
+	}
 	l.mu.Lock()
-	l.refused[up] = time.Now().Add(refusalMemory)
+	l.refused[up] = time.Now().Add(memory)
 	l.mu.Unlock()
 }
 
@@ -126,7 +135,7 @@ func (s *leafSession) run() {
 		var refused *refusedError
 		if errors.As(err, &refused) {
 			d.log.Info("ultrapeer refused this leaf", "ultrapeer", s.up, "reason", refused.reason)
-			s.l.refuse(s.up)
+			s.l.refuse(s.up, refused.reason)
 			d.kickHierarchy()
 			return
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
@@ -60,14 +62,9 @@ func (d *Daemon) newOverlay() (*overlay.Node, error) {
 	oc.Seeds = d.cfg.Seeds
 	oc.CachedPeers = peers
 	oc.Discovery = d.cfg.Discovery
-	host, _, _ := strings.Cut(d.cfg.Listen, ":")
-	if ap, err := netip.ParseAddrPort(d.cfg.Listen); err == nil {
-		host = ap.Addr().String()
-		if ap.Addr().Is6() {
-			host = "[" + host + "]"
-		}
-	}
-	oc.DiscoveryListen = fmt.Sprintf("%s:%d", host, d.cfg.DiscoveryPort)
+	// Beacons are IPv4 broadcast and multicast: only a wildcard-bound
+	// socket receives them, whatever address --listen names.
+	oc.DiscoveryListen = fmt.Sprintf("0.0.0.0:%d", d.cfg.DiscoveryPort)
 	oc.Logger = d.log
 	if oc.Faults, err = overlay.ParseFaults(d.cfg.FaultInjection); err != nil {
 		return nil, fmt.Errorf("%w: fault_injection: %v", configs.ErrInvalid, err)
@@ -132,9 +129,18 @@ func (d *Daemon) capacity() float32 {
 	if d.cfg.Capacity > 0 {
 		return float32(d.cfg.Capacity)
 	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return float32(ultrapeerCapacity(runtime.NumCPU(), ms.Sys))
+	return float32(ultrapeerCapacity(runtime.NumCPU(), totalMemory()))
+}
+
+// totalMemory is the machine's physical memory in bytes (0 when unknown).
+// It is stable for the life of the process, so the published capacity is
+// too: a capacity that drifted would reshuffle the election.
+func totalMemory() uint64 {
+	var si unix.Sysinfo_t
+	if err := unix.Sysinfo(&si); err != nil {
+		return 0
+	}
+	return uint64(si.Totalram) * uint64(si.Unit)
 }
 
 func newGUID() query.GUID {

@@ -70,27 +70,6 @@ func (n *Node) HandleDatagrams(planeID byte, h func(from netip.AddrPort, b []byt
 	return nil
 }
 
-// readDatagrams drains quic-go's non-QUIC queue (32 entries) as fast as it can.
-func (n *Node) readDatagrams() {
-	buf := make([]byte, MaxDatagram)
-	for {
-		sz, addr, err := n.tr.ReadNonQUICPacket(n.ctx, buf)
-		if err != nil {
-			return
-		}
-		ua, ok := addr.(*net.UDPAddr)
-		if !ok || sz == 0 {
-			n.stats.droppedMalformed.Add(1)
-			continue
-		}
-		from := ua.AddrPort()
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		b := make([]byte, sz-1)
-		copy(b, buf[1:sz])
-		n.dispatch(buf[0], from, b)
-	}
-}
-
 func (n *Node) dispatch(planeID byte, from netip.AddrPort, b []byte) {
 	if planeID == PlaneMemberlist {
 		n.stats.mlIn.Add(1)

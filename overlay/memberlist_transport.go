@@ -197,12 +197,12 @@ func (t *mlTransport) acceptStream(c *quic.Conn, s *quic.Stream) {
 // resolveAddrPort parses "ip:port", resolving a host name when needed.
 func resolveAddrPort(addr string) (netip.AddrPort, error) {
 	if ap, err := netip.ParseAddrPort(addr); err == nil {
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+		return unmapped(ap), nil
 	}
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("resolve %q: %w", addr, err)
 	}
 	ap := ua.AddrPort()
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+	return unmapped(ap), nil
 }

@@ -102,7 +102,14 @@ func (t *memberTable) remove(name string) {
 	}
 }
 
+// unmapped turns an IPv4-mapped IPv6 address (a dual-stack socket's view
+// of an IPv4 peer) into the IPv4 address members are known by.
+func unmapped(a netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+}
+
 func (t *memberTable) hasAddr(a netip.AddrPort) bool {
+	a = unmapped(a)
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	_, ok := t.byAddr[a]
@@ -117,6 +124,7 @@ func (t *memberTable) byName(name string) (Member, bool) {
 }
 
 func (t *memberTable) lookupAddr(a netip.AddrPort) (Member, bool) {
+	a = unmapped(a)
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	m, ok := t.byN[t.byAddr[a]]

@@ -53,6 +53,7 @@ type Node struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
+	closed    atomic.Bool // Close has begun: Leave is refused
 	closeErr  error
 
 	metaMu sync.Mutex
@@ -207,6 +208,9 @@ func (n *Node) Leave(timeout time.Duration) error {
 	if n.ml == nil {
 		return ErrNotStarted
 	}
+	if n.closed.Load() {
+		return ErrClosed
+	}
 	n.leaving.Store(true)
 	if err := n.ml.Leave(timeout); err != nil {
 		return fmt.Errorf("leave: %w", err)
@@ -219,6 +223,7 @@ func (n *Node) Leave(timeout time.Duration) error {
 // goroutine. Idempotent; later calls return the first result.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
+		n.closed.Store(true)
 		if n.cancel != nil {
 			n.cancel()
 		}

@@ -2,6 +2,9 @@ package overlay
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -53,18 +56,16 @@ func (n *Node) startTransport() error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", n.cfg.Listen, err)
 	}
-	n.tr = &quic.Transport{Conn: n.udp, Tracer: dropTracer{&n.stats.droppedQueue}}
-	// The non-QUIC queue exists only once ReadNonQUICPacket has been called:
-	// start the reader before anything can send to us.
-	// A call with a cancelled context creates the queue and returns at once.
-	done, cancel := context.WithCancel(context.Background())
-	cancel()
-	n.tr.ReadNonQUICPacket(done, nil)
+	// Planes must be ready before the first datagram can arrive.
 	n.mlt = newMLTransport(n)
 	for _, p := range n.planes {
 		n.goroutine(func() { p.serve(n.ctx) })
 	}
-	n.goroutine(n.readDatagrams)
+	n.tr = &quic.Transport{
+		Conn:              newDemuxConn(n.udp, n.deliverDatagram),
+		Tracer:            dropTracer{&n.stats.droppedQueue},
+		StatelessResetKey: n.resetKey(),
+	}
 	protos := []string{ALPNMemberlist}
 	for p := range n.alpn {
 		protos = append(protos, p)
@@ -153,4 +154,21 @@ func (n *Node) DialTLS(ctx context.Context, addr netip.AddrPort, conf *tls.Confi
 		return nil, fmt.Errorf("quic dial %s: %w", addr, err)
 	}
 	return c, nil
+}
+
+// resetKey derives the QUIC stateless reset key from the node's persistent
+// key: after a restart the node can still reset connections its previous
+// run held, so peers notice at once instead of after the idle timeout.
+func (n *Node) resetKey() *quic.StatelessResetKey {
+	priv, ok := n.cert.PrivateKey.(ed25519.PrivateKey)
+	if !ok {
+		return nil
+	}
+	k, err := hkdf.Key(sha256.New, priv.Seed(), nil, "servent quic stateless reset", 32)
+	if err != nil {
+		return nil
+	}
+	var key quic.StatelessResetKey
+	copy(key[:], k)
+	return &key
 }

@@ -30,11 +30,15 @@ func MatchesFile(words []string, fileKeywords []string) bool {
 }
 
 // Matches reports whether a file with the given keywords and content hash
-// answers the query: its Hash equals the file hash, or MatchesFile holds for
-// words (the caller passes q.Words(), computed once per query).
+// answers the query (the caller passes q.Words(), computed once per query).
+// A query with a hash needs the file hash to equal it; a query with words
+// needs MatchesFile; a query with both needs both.
 func (q *Query) Matches(words []string, fileKeywords []string, hash storage.Hash) bool {
-	if !q.Hash.IsZero() && q.Hash == hash {
-		return true
+	if !q.Hash.IsZero() && q.Hash != hash {
+		return false
+	}
+	if len(words) == 0 {
+		return !q.Hash.IsZero()
 	}
 	return MatchesFile(words, fileKeywords)
 }

@@ -455,3 +455,30 @@ func TestForwardAllocs(t *testing.T) {
 		t.Errorf("%.1f allocations per forwarded query", allocs)
 	}
 }
+
+func TestQueryMatches(t *testing.T) {
+	h, other := storage.Hash{1}, storage.Hash{2}
+	kw := storage.Keywords("maps/city water.pdf")
+	tests := []struct {
+		name string
+		q    Query
+		hash storage.Hash
+		want bool
+	}{
+		{"words", Query{Criteria: "water city"}, other, true},
+		{"word missing", Query{Criteria: "water fire"}, h, false},
+		{"hash only", Query{Hash: h}, h, true},
+		{"hash only, other file", Query{Hash: h}, other, false},
+		{"hash and words", Query{Criteria: "water", Hash: h}, h, true},
+		{"hash and wrong words", Query{Criteria: "fire", Hash: h}, h, false},
+		{"words and wrong hash", Query{Criteria: "water", Hash: h}, other, false},
+		{"nothing", Query{Criteria: "--"}, h, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.q.Matches(tt.q.Words(), kw, tt.hash); got != tt.want {
+				t.Fatalf("Matches = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

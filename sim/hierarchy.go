@@ -90,11 +90,11 @@ func buildHierarchy(ids []query.PeerID, w *workload, cfg HierarchyConfig, rng *r
 		v := peer(query.PeerID(u))
 		reg := ultrapeer.NewRegistry(0)
 		// Errors are impossible here: full updates of valid entries.
-		_, _ = reg.ApplySelf(ultrapeer.Owner{ID: u}, fullUpdate(w, v))
+		_, _ = reg.ApplySelf(owner(query.PeerID(u)), fullUpdate(w, v))
 		for _, l := range h.upLeaves[v] {
-			_, _ = reg.Apply(ultrapeer.Owner{ID: string(l)}, fullUpdate(w, peer(l)))
+			_, _ = reg.Apply(owner(l), fullUpdate(w, peer(l)))
 		}
-		h.index[v] = registryIndex{reg}
+		h.index[v] = ultrapeer.Index{Registry: reg}
 	}
 	return h
 }
