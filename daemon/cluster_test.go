@@ -15,6 +15,7 @@ import (
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
@@ -189,9 +190,8 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // sent by ultrapeers (which go only to other ultrapeers).
 func (c *cluster) queryTraffic() (queries, betweenUltrapeers uint64) {
 	for _, d := range c.nodes {
-		d.routerMu.Lock()
-		ct := d.router.Counters()
-		d.routerMu.Unlock()
+		var ct query.Counters
+		d.withRouter(func(r *query.Router) { ct = r.Counters() })
 		queries += ct.Query.Sent
 		if d.role() == overlay.RoleUltrapeer {
 			betweenUltrapeers += ct.Query.Sent
@@ -242,9 +242,8 @@ func TestClusterSmartFlood(t *testing.T) {
 		t.Errorf("recall %.4f, want 1", recall)
 	}
 	for _, l := range leaves {
-		l.routerMu.Lock()
-		got := l.router.Counters().Query.Received
-		l.routerMu.Unlock()
+		var got uint64
+		l.withRouter(func(r *query.Router) { got = r.Counters().Query.Received })
 		if got != 0 {
 			t.Errorf("leaf %s received %d queries", l.ov.Name(), got)
 		}

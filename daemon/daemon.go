@@ -29,7 +29,7 @@ type Daemon struct {
 	store *storage.Store
 	ov    *overlay.Node
 
-	routerMu sync.Mutex // serialises the routing core
+	routerMu sync.Mutex // serialises the routing core; use withRouter
 	router   *query.Router
 
 	registry    *ultrapeer.Registry // own shares, and leaves' on an ultrapeer
@@ -100,12 +100,12 @@ func CatalogDir(dataDir string) string { return filepath.Join(dataDir, "db") }
 func (d *Daemon) Start(ctx context.Context) error {
 	d.started = time.Now()
 	d.ctx, d.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	var err error
-	if d.control, err = startControl(d); err != nil {
+	if err := d.startNetwork(ctx); err != nil {
 		return err
 	}
-	if err := d.startNetwork(ctx); err != nil {
-		d.control.close()
+	// The control API answers from the network's state: it starts last.
+	var err error
+	if d.control, err = startControl(d); err != nil {
 		return err
 	}
 	d.goFunc(func() { d.store.RunGC(d.ctx, 5*time.Minute) })
@@ -142,6 +142,13 @@ func (d *Daemon) Close() error {
 		d.closeErr = errors.Join(errs...)
 	})
 	return d.closeErr
+}
+
+// withRouter runs fn with exclusive use of the routing core.
+func (d *Daemon) withRouter(fn func(r *query.Router)) {
+	d.routerMu.Lock()
+	defer d.routerMu.Unlock()
+	fn(d.router)
 }
 
 // goFunc runs fn in a goroutine that Close waits for.

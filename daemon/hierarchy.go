@@ -135,9 +135,8 @@ func (d *Daemon) updateRouter() {
 	if t.role == overlay.RoleUltrapeer || t.role == overlay.RoleFlood {
 		role = query.Ultrapeer
 	}
-	d.routerMu.Lock()
-	d.router.SetTopology(role, peerIDs(t.neighbours), peerIDs(d.leaves.attached()), peerIDs(d.registry.Leaves()))
-	d.routerMu.Unlock()
+	neighbours, attached, leaves := peerIDs(t.neighbours), peerIDs(d.leaves.attached()), peerIDs(d.registry.Leaves())
+	d.withRouter(func(r *query.Router) { r.SetTopology(role, neighbours, attached, leaves) })
 }
 
 func (d *Daemon) publishMeta(role overlay.Role) {

@@ -99,18 +99,16 @@ func (d *Daemon) sendAll(out []query.Outbound) {
 func (d *Daemon) onQueryDatagram(from netip.AddrPort, b []byte) {
 	m, ok := d.ov.MemberByAddr(from)
 	desc, err := query.Unmarshal(b)
-	d.routerMu.Lock()
 	if err != nil {
-		d.router.CountMalformed()
-		d.routerMu.Unlock()
+		d.withRouter(func(r *query.Router) { r.CountMalformed() })
 		return
 	}
 	peer := query.PeerID("")
 	if ok {
 		peer = query.PeerID(m.Name)
 	}
-	res := d.router.Handle(time.Now(), peer, desc)
-	d.routerMu.Unlock()
+	var res query.Result
+	d.withRouter(func(r *query.Router) { res = r.Handle(time.Now(), peer, desc) })
 	d.sendAll(res.Send)
 	for _, hit := range res.Delivered {
 		d.searches.deliver(hit)

@@ -178,9 +178,7 @@ func (d *Daemon) serveQRPConn(conn *quic.Conn) {
 	peer := query.PeerID(m.Name)
 	table := &query.Table{}
 	defer func() {
-		d.routerMu.Lock()
-		d.router.SetNeighbourTable(peer, nil)
-		d.routerMu.Unlock()
+		d.withRouter(func(r *query.Router) { r.SetNeighbourTable(peer, nil) })
 	}()
 	for {
 		patch, err := readPatch(br, br)
@@ -193,8 +191,7 @@ func (d *Daemon) serveQRPConn(conn *quic.Conn) {
 			}
 			return
 		}
-		d.routerMu.Lock()
-		d.router.SetNeighbourTable(peer, table.Clone())
-		d.routerMu.Unlock()
+		clone := table.Clone()
+		d.withRouter(func(r *query.Router) { r.SetNeighbourTable(peer, clone) })
 	}
 }

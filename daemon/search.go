@@ -77,9 +77,8 @@ func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api
 	originate := func() {
 		g := newGUID()
 		d.searches.add(g, hits)
-		d.routerMu.Lock()
-		res := d.router.Originate(time.Now(), g, q, uint8(d.cfg.TTL))
-		d.routerMu.Unlock()
+		var res query.Result
+		d.withRouter(func(r *query.Router) { res = r.Originate(time.Now(), g, q, uint8(d.cfg.TTL)) })
 		d.sendAll(res.Send)
 		for _, h := range res.Delivered {
 			d.searches.deliver(h)

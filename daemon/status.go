@@ -5,6 +5,7 @@ import (
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/query"
 )
 
 // Status reports the node's own state for `servent status`.
@@ -47,9 +48,8 @@ func (d *Daemon) Status() api.Status {
 	for _, p := range st.Planes {
 		s.Datagrams.Dropped += p.Dropped
 	}
-	d.routerMu.Lock()
-	c := d.router.Counters()
-	d.routerMu.Unlock()
+	var c query.Counters
+	d.withRouter(func(r *query.Router) { c = r.Counters() })
 	s.Datagrams.Malformed = c.Malformed + st.DroppedMalformed
 	s.Query = c
 	return s

@@ -1,0 +1,174 @@
+package drill
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"lukechampine.com/blake3"
+)
+
+// urnPrefix is how a content hash may be spelled in CLI output.
+const urnPrefix = "urn:blake3:"
+
+// File is one generated share file.
+type File struct {
+	// Name is the base name: "<host>-<token>.bin".
+	Name string
+	// Token is a random word found in no other file name: searching for it
+	// must find exactly this file.
+	Token string
+	// Path is where the file lies on disk.
+	Path string
+	// Size is its length in bytes.
+	Size int64
+	// Hash is its BLAKE3-256 in lower-case hex (as b3sum prints it).
+	Hash string
+}
+
+// WriteFiles creates one file of each size in dir, named after host with
+// a unique token, filled with pseudo-random bytes, and returns them with
+// their hashes.
+func WriteFiles(dir, host string, sizes ...int64) ([]File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("drill: %w", err)
+	}
+	var out []File
+	for _, size := range sizes {
+		token := "t" + randHex(4)
+		f := File{Name: fmt.Sprintf("%s-%s.bin", host, token), Token: token, Size: size}
+		f.Path = filepath.Join(dir, f.Name)
+		if err := writeRandom(f.Path, size, token); err != nil {
+			return nil, err
+		}
+		h, err := HashFile(f.Path)
+		if err != nil {
+			return nil, err
+		}
+		f.Hash = h
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func writeRandom(path string, size int64, seed string) error {
+	var key [32]byte
+	copy(key[:], seed)
+	src := rand.NewChaCha8(key)
+	fh, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("drill: %w", err)
+	}
+	buf := make([]byte, 1<<20)
+	for left := size; left > 0; {
+		n := int64(len(buf))
+		if left < n {
+			n = left
+		}
+		for i := 0; i+8 <= len(buf); i += 8 {
+			binary.LittleEndian.PutUint64(buf[i:], src.Uint64())
+		}
+		if _, err := fh.Write(buf[:n]); err != nil {
+			fh.Close()
+			return fmt.Errorf("drill: write %s: %w", path, err)
+		}
+		left -= n
+	}
+	if err := fh.Close(); err != nil {
+		return fmt.Errorf("drill: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// CopyFile copies f into dir under the same name (the same content held by
+// a second host) and returns the copy.
+func CopyFile(f File, dir string) (File, error) {
+	src, err := os.Open(f.Path)
+	if err != nil {
+		return File{}, fmt.Errorf("drill: %w", err)
+	}
+	defer src.Close()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return File{}, fmt.Errorf("drill: %w", err)
+	}
+	c := f
+	c.Path = filepath.Join(dir, f.Name)
+	dst, err := os.Create(c.Path)
+	if err != nil {
+		return File{}, fmt.Errorf("drill: %w", err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return File{}, fmt.Errorf("drill: copy %s: %w", c.Path, err)
+	}
+	if err := dst.Close(); err != nil {
+		return File{}, fmt.Errorf("drill: copy %s: %w", c.Path, err)
+	}
+	return c, nil
+}
+
+// HashFile returns the BLAKE3-256 of the file at path in lower-case hex.
+func HashFile(path string) (string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("drill: %w", err)
+	}
+	defer fh.Close()
+	h := blake3.New(32, nil)
+	if _, err := io.Copy(h, fh); err != nil {
+		return "", fmt.Errorf("drill: hash %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// normHash turns "urn:blake3:HEX" or "HEX" into lower-case hex.
+func normHash(s string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), urnPrefix))
+}
+
+// sameHash reports whether two spellings name the same content hash.
+func sameHash(a, b string) bool { return normHash(a) == normHash(b) && normHash(a) != "" }
+
+// VerifyFile checks that the file at path has the given hash and size.
+func VerifyFile(path string, size int64, hash string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("drill: verify: %w", err)
+	}
+	if st.Size() != size {
+		return fmt.Errorf("drill: verify %s: size %d, want %d", path, st.Size(), size)
+	}
+	got, err := HashFile(path)
+	if err != nil {
+		return err
+	}
+	if !sameHash(got, hash) {
+		return fmt.Errorf("drill: verify %s: CORRUPT: blake3 %s, want %s", path, got, normHash(hash))
+	}
+	return nil
+}
+
+// PartialBytes returns the bytes actually written so far to the partial
+// downloads ("*.part") in dir: their allocated blocks, since a partial is
+// created sparse at its full size and filled chunk by chunk. It is what
+// `ls -s` shows a person watching the download folder.
+func PartialBytes(dir string) int64 {
+	parts, _ := filepath.Glob(filepath.Join(dir, "*.part"))
+	var n int64
+	for _, p := range parts {
+		st, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+			n += sys.Blocks * 512
+		}
+	}
+	return n
+}
