@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -46,8 +47,10 @@ type Daemon struct {
 	kick         chan struct{} // recompute the topology now
 	rescan       chan struct{} // rescan the shares now
 
-	server     *transfer.Server
-	downloader *transfer.Downloader
+	metrics     *http.Server // nil unless metrics_listen is set
+	metricsAddr string       // where metrics listens
+	server      *transfer.Server
+	downloader  *transfer.Downloader
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -105,6 +108,11 @@ func (d *Daemon) Start(ctx context.Context) error {
 	}
 	// The control API answers from the network's state: it starts last.
 	var err error
+	if d.cfg.MetricsListen != "" {
+		if d.metrics, err = d.startMetrics(); err != nil {
+			return fmt.Errorf("metrics_listen: %w", err)
+		}
+	}
 	if d.control, err = startControl(d); err != nil {
 		return err
 	}
@@ -126,6 +134,9 @@ func (d *Daemon) Close() error {
 		var errs []error
 		if d.control != nil {
 			errs = append(errs, d.control.close())
+		}
+		if d.metrics != nil {
+			errs = append(errs, d.metrics.Close())
 		}
 		if d.ov != nil {
 			d.savePeers()

@@ -60,7 +60,7 @@ func servent(t *testing.T, args ...string) (string, string, int) {
 
 // startDaemon starts `servent run`; the returned function stops it with
 // SIGINT and checks it exits cleanly. It also runs at cleanup.
-func startDaemon(t *testing.T, args ...string) (stop func()) {
+func startDaemon(t *testing.T, args ...string) (stop func(), pid int) {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"run"}, args...)...)
 	var stderr bytes.Buffer
@@ -86,7 +86,7 @@ func startDaemon(t *testing.T, args ...string) (stop func()) {
 		})
 	}
 	t.Cleanup(stop)
-	return stop
+	return stop, cmd.Process.Pid
 }
 
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
@@ -114,7 +114,7 @@ func TestRunIndexesAndSharesLists(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	startDaemon(t, "--data", data, "--share", share, "--listen", "127.0.0.1:0")
+	_, pid := startDaemon(t, "--data", data, "--share", share, "--listen", "127.0.0.1:0")
 
 	var shares []api.Share
 	eventually(t, 30*time.Second, "the catalog to list every file", func() bool {
@@ -145,6 +145,15 @@ func TestRunIndexesAndSharesLists(t *testing.T) {
 		}
 	}
 
+	// Nothing of the daemon listens on TCP: one UDP port and a unix socket.
+	if out, err := exec.Command("ss", "-ltnpH").Output(); err == nil {
+		if strings.Contains(string(out), fmt.Sprintf("pid=%d,", pid)) {
+			t.Fatalf("servent listens on TCP:\n%s", out)
+		}
+	} else {
+		t.Logf("ss unavailable (%v): TCP listener check skipped", err)
+	}
+
 	// A second daemon on the same data dir is refused with exit status 2.
 	_, stderr, code := servent(t, "run", "--data", data, "--listen", "127.0.0.1:0")
 	if code != 2 || !strings.Contains(stderr, "another servent is using") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
@@ -155,7 +164,7 @@ func TestRunIndexesAndSharesLists(t *testing.T) {
 func TestSharesWithoutDaemonReadsCatalog(t *testing.T) {
 	data, share := t.TempDir(), t.TempDir()
 	os.WriteFile(filepath.Join(share, "a.txt"), []byte("hello"), 0o644)
-	stop := startDaemon(t, "--data", data, "--share", share, "--listen", "127.0.0.1:0")
+	stop, _ := startDaemon(t, "--data", data, "--share", share, "--listen", "127.0.0.1:0")
 	eventually(t, 30*time.Second, "the file to be indexed", func() bool {
 		out, _, _ := servent(t, "shares", "--data", data, "--json")
 		return strings.Contains(out, `"a.txt"`)

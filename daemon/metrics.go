@@ -1,0 +1,100 @@
+package daemon
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/servent-p2p/servent/query"
+)
+
+// metricsCollector exposes the node's counters to Prometheus, read when
+// scraped: the routing core's per-type counters and the datagram plane's.
+type metricsCollector struct {
+	d        *Daemon
+	messages *prometheus.Desc
+	drops    *prometheus.Desc
+	members  *prometheus.Desc
+	shares   *prometheus.Desc
+	dgrams   *prometheus.Desc
+}
+
+func newMetricsCollector(d *Daemon) *metricsCollector {
+	return &metricsCollector{
+		d:        d,
+		messages: prometheus.NewDesc("servent_query_messages_total", "Query-plane descriptors by type and event.", []string{"type", "event"}, nil),
+		drops:    prometheus.NewDesc("servent_query_dropped_total", "Query-plane descriptors dropped, by type and reason.", []string{"type", "reason"}, nil),
+		members:  prometheus.NewDesc("servent_members", "Members this node sees, itself included.", nil, nil),
+		shares:   prometheus.NewDesc("servent_shared_files", "Files in this node's catalog.", nil, nil),
+		dgrams:   prometheus.NewDesc("servent_datagrams_dropped_total", "Datagrams dropped before routing, by cause.", []string{"cause"}, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (m *metricsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{m.messages, m.drops, m.members, m.shares, m.dgrams} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
+	var c query.Counters
+	m.d.withRouter(func(r *query.Router) { c = r.Counters() })
+	counter := func(desc *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, float64(v), labels...)
+	}
+	for typ, tc := range map[string]query.TypeCounters{"query": c.Query, "query_hit": c.QueryHit} {
+		counter(m.messages, tc.Sent, typ, "sent")
+		counter(m.messages, tc.Received, typ, "received")
+		counter(m.messages, tc.Forwarded, typ, "forwarded")
+		counter(m.messages, tc.Originated, typ, "originated")
+		counter(m.messages, tc.Delivered, typ, "delivered")
+		dr := tc.Dropped
+		counter(m.drops, dr.Duplicate, typ, "duplicate")
+		counter(m.drops, dr.TTL, typ, "ttl")
+		counter(m.drops, dr.RateLimited, typ, "rate_limited")
+		counter(m.drops, dr.NonMember, typ, "non_member")
+		counter(m.drops, dr.UnknownGUID, typ, "unknown_guid")
+		counter(m.drops, dr.Unexpected, typ, "unexpected")
+		counter(m.drops, dr.NoRoute, typ, "no_route")
+	}
+	st := m.d.ov.Stats()
+	counter(m.dgrams, c.Malformed+st.DroppedMalformed, "malformed")
+	counter(m.dgrams, st.DroppedNonMember, "non_member")
+	counter(m.dgrams, st.DroppedUnknownPlane, "unknown_plane")
+	counter(m.dgrams, st.DroppedQUICQueue, "quic_queue")
+	var queued uint64
+	for _, p := range st.Planes {
+		queued += p.Dropped
+	}
+	counter(m.dgrams, queued, "plane_queue")
+	ch <- prometheus.MustNewConstMetric(m.members, prometheus.GaugeValue, float64(m.d.ov.NumMembers()))
+	ch <- prometheus.MustNewConstMetric(m.shares, prometheus.GaugeValue, float64(m.d.store.Count()))
+}
+
+// startMetrics serves /metrics on the configured loopback address (the
+// configuration refuses any other). It returns the server to close.
+func (d *Daemon) startMetrics() (*http.Server, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(newMetricsCollector(d))
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	ln, err := net.Listen("tcp", d.cfg.MetricsListen)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	d.metricsAddr = ln.Addr().String()
+	d.goFunc(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Warn("metrics server", "err", err)
+		}
+	})
+	d.log.Info("serving Prometheus metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return srv, nil
+}

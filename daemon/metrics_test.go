@@ -1,0 +1,57 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/servent-p2p/servent/api"
+)
+
+func TestMetricsEndpoint(t *testing.T) {
+	o := clusterOptions{nodes: 3, routing: "smart", leavesPerUltrapeer: 30, meshDegree: 8, ttl: 3}
+	c := &cluster{t: t}
+	var seed string
+	for i := range o.nodes {
+		cfg := testConfig(t, 60+i, o, seed)
+		if i == 0 {
+			cfg.MetricsListen = "127.0.0.1:0"
+		}
+		d, err := New(cfg, quiet(), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.Close() })
+		if i == 0 {
+			seed = d.ov.LocalAddr().String()
+		}
+		c.nodes = append(c.nodes, d)
+	}
+	c.settled(30 * time.Second)
+	d := c.nodes[0]
+	d.search(api.SearchRequest{Words: []string{"doc061"}, Timeout: time.Second, Max: 1}, nil, func(api.Result) {})
+
+	resp, err := http.Get("http://" + d.metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`servent_query_messages_total\{event="originated",type="query"\} (\d+)`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no originated counter in:\n%s", body)
+	}
+	if n, _ := strconv.Atoi(string(m[1])); n < 1 {
+		t.Fatalf("originated queries = %d, want ≥ 1", n)
+	}
+	if !regexp.MustCompile(`servent_members 3\b`).Match(body) {
+		t.Fatalf("servent_members is not 3:\n%s", body)
+	}
+}
