@@ -1,8 +1,8 @@
 // Package transfer owns the transfer plane: serving shared files over
 // HTTP/3 by content hash only (Server), downloading them from one or many
 // peers with per-chunk verification, resume and multi-source scheduling
-// (Downloader), and reporting download progress to a terminal or a log
-// (ProgressPrinter).
+// (Downloader). Progress is reported through Request.Progress; the CLI
+// draws it.
 //
 // The package knows nothing of the overlay or of badger: it declares the
 // small interfaces it needs (Catalog for serving, State for download
