@@ -36,6 +36,8 @@ type clusterOptions struct {
 	ttl                int
 	faults             string
 	noQRP              bool
+	// configure, when set, adjusts node i's configuration before it starts.
+	configure func(i int, cfg *configs.Config)
 }
 
 func testConfig(t *testing.T, i int, o clusterOptions, seed string) configs.Config {
@@ -78,6 +80,9 @@ func startCluster(t *testing.T, o clusterOptions) *cluster {
 	var seed string
 	for i := range o.nodes {
 		cfg := testConfig(t, i, o, seed)
+		if o.configure != nil {
+			o.configure(i, &cfg)
+		}
 		d, err := New(cfg, quiet(), "test")
 		if err != nil {
 			t.Fatal(err)

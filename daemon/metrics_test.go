@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"regexp"
@@ -10,33 +9,20 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/configs"
 )
 
 func TestMetricsEndpoint(t *testing.T) {
-	o := clusterOptions{nodes: 3, routing: "smart", leavesPerUltrapeer: 30, meshDegree: 8, ttl: 3}
-	c := &cluster{t: t}
-	var seed string
-	for i := range o.nodes {
-		cfg := testConfig(t, 60+i, o, seed)
-		if i == 0 {
-			cfg.MetricsListen = "127.0.0.1:0"
-		}
-		d, err := New(cfg, quiet(), "test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := d.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { d.Close() })
-		if i == 0 {
-			seed = d.ov.LocalAddr().String()
-		}
-		c.nodes = append(c.nodes, d)
-	}
+	o := clusterOptions{nodes: 3, routing: "smart", leavesPerUltrapeer: 30, meshDegree: 8, ttl: 3,
+		configure: func(i int, cfg *configs.Config) {
+			if i == 0 {
+				cfg.MetricsListen = "127.0.0.1:0"
+			}
+		}}
+	c := startCluster(t, o)
 	c.settled(30 * time.Second)
 	d := c.nodes[0]
-	d.search(api.SearchRequest{Words: []string{"doc061"}, Timeout: time.Second, Max: 1}, nil, func(api.Result) {})
+	d.search(api.SearchRequest{Words: []string{"doc001"}, Timeout: time.Second, Max: 1}, nil, func(api.Result) {})
 
 	resp, err := http.Get("http://" + d.metricsAddr + "/metrics")
 	if err != nil {
