@@ -408,6 +408,7 @@ func TestClusterLossAndNoQRP(t *testing.T) {
 	}{
 		{"no QRP", clusterOptions{nodes: 40, routing: "smart", leavesPerUltrapeer: 5, meshDegree: 4, ttl: 3, noQRP: true}, 1},
 		{"5% loss", clusterOptions{nodes: 40, routing: "smart", leavesPerUltrapeer: 5, meshDegree: 4, ttl: 3, faults: "loss=0.05"}, 0.99},
+		{"20% loss", clusterOptions{nodes: 40, routing: "smart", leavesPerUltrapeer: 5, meshDegree: 4, ttl: 3, faults: "loss=0.2"}, 0.9},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := startCluster(t, tc.o)

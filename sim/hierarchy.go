@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,37 +53,52 @@ type hierarchy struct {
 // buildHierarchy elects, attaches, meshes and registers. Capacities are
 // log-normal around 100 points (σ = 0.6), every member an hour old and
 // automatic (no forced roles, no incumbents: a freshly formed network).
-func buildHierarchy(ids []query.PeerID, w *workload, cfg HierarchyConfig, rng *rand.Rand) *hierarchy {
+// With byName, the roles are computed on the names MemberName(i) with equal
+// capacities, as the daemons of a live run on one machine compute them, so
+// the election ranks by name.
+func buildHierarchy(ids []query.PeerID, w *workload, cfg HierarchyConfig, byName bool, rng *rand.Rand) *hierarchy {
 	cfg.defaults()
 	n := len(ids)
+	names := make([]string, n)
+	index := make(map[string]int32, n)
 	cands := make([]ultrapeer.Candidate, n)
 	for i := range cands {
-		c := math.Exp(math.Log(100) + 0.6*rng.NormFloat64())
-		cands[i] = ultrapeer.Candidate{ID: string(ids[i]), Capacity: math.Round(c*100) / 100, Uptime: time.Hour}
+		names[i] = string(ids[i])
+		c := 100.0
+		if byName {
+			names[i] = MemberName(i)
+		} else {
+			c = math.Round(math.Exp(math.Log(100)+0.6*rng.NormFloat64())*100) / 100
+		}
+		index[names[i]] = int32(i)
+		cands[i] = ultrapeer.Candidate{ID: names[i], Capacity: c, Uptime: time.Hour}
 	}
+	upNames := ultrapeer.Elect(cands, ultrapeer.ElectionConfig{LeavesPerUltrapeer: cfg.LeavesPerUltrapeer})
 	h := &hierarchy{
-		ups:      ultrapeer.Elect(cands, ultrapeer.ElectionConfig{LeavesPerUltrapeer: cfg.LeavesPerUltrapeer}),
 		isUP:     make([]bool, n),
 		mesh:     make([][]query.PeerID, n),
 		leafUPs:  make([][]query.PeerID, n),
 		upLeaves: make([][]query.PeerID, n),
 		index:    make([]query.Index, n),
 	}
-	graph := ultrapeer.MeshGraph(h.ups, cfg.MeshDegree)
-	for _, u := range h.ups {
-		v := peer(query.PeerID(u))
+	graph := ultrapeer.MeshGraph(upNames, cfg.MeshDegree)
+	for _, u := range upNames {
+		v := index[u]
+		h.ups = append(h.ups, string(ids[v]))
 		h.isUP[v] = true
 		for _, m := range graph[u] {
-			h.mesh[v] = append(h.mesh[v], query.PeerID(m))
+			h.mesh[v] = append(h.mesh[v], ids[index[m]])
 		}
 		h.meshLinks += len(graph[u])
 	}
 	h.meshLinks /= 2
-	attached := attachAll(ids, h.isUP, h.ups, cfg.UltrapeersPerLeaf)
+	slices.Sort(h.ups)
+	attached := attachAll(names, h.isUP, upNames, cfg.UltrapeersPerLeaf)
 	for l, ups := range attached {
-		for _, u := range ups {
-			h.leafUPs[l] = append(h.leafUPs[l], query.PeerID(u))
-			v := peer(query.PeerID(u))
+		for _, name := range ups {
+			u := ids[index[name]]
+			h.leafUPs[l] = append(h.leafUPs[l], u)
+			v := peer(u)
 			h.upLeaves[v] = append(h.upLeaves[v], ids[l])
 		}
 	}
@@ -102,15 +118,15 @@ func buildHierarchy(ids []query.PeerID, w *workload, cfg HierarchyConfig, rng *r
 // attachAll runs ultrapeer.Attach for every leaf, spread over the CPUs
 // (Attach is pure; each leaf's answer lands in its own slot, so the result
 // does not depend on scheduling).
-func attachAll(ids []query.PeerID, isUP []bool, ups []string, k int) [][]string {
-	out := make([][]string, len(ids))
+func attachAll(names []string, isUP []bool, ups []string, k int) [][]string {
+	out := make([][]string, len(names))
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for l := w; l < len(ids); l += workers {
+			for l := w; l < len(names); l += workers {
 				if !isUP[l] {
-					out[l] = ultrapeer.Attach(string(ids[l]), ups, k)
+					out[l] = ultrapeer.Attach(names[l], ups, k)
 				}
 			}
 		})

@@ -19,7 +19,7 @@ func TestHierarchy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := buildHierarchy(ids, w, HierarchyConfig{}, rand.New(rand.NewPCG(1, 3)))
+	h := buildHierarchy(ids, w, HierarchyConfig{}, false, rand.New(rand.NewPCG(1, 3)))
 	if len(h.ups) != 67 { // ceil(2000/30)
 		t.Fatalf("%d ultrapeers, want 67", len(h.ups))
 	}

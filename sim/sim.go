@@ -19,6 +19,11 @@ const (
 	GraphER GraphKind = "er"
 	// GraphPowerLaw is a Barabási–Albert graph with m = Degree/2 (at least 1).
 	GraphPowerLaw GraphKind = "powerlaw"
+	// GraphMembership is the daemon's own topology over node names
+	// (MemberName): flood neighbours by ultrapeer.Mesh over all names with
+	// degree Degree, and in smart modes an election on equal capacities, so
+	// ultrapeers are the first names. RunLive's networks have this shape.
+	GraphMembership GraphKind = "membership"
 )
 
 // Config is one benchmark: a size sweep (or one topology file), the modes
@@ -95,8 +100,8 @@ func (c *Config) defaults() error {
 	}
 	c.Hierarchy.defaults()
 	switch {
-	case c.Graph != GraphRandom && c.Graph != GraphER && c.Graph != GraphPowerLaw:
-		return fmt.Errorf("graph %q (want random, er or powerlaw): %w", c.Graph, ErrSpec)
+	case !slices.Contains([]GraphKind{GraphRandom, GraphER, GraphPowerLaw, GraphMembership}, c.Graph):
+		return fmt.Errorf("graph %q (want random, er, powerlaw or membership): %w", c.Graph, ErrSpec)
 	case c.Degree < 1:
 		return fmt.Errorf("degree %d: %w", c.Degree, ErrSpec)
 	case c.Queries < 1 || c.Files < 1:

@@ -53,6 +53,9 @@ func (w *world) build(n int) error {
 			m := max(1, cfg.Degree/2)
 			w.graph, err = BarabasiAlbert(n, m, rng)
 			w.topo = fmt.Sprintf("powerlaw m=%d", m)
+		case GraphMembership:
+			w.graph = MembershipGraph(n, cfg.Degree)
+			w.topo = fmt.Sprintf("membership d=%d", cfg.Degree)
 		}
 		if err != nil {
 			return err
@@ -83,7 +86,7 @@ func (w *world) build(n int) error {
 	}
 	if slices.ContainsFunc(cfg.Modes, Mode.hierarchical) {
 		w.report(Progress{Nodes: n, Stage: "hierarchy"})
-		w.hier = buildHierarchy(w.ids, w.work, cfg.Hierarchy, rand.New(rand.NewPCG(cfg.Seed, 3)))
+		w.hier = buildHierarchy(w.ids, w.work, cfg.Hierarchy, cfg.Graph == GraphMembership, rand.New(rand.NewPCG(cfg.Seed, 3)))
 	}
 	return nil
 }

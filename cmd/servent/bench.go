@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ type benchFlags struct {
 	replication, latency, format      string
 	plot                              string
 	degree, queries, files            int
+	live, leavesPerUP, meshDegree     int
 	loss                              float64
 	seed                              uint64
 }
@@ -34,10 +36,20 @@ bytes, reach, recall, first-hit hops and latency, and busiest-node load per
 query. Same --seed, same numbers.
 
 Modes: flood (Gnutella 0.4 on the --graph or --topology), smart (ultrapeers,
-leaves, mesh; the graph is not used), qrp (smart + last-hop QRP), all.`,
+leaves, mesh; the graph is not used), qrp (smart + last-hop QRP), all.
+
+With --live N, bench starts N real servents (this binary, "servent run") on
+127.0.0.2.. with temporary data and share folders holding the workload's
+files, waits until their overlay has settled, runs the queries one at a time
+through the origins' control APIs, and reports the table from the routers'
+counters, each live row followed by the simulation of the same names, rules
+and workload (--graph membership) for comparison. Modes flood and smart;
+defaults 20 queries, 100 files. Every process and folder is removed on exit,
+also on Ctrl-C.`,
 		Example: `  servent bench --nodes 100,1k,10k,100k --mode all --queries 200
   servent bench --topology p2p-Gnutella08.txt --mode flood --ttl 1..7 --queries 2000
-  servent bench --nodes 10000 --ttl 1..7 --format markdown --plot bench.svg`,
+  servent bench --nodes 10000 --ttl 1..7 --format markdown --plot bench.svg
+  servent bench --live 30 --mode flood,smart --ttl 4 --leaves-per-ultrapeer 4`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, &f) },
 	}
@@ -46,8 +58,11 @@ leaves, mesh; the graph is not used), qrp (smart + last-hop QRP), all.`,
 	fl.StringVar(&f.mode, "mode", "all", "flood, smart, qrp or all (comma-separated list allowed)")
 	fl.StringVar(&f.ttl, "ttl", "7", "TTLs: 7, 1..7 or 1,2,3")
 	fl.StringVar(&f.topology, "topology", "", "edge-list file (FROM TO per line) for flood; overrides --nodes")
-	fl.StringVar(&f.graph, "graph", "random", "generated flood graph: random (regular), er or powerlaw")
-	fl.IntVar(&f.degree, "degree", 4, "degree of the generated graph (powerlaw: m = degree/2)")
+	fl.StringVar(&f.graph, "graph", "random", "generated flood graph: random (regular), er, powerlaw or membership (the daemon's rules)")
+	fl.IntVar(&f.degree, "degree", 4, "degree of the generated graph (powerlaw: m = degree/2; live: flood_degree)")
+	fl.IntVar(&f.leavesPerUP, "leaves-per-ultrapeer", 30, "members per elected ultrapeer (smart, qrp)")
+	fl.IntVar(&f.meshDegree, "mesh-degree", 8, "ultrapeer mesh degree (smart, qrp)")
+	fl.IntVar(&f.live, "live", 0, "run N real servents on 127.0.0.x instead of simulating (and compare)")
 	fl.IntVar(&f.queries, "queries", 200, "queries per run")
 	fl.IntVar(&f.files, "files", 1000, "distinct files")
 	fl.StringVar(&f.replication, "replication", "uniform:3", "uniform:K copies per file, or zipf[:S]")
@@ -64,6 +79,7 @@ func (f *benchFlags) config(cmd *cobra.Command) (sim.Config, error) {
 	cfg := sim.Config{
 		Topology: f.topology, Graph: sim.GraphKind(f.graph), Degree: f.degree,
 		Queries: f.queries, Files: f.files, Loss: f.loss, Seed: f.seed,
+		Hierarchy: sim.HierarchyConfig{LeavesPerUltrapeer: f.leavesPerUP, MeshDegree: f.meshDegree},
 	}
 	var err error
 	parse := func(name string, p func() error) {
@@ -85,6 +101,39 @@ func (f *benchFlags) config(cmd *cobra.Command) (sim.Config, error) {
 	return cfg, err
 }
 
+// liveConfig turns the flags and their sim.Config into a live run; the
+// sim's default workload size is cut to what real searches afford unless
+// given.
+func (f *benchFlags) liveConfig(cmd *cobra.Command, cfg sim.Config) sim.LiveConfig {
+	lc := sim.LiveConfig{
+		Nodes: f.live, Modes: cfg.Modes, TTLs: cfg.TTLs, Replication: cfg.Replication,
+		Seed: cfg.Seed, FloodDegree: f.degree, Hierarchy: cfg.Hierarchy,
+	}
+	if cmd.Flags().Changed("queries") {
+		lc.Queries = f.queries
+	}
+	if cmd.Flags().Changed("files") {
+		lc.Files = f.files
+	}
+	if !cmd.Flags().Changed("mode") {
+		lc.Modes = nil
+	}
+	return lc
+}
+
+// runLive runs the live benchmark and its simulation.
+func runLive(ctx context.Context, lc sim.LiveConfig) (*sim.Report, error) {
+	live, err := sim.RunLive(ctx, lc)
+	if err != nil {
+		return nil, err
+	}
+	simulated, err := sim.Run(ctx, lc.SimConfig())
+	if err != nil {
+		return nil, err
+	}
+	return sim.CrossCheck(live, simulated), nil
+}
+
 func runBench(cmd *cobra.Command, f *benchFlags) error {
 	cfg, err := f.config(cmd)
 	if err != nil {
@@ -94,7 +143,17 @@ func runBench(cmd *cobra.Command, f *benchFlags) error {
 	cfg.Progress = progress.update
 	ctx, stop := signalContext()
 	defer stop()
-	rep, err := sim.Run(ctx, cfg)
+	var rep *sim.Report
+	if f.live > 0 && (f.topology != "" || cmd.Flags().Changed("nodes") || cmd.Flags().Changed("graph")) {
+		return fmt.Errorf("%w: --live N names its own nodes and topology: drop --nodes, --graph and --topology", errUsage)
+	}
+	if f.live > 0 {
+		lc := f.liveConfig(cmd, cfg)
+		lc.Progress = progress.update
+		rep, err = runLive(ctx, lc)
+	} else {
+		rep, err = sim.Run(ctx, cfg)
+	}
 	progress.done()
 	if errors.Is(err, sim.ErrSpec) {
 		return fmt.Errorf("%w: %v", errUsage, err)
