@@ -188,6 +188,7 @@ func TestUsageAndConfigErrorsExit2(t *testing.T) {
 		{"port out of range", []string{"run", "--data", t.TempDir(), "--listen", "0.0.0.0:70000"}, "listen: port 70000"},
 		{"share not a dir", []string{"run", "--data", t.TempDir(), "--share", notDir}, "is not a directory"},
 		{"extra argument", []string{"status", "extra"}, "usage: servent status"},
+		{"get --share is get's own flag", []string{"get", "--data", t.TempDir(), "--share", "1"}, "no result #1 in the last search"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

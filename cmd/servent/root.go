@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/configs"
@@ -37,9 +38,13 @@ func (f *clientFlags) register(cmd *cobra.Command) {
 }
 
 // load resolves the configuration the same way `servent run` does, so
-// `--data`, SERVENT_DATA and the config file pick the same daemon.
+// `--data`, SERVENT_DATA and the config file pick the same daemon. Only
+// --data is a config flag here: other client flags (get's --share) are
+// the command's own.
 func (f *clientFlags) load(cmd *cobra.Command) (configs.Config, error) {
-	return configs.Load(f.config, cmd.Flags())
+	fs := pflag.NewFlagSet(cmd.Name(), pflag.ContinueOnError)
+	fs.AddFlag(cmd.Flags().Lookup("data"))
+	return configs.Load(f.config, fs)
 }
 
 func (f *clientFlags) client(cmd *cobra.Command) (*api.Client, configs.Config, error) {
