@@ -144,6 +144,9 @@ func (c *cluster) unsettled(n int) string {
 		case s.Role == "leaf" && len(s.AttachedTo) != min(3, len(s.Ultrapeers)):
 			return fmt.Sprintf("leaf %s attached to %v of %v", s.Name, s.AttachedTo, s.Ultrapeers)
 		}
+		if _, ok := d.registry.OwnerVersion(s.Name); !ok {
+			return fmt.Sprintf("%s has not indexed its own shares yet", s.Name)
+		}
 	}
 	return ""
 }
@@ -270,37 +273,59 @@ func TestClusterFlatFlood(t *testing.T) {
 	}
 	slices.Sort(names)
 	graph := ultrapeer.MeshGraph(names, c.nodes[0].cfg.FloodDegree)
-	within := func(from string) map[string]bool {
-		seen := map[string]bool{from: true}
+	eventually(t, 30*time.Second, "every node to use the flood links all derive", func() bool {
+		for _, d := range c.nodes {
+			if !slices.Equal(d.Status().Mesh, graph[d.ov.Name()]) {
+				return false
+			}
+		}
+		return true
+	})
+	distances := func(from string) map[string]int {
+		dist := map[string]int{from: 0}
 		frontier := []string{from}
-		for range o.ttl {
+		for d := 1; len(frontier) > 0; d++ {
 			var next []string
 			for _, n := range frontier {
 				for _, m := range graph[n] {
-					if !seen[m] {
-						seen[m] = true
+					if _, seen := dist[m]; !seen {
+						dist[m] = d
 						next = append(next, m)
 					}
 				}
 			}
 			frontier = next
 		}
-		return seen
+		return dist
 	}
 
+	// A query reaches every node within TTL hops only if each node's first
+	// copy came by a shortest path: a copy that took a detour arrives with
+	// less TTL left, and the shorter path's copy is then dropped as a
+	// duplicate (Gnutella's flood, and the simulator's, behave the same).
+	// Two such detours can hide even a file 3 hops away (seen about once in
+	// 300 searches on two loaded cores). So: at least 99% of the files
+	// within TTL-1 hops, 95% at exactly TTL hops, none beyond.
 	q0, _ := c.queryTraffic()
 	origins := c.nodes[:8]
-	var inHorizon, found, outside int
+	var inner, innerFound, edge, edgeFound, outside int
 	for _, origin := range origins {
-		reach := within(origin.ov.Name())
+		dist := distances(origin.ov.Name())
 		for i, d := range c.nodes {
 			hit := false
 			origin.search(api.SearchRequest{Words: []string{c.files[i]}, Timeout: 2 * time.Second, Max: 1}, nil, func(api.Result) { hit = true })
-			switch {
-			case reach[d.ov.Name()]:
-				inHorizon++
+			switch h, ok := dist[d.ov.Name()]; {
+			case ok && h < o.ttl:
+				inner++
 				if hit {
-					found++
+					innerFound++
+				} else {
+					t.Logf("miss: %s searching %s at %d hops", origin.ov.Name(), d.ov.Name(), h)
+				}
+			case ok && h == o.ttl:
+				edge++
+				if hit {
+					edgeFound++
 				}
 			case hit:
 				outside++ // beyond the horizon: impossible
@@ -309,13 +334,11 @@ func TestClusterFlatFlood(t *testing.T) {
 	}
 	q1, _ := c.queryTraffic()
 	searches := len(origins) * len(c.files)
-	t.Logf("flood: %d searches, %d targets within TTL %d, found %d, %.1f query datagrams per search",
-		searches, inHorizon, o.ttl, found, float64(q1-q0)/float64(searches))
-	// Under the race detector a slowed node is now and then suspected dead
-	// for a moment, which changes its neighbours' flood links: allow 1%.
-	missed := inHorizon - found
-	if outside != 0 || missed > 0 && (!raceEnabled || float64(missed) > 0.01*float64(inHorizon)) {
-		t.Errorf("found %d of %d files within the TTL horizon and %d beyond it", found, inHorizon, outside)
+	t.Logf("flood: %d searches; found %d of %d files within %d hops, %d of %d at exactly %d hops (TTL %d), %.1f query datagrams per search",
+		searches, innerFound, inner, o.ttl-1, edgeFound, edge, o.ttl, o.ttl, float64(q1-q0)/float64(searches))
+	if float64(innerFound) < 0.99*float64(inner) || outside != 0 || float64(edgeFound) < 0.95*float64(edge) {
+		t.Errorf("found %d of %d files within %d hops, %d of %d at %d hops, %d beyond the horizon",
+			innerFound, inner, o.ttl-1, edgeFound, edge, o.ttl, outside)
 	}
 }
 
