@@ -18,6 +18,7 @@ import (
 	"github.com/servent-p2p/servent/storage"
 	"github.com/servent-p2p/servent/transfer"
 	"github.com/servent-p2p/servent/ultrapeer"
+	"github.com/servent-p2p/servent/web"
 )
 
 // Daemon is one running servent node. Its methods are safe for concurrent use.
@@ -49,6 +50,8 @@ type Daemon struct {
 
 	metrics     *http.Server // nil unless metrics_listen is set
 	metricsAddr string       // where metrics listens
+	web         *web.Server  // nil unless web_listen is set
+	drillPass   string       // the drill passphrase; empty: open network
 	server      *transfer.Server
 	downloader  *transfer.Downloader
 
@@ -113,6 +116,11 @@ func (d *Daemon) Start(ctx context.Context) error {
 			return fmt.Errorf("metrics_listen: %w", err)
 		}
 	}
+	if d.cfg.WebListen != "" {
+		if err := d.startWeb(d.ctx); err != nil {
+			return fmt.Errorf("web_listen: %w", err)
+		}
+	}
 	if d.control, err = startControl(d); err != nil {
 		return err
 	}
@@ -137,6 +145,9 @@ func (d *Daemon) Close() error {
 		}
 		if d.metrics != nil {
 			errs = append(errs, d.metrics.Close())
+		}
+		if d.web != nil {
+			errs = append(errs, d.web.Close())
 		}
 		if d.ov != nil {
 			d.savePeers()

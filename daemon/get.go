@@ -97,26 +97,18 @@ func (d *Daemon) findSources(ctx context.Context, h storage.Hash) (api.Result, [
 	return res, res.Sources
 }
 
-// serveGet is the control API's streaming download.
-func (d *Daemon) serveGet(w http.ResponseWriter, r *http.Request) {
-	var req api.GetRequest
-	if !decodeRequest(w, r, &req) {
-		return
-	}
+// download fetches the file req names into req.OutDir: from req.Sources,
+// or from the peers a hash search finds (also when the given sources are
+// gone). progress, if not nil, is called as verified bytes arrive. Blocks.
+func (d *Daemon) download(ctx context.Context, req api.GetRequest, progress func(transfer.Progress)) (transfer.Result, error) {
 	h, err := storage.ParseHash(req.Hash)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+		return transfer.Result{}, err
 	}
-	if !filepath.IsAbs(req.OutDir) {
-		http.Error(w, "out_dir must be an absolute path", http.StatusBadRequest)
-		return
-	}
-	es := newEventStream(w)
 	sources := req.Sources
 	var found api.Result
 	if len(sources) == 0 {
-		found, sources = d.findSources(r.Context(), h)
+		found, sources = d.findSources(ctx, h)
 	}
 	name := req.Name
 	if name == "" {
@@ -125,41 +117,58 @@ func (d *Daemon) serveGet(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = h.String()
 	}
-	started := time.Now()
-	lastSent := time.Time{}
 	get := func(sources []api.Source) (transfer.Result, error) {
-		return d.downloader.Get(r.Context(), transfer.Request{
-			Hash:    h,
-			Size:    found.Size,
-			Name:    filepath.Base(filepath.FromSlash(name)),
-			OutDir:  req.OutDir,
-			Sources: sourcesOf(sources),
-			Progress: func(p transfer.Progress) {
-				if time.Since(lastSent) < 100*time.Millisecond && !p.Finished {
-					return
-				}
-				lastSent = time.Now()
-				es.send(api.GetEvent{Progress: &api.Progress{Bytes: p.Done, Total: p.Size, Sources: p.Sources}})
-			},
+		return d.downloader.Get(ctx, transfer.Request{
+			Hash:     h,
+			Size:     found.Size,
+			Name:     filepath.Base(filepath.FromSlash(name)),
+			OutDir:   req.OutDir,
+			Sources:  sourcesOf(sources),
+			Progress: progress,
 		})
 	}
-	var res transfer.Result
-	err = transfer.ErrNoSources
+	res, err := transfer.Result{}, error(transfer.ErrNoSources)
 	if len(sources) > 0 {
 		res, err = get(sources)
 	}
 	if errors.Is(err, transfer.ErrNoSources) && len(req.Sources) > 0 {
 		// The sources of the last search are gone: ask the network again.
-		if _, fresh := d.findSources(r.Context(), h); len(fresh) > 0 {
+		if _, fresh := d.findSources(ctx, h); len(fresh) > 0 {
 			res, err = get(fresh)
 		}
 	}
-	if err != nil {
-		msg := err.Error()
-		if errors.Is(err, transfer.ErrNoSources) {
-			msg = fmt.Sprintf("no peer can serve %s now (%v); any partial file is kept: run the same command again to resume", h, err)
+	if errors.Is(err, transfer.ErrNoSources) {
+		err = fmt.Errorf("no peer can serve %s now (%w); any partial file is kept: run the same command again to resume", h, err)
+	}
+	return res, err
+}
+
+// serveGet is the control API's streaming download.
+func (d *Daemon) serveGet(w http.ResponseWriter, r *http.Request) {
+	var req api.GetRequest
+	if !decodeRequest(w, r, &req) {
+		return
+	}
+	if _, err := storage.ParseHash(req.Hash); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if !filepath.IsAbs(req.OutDir) {
+		http.Error(w, "out_dir must be an absolute path", http.StatusBadRequest)
+		return
+	}
+	es := newEventStream(w)
+	started := time.Now()
+	lastSent := time.Time{}
+	res, err := d.download(r.Context(), req, func(p transfer.Progress) {
+		if time.Since(lastSent) < 100*time.Millisecond && !p.Finished {
+			return
 		}
-		es.send(api.GetEvent{Error: msg})
+		lastSent = time.Now()
+		es.send(api.GetEvent{Progress: &api.Progress{Bytes: p.Done, Total: p.Size, Sources: p.Sources}})
+	})
+	if err != nil {
+		es.send(api.GetEvent{Error: err.Error()})
 		return
 	}
 	done := &api.GetDone{

@@ -50,6 +50,7 @@ func (d *Daemon) newOverlay() (*overlay.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.drillPass = pass
 	peers, err := d.store.Peers()
 	if err != nil {
 		d.log.Warn("peer cache unreadable", "err", err)

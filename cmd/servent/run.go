@@ -20,9 +20,15 @@ func newRunCmd() *cobra.Command {
 		Short: "Run the servent daemon: share folders, join the LAN network, answer searches",
 		Example: `  servent run --share ~/Public
   servent run --share /srv/maps --share /srv/docs --key-file drill.key
-  servent run --data /tmp/s2 --listen 127.0.0.2:6346 --seed 127.0.0.1:6346`,
+  servent run --data /tmp/s2 --listen 127.0.0.2:6346 --seed 127.0.0.1:6346
+  servent run --share ~/Public --web        # and a page for phones on port 8080`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f := cmd.Flags(); f.Changed("web") {
+				if err := f.Set("web-listen", f.Lookup("web").Value.String()); err != nil {
+					return err
+				}
+			}
 			cfg, err := configs.Load(configFile, cmd.Flags())
 			if err != nil {
 				return err
@@ -43,9 +49,14 @@ func newRunCmd() *cobra.Command {
 	f.String("routing", "", "smart (ultrapeers) or flood (Gnutella 0.4); the same on every node")
 	f.String("log-level", "", "debug, info, warn or error")
 	f.String("web-listen", "", "serve the phone web page on this IP:PORT (TCP, on the LAN)")
+	f.String("web", "", "serve the phone web page: --web alone listens on "+defaultWebListen+", or --web=IP:PORT")
+	f.Lookup("web").NoOptDefVal = defaultWebListen
 	f.String("metrics-listen", "", "serve Prometheus /metrics on this loopback IP:PORT")
 	return cmd
 }
+
+// defaultWebListen is where `servent run --web` serves the phone page.
+const defaultWebListen = "0.0.0.0:8080"
 
 func runDaemon(cmd *cobra.Command, cfg configs.Config) error {
 	logger := newLogger(cfg.LogLevel)

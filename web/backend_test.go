@@ -1,0 +1,227 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/storage"
+)
+
+// testBackend is a small node stand-in backed by real files: Search
+// matches keywords of the file names, Fetch copies the file into a cache
+// folder (as the node would after a verified download).
+type testBackend struct {
+	t        *testing.T
+	cacheDir string
+	gate     chan struct{} // when set, Fetch waits for it (or ctx) first
+
+	mu    sync.Mutex
+	files map[string]testFile // by hash
+
+	searches atomic.Int32
+	fetches  atomic.Int32
+	rescans  atomic.Int32
+}
+
+type testFile struct {
+	name    string
+	path    string
+	sources []api.Source
+}
+
+var _ Backend = (*testBackend)(nil)
+
+func newTestBackend(t *testing.T) *testBackend {
+	t.Helper()
+	return &testBackend{t: t, cacheDir: t.TempDir(), files: make(map[string]testFile)}
+}
+
+// addFile writes content to a real file under name and offers it with n sources.
+func (b *testBackend) addFile(name string, content []byte, n int) string {
+	b.t.Helper()
+	dir := b.t.TempDir()
+	p := filepath.Join(dir, "f")
+	if err := os.WriteFile(p, content, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	h, _, _, err := storage.HashFile(p)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var srcs []api.Source
+	for i := range n {
+		srcs = append(srcs, api.Source{Name: "node" + string(rune('a'+i)), Addr: "127.0.0.1:6346"})
+	}
+	b.mu.Lock()
+	b.files[h.String()] = testFile{name: name, path: p, sources: srcs}
+	b.mu.Unlock()
+	return h.String()
+}
+
+func (b *testBackend) Search(ctx context.Context, req api.SearchRequest, fn func(api.Result)) api.SearchDone {
+	b.searches.Add(1)
+	start := time.Now()
+	b.mu.Lock()
+	var hits []api.Result
+	for h, f := range b.files {
+		kw := storage.Keywords(f.name)
+		match := req.Hash == h
+		if req.Hash == "" {
+			match = true
+			for _, w := range req.Words {
+				match = match && slices.Contains(kw, w)
+			}
+		}
+		if match {
+			st, _ := os.Stat(f.path)
+			hits = append(hits, api.Result{Name: f.name, Size: st.Size(), Hash: h, Sources: f.sources})
+		}
+	}
+	b.mu.Unlock()
+	for _, r := range hits {
+		// Sources grow: first one, then all.
+		first := r
+		first.Sources = r.Sources[:min(1, len(r.Sources))]
+		fn(first)
+		fn(r)
+	}
+	return api.SearchDone{Results: len(hits), Hits: len(hits), Elapsed: time.Since(start)}
+}
+
+var errNoSuchFile = errors.New("no peer has that file")
+
+func (b *testBackend) Fetch(ctx context.Context, req api.GetRequest) (string, error) {
+	b.fetches.Add(1)
+	if b.gate != nil {
+		select {
+		case <-b.gate:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	b.mu.Lock()
+	f, ok := b.files[req.Hash]
+	b.mu.Unlock()
+	if !ok {
+		return "", errNoSuchFile
+	}
+	dst := filepath.Join(b.cacheDir, req.Hash)
+	in, err := os.ReadFile(f.path)
+	if err != nil {
+		return "", err
+	}
+	return dst, os.WriteFile(dst, in, 0o644)
+}
+
+func (b *testBackend) Rescan() { b.rescans.Add(1) }
+
+// quiet is the tests' logger.
+var quiet = slog.New(slog.DiscardHandler)
+
+// testServer starts a Server on 127.0.0.1:0 with cfg adjusted by mod.
+func testServer(t *testing.T, b Backend, mod func(*Config)) (*Server, string) {
+	t.Helper()
+	cfg := Config{Listen: "127.0.0.1:0", NodeName: "test-node", Logger: quiet}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := New(cfg, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.loginDelay = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	addr, err := s.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s, "http://" + addr.String()
+}
+
+// newClient is an HTTP client with a cookie jar that does not follow
+// redirects (tests look at them).
+func newClient(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{
+		Jar:           jar,
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// get fetches url and returns the response with its body read.
+func get(t *testing.T, c *http.Client, url string, hdr ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	return do(t, c, req)
+}
+
+// postForm posts a urlencoded form with the given Origin ("" for none).
+func postForm(t *testing.T, c *http.Client, u, origin string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	return do(t, c, req)
+}
+
+func do(t *testing.T, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+// csrfFrom extracts the form token from a rendered page.
+func csrfFrom(t *testing.T, page string) string {
+	t.Helper()
+	const mark = `name="csrf" value="`
+	i := strings.Index(page, mark)
+	if i < 0 {
+		t.Fatalf("no csrf field in page:\n%s", page)
+	}
+	rest := page[i+len(mark):]
+	return rest[:strings.IndexByte(rest, '"')]
+}
