@@ -39,6 +39,10 @@ func parseURN(tok []byte) (h storage.Hash, known bool, err error) {
 	if _, err := hex.Decode(h[:], tok[p:]); err != nil {
 		return h, false, fmt.Errorf("urn hex: %w", ErrBadURN)
 	}
+	if h.IsZero() {
+		// The zero hash means "no hash" in Query and FileResult.
+		return h, false, fmt.Errorf("zero urn:blake3: %w", ErrBadURN)
+	}
 	return h, true, nil
 }
 
