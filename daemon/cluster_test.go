@@ -134,13 +134,23 @@ func (c *cluster) settled(timeout time.Duration) {
 
 // unsettled says why the network is not settled yet ("" when it is).
 func (c *cluster) unsettled(n int) string {
-	for _, d := range c.nodes {
+	var ups []string // the ultrapeer set every node must agree on
+	for i, d := range c.nodes {
 		s := d.Status()
+		if i == 0 {
+			ups = s.Ultrapeers
+		}
+		if !slices.Equal(s.Ultrapeers, ups) {
+			return fmt.Sprintf("%s sees ultrapeers %v, %s sees %v", s.Name, s.Ultrapeers, c.nodes[0].ov.Name(), ups)
+		}
+		if s.Role == "ultrapeer" != slices.Contains(ups, s.Name) {
+			return fmt.Sprintf("%s is a %s; elected: %v", s.Name, s.Role, ups)
+		}
 		switch {
 		case s.Members != n:
 			return fmt.Sprintf("%s sees %d members, want %d", s.Name, s.Members, n)
-		case s.Shares != 1:
-			return fmt.Sprintf("%s shares %d files", s.Name, s.Shares)
+		case s.Scanning || s.Shares == 0:
+			return fmt.Sprintf("%s has not scanned its shares yet", s.Name)
 		case s.Role == "leaf" && len(s.AttachedTo) != min(3, len(s.Ultrapeers)):
 			return fmt.Sprintf("leaf %s attached to %v of %v", s.Name, s.AttachedTo, s.Ultrapeers)
 		}

@@ -43,47 +43,14 @@ import (
 // testConfig and then by mod (may be nil).
 func startNodes(t *testing.T, n int, o clusterOptions, mod func(i int, cfg *configs.Config)) []*Daemon {
 	t.Helper()
-	start := time.Now()
-	var nodes []*Daemon
-	var seed string
-	for i := range n {
-		cfg := testConfig(t, i, o, seed)
-		if mod != nil {
-			mod(i, &cfg)
-		}
-		d, err := New(cfg, quiet(), "test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := d.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { d.Close() })
-		if i == 0 {
-			seed = d.ov.LocalAddr().String()
-		}
-		nodes = append(nodes, d)
-	}
-	t.Logf("%d nodes started in %v", n, time.Since(start).Round(time.Millisecond))
-	return nodes
+	o.nodes, o.configure = n, mod
+	return startCluster(t, o).nodes
 }
 
-// waitUp waits until every node sees all the others, has scanned its
-// shares, and every leaf is attached to min(3, ultrapeers) ultrapeers.
+// waitUp waits until the nodes form a settled network (see unsettled).
 func waitUp(t *testing.T, nodes []*Daemon, timeout time.Duration) {
 	t.Helper()
-	start := time.Now()
-	eventually(t, timeout, "the network to settle", func() bool {
-		for _, d := range nodes {
-			s := d.Status()
-			if s.Members != len(nodes) || s.Scanning || s.Shares == 0 ||
-				s.Role == "leaf" && len(s.AttachedTo) != min(3, len(s.Ultrapeers)) {
-				return false
-			}
-		}
-		return true
-	})
-	t.Logf("settled in %v", time.Since(start).Round(time.Millisecond))
+	(&cluster{t: t, nodes: nodes}).settled(timeout)
 }
 
 // catalog is a node's catalog as comparable lines.
