@@ -66,7 +66,6 @@ func (l *leafSessions) sync(t topology) {
 			s := &leafSession{l: l, up: up, changed: make(chan struct{}, 1)}
 			s.ctx, s.cancel = context.WithCancel(l.d.ctx)
 			l.sessions[up] = s
-			s.done = make(chan struct{})
 			l.d.goFunc(s.run)
 		}
 	}
@@ -116,7 +115,6 @@ type leafSession struct {
 	up       string
 	ctx      context.Context
 	cancel   context.CancelFunc
-	done     chan struct{}
 	changed  chan struct{}
 	attached atomic.Bool
 }
@@ -124,7 +122,6 @@ type leafSession struct {
 func (s *leafSession) stop() { s.cancel() }
 
 func (s *leafSession) run() {
-	defer close(s.done)
 	d := s.l.d
 	backoff := 250 * time.Millisecond
 	for s.ctx.Err() == nil {

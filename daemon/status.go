@@ -52,5 +52,6 @@ func (d *Daemon) Status() api.Status {
 	d.withRouter(func(r *query.Router) { c = r.Counters() })
 	s.Datagrams.Malformed = c.Malformed + st.DroppedMalformed
 	s.Query = c
+	s.Transfer = d.server.Stats()
 	return s
 }

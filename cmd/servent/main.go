@@ -1,5 +1,3 @@
-// Command servent shares folders on a LAN with no internet: run the daemon
-// with `servent run --share DIR`, then search and download from the CLI.
 package main
 
 import (
