@@ -11,7 +11,7 @@ import (
 	"sync"
 	"syscall"
 
-	"lukechampine.com/blake3"
+	"github.com/zeebo/blake3"
 
 	"github.com/servent-p2p/servent/storage"
 )
@@ -42,8 +42,10 @@ func (p *partial) isVerified(dl *Download, i int) bool {
 }
 
 // openPartial opens (or creates) dl's partial file at dl.Size bytes. A
-// partial whose size is wrong is reset, and so is its verified bitmap;
-// a partial found without saved state has its chunks checked from disk.
+// partial whose size is wrong is reset, and so is its verified bitmap; a
+// new one has its disk space reserved (ErrDiskFull at once if it cannot
+// fit); a partial found without saved state has its chunks checked from
+// disk.
 func openPartial(dl *Download) (*partial, error) {
 	st, statErr := os.Stat(dl.PartPath)
 	f, err := os.OpenFile(dl.PartPath, os.O_RDWR|os.O_CREATE, 0o644)
@@ -59,6 +61,16 @@ func openPartial(dl *Download) (*partial, error) {
 		clear(dl.Verified)
 		if err := f.Truncate(dl.Size); err != nil {
 			f.Close()
+			return nil, p.writeErr(err, dl.Size)
+		}
+		if err := reserve(f, dl.Size); err != nil {
+			// Nothing is verified yet: give back what was allocated.
+			f.Close()
+			os.Remove(dl.PartPath)
+			if errors.Is(err, syscall.ENOSPC) {
+				return nil, fmt.Errorf("%w: %s needs %d bytes, %s free in %s; nothing was fetched: free some space and rerun",
+					ErrDiskFull, filepath.Base(dl.PartPath), dl.Size, freeBytes(filepath.Dir(dl.PartPath)), filepath.Dir(dl.PartPath))
+			}
 			return nil, p.writeErr(err, dl.Size)
 		}
 	case countBits(dl.Verified, storage.NumChunks(dl.Size)) == 0:
@@ -125,7 +137,7 @@ func (p *partial) verifyWhole(dl *Download, sum *storage.Hash) (int, error) {
 		return 0, p.writeErr(err, 0)
 	}
 	if sum == nil {
-		h := blake3.New(storage.HashSize, nil)
+		h := blake3.New()
 		if _, err := io.CopyBuffer(h, io.NewSectionReader(p.f, 0, dl.Size), make([]byte, storage.ChunkSize)); err != nil {
 			return 0, fmt.Errorf("re-read %s: %w", p.path, err)
 		}

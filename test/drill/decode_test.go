@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/servent-p2p/servent/api"
 )
 
@@ -204,5 +206,12 @@ func TestPartialBytes(t *testing.T) {
 	}
 	if n := PartialBytes(dir); n < 4<<20 || n > 5<<20 {
 		t.Errorf("4 MiB written counted as %d", n)
+	}
+	// Space reserved as the downloader does is not data.
+	if err := unix.Fallocate(int(fh.Fd()), 0, 0, 64<<20); err != nil {
+		t.Skipf("fallocate: %v", err)
+	}
+	if n := PartialBytes(dir); n < 4<<20 || n > 5<<20 {
+		t.Errorf("4 MiB written in a reserved 64 MiB partial counted as %d", n)
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
+	"golang.org/x/sys/unix"
 	"lukechampine.com/blake3"
 )
 
@@ -155,20 +155,37 @@ func VerifyFile(path string, size int64, hash string) error {
 }
 
 // PartialBytes returns the bytes actually written so far to the partial
-// downloads ("*.part") in dir: their allocated blocks, since a partial is
-// created sparse at its full size and filled chunk by chunk. It is what
-// `ls -s` shows a person watching the download folder.
+// downloads ("*.part") in dir: their data regions, since a partial is
+// created at its full size, its space reserved but unwritten, and filled
+// chunk by chunk.
 func PartialBytes(dir string) int64 {
 	parts, _ := filepath.Glob(filepath.Join(dir, "*.part"))
 	var n int64
 	for _, p := range parts {
-		st, err := os.Stat(p)
-		if err != nil {
-			continue
-		}
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-			n += sys.Blocks * 512
-		}
+		n += dataBytes(p)
 	}
 	return n
+}
+
+// dataBytes sums the data regions of the file at path, skipping holes and
+// reserved but unwritten space (SEEK_DATA / SEEK_HOLE).
+func dataBytes(path string) int64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	var n, off int64
+	for {
+		start, err := unix.Seek(fd, off, unix.SEEK_DATA)
+		if err != nil { // ENXIO: no data after off
+			return n
+		}
+		end, err := unix.Seek(fd, start, unix.SEEK_HOLE)
+		if err != nil {
+			return n
+		}
+		n, off = n+end-start, end
+	}
 }
