@@ -205,7 +205,10 @@ func startServing(b *testing.B, path string, cpu int) *servingProcess {
 		if s.h3.Addr, err = netip.ParseAddrPort(h3); err != nil {
 			b.Fatal(err)
 		}
-		fpb, _ := hex.DecodeString(fp)
+		fpb, err := hex.DecodeString(fp)
+		if err != nil || len(fpb) != len(s.h3.Fingerprint) {
+			b.Fatalf("the serving process sent fingerprint %q", fp)
+		}
 		s.h3.Name, s.h3.Fingerprint = "server", [32]byte(fpb)
 		if s.raw, err = net.ResolveUDPAddr("udp", raw); err != nil {
 			b.Fatal(err)
