@@ -275,12 +275,8 @@ const rawALPN = "servent-bench-raw"
 // opens one, on ip; it returns the address.
 func serveRawQUIC(t testing.TB, ip, path string) net.Addr {
 	t.Helper()
-	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := newTransport(t, ip)
 	cert, _ := selfSigned(t)
-	tr := &quic.Transport{Conn: udp}
 	ln, err := tr.Listen(&tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{rawALPN}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -298,11 +294,9 @@ func serveRawQUIC(t testing.TB, ip, path string) net.Addr {
 	}()
 	t.Cleanup(func() {
 		ln.Close()
-		tr.Close()
-		udp.Close()
 		<-done
 	})
-	return udp.LocalAddr()
+	return tr.Conn.LocalAddr()
 }
 
 func serveRaw(conn *quic.Conn, path string) {
@@ -327,16 +321,7 @@ type rawClient struct{ tr *quic.Transport }
 
 func newRawClient(b *testing.B) *rawClient {
 	b.Helper()
-	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP("127.0.0.1")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	c := &rawClient{tr: &quic.Transport{Conn: udp}}
-	b.Cleanup(func() {
-		c.tr.Close()
-		udp.Close()
-	})
-	return c
+	return &rawClient{tr: newTransport(b, "127.0.0.1")}
 }
 
 // fetch reads the whole file from addr over one new connection and

@@ -177,12 +177,8 @@ type peer struct {
 // newPeer serves cat on ip; wrap, if set, wraps the server's handler.
 func newPeer(t testing.TB, ip string, cat Catalog, cfg ServerConfig, wrap func(http.Handler) http.Handler) *peer {
 	t.Helper()
-	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := newTransport(t, ip)
 	cert, fp := selfSigned(t)
-	tr := &quic.Transport{Conn: udp}
 	ln, err := tr.ListenEarly(http3.ConfigureTLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}), testQUIC())
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +188,7 @@ func newPeer(t testing.TB, ip string, cat Catalog, cfg ServerConfig, wrap func(h
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &peer{srv: srv, tr: tr, ln: ln, addr: udp.LocalAddr().(*net.UDPAddr).AddrPort(), fp: fp}
+	p := &peer{srv: srv, tr: tr, ln: ln, addr: tr.Conn.LocalAddr().(*net.UDPAddr).AddrPort(), fp: fp}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -237,8 +233,9 @@ func (p *peer) waitIdle(t testing.TB) {
 	}
 }
 
-// newDialer returns a DialFunc over a test-owned quic.Transport on ip.
-func newDialer(t testing.TB, ip string) DialFunc {
+// newTransport returns a quic.Transport on a new UDP socket on ip; both
+// are closed at cleanup.
+func newTransport(t testing.TB, ip string) *quic.Transport {
 	t.Helper()
 	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
 	if err != nil {
@@ -246,6 +243,13 @@ func newDialer(t testing.TB, ip string) DialFunc {
 	}
 	tr := &quic.Transport{Conn: udp}
 	t.Cleanup(func() { tr.Close(); udp.Close() })
+	return tr
+}
+
+// newDialer returns a DialFunc over a test-owned quic.Transport on ip.
+func newDialer(t testing.TB, ip string) DialFunc {
+	t.Helper()
+	tr := newTransport(t, ip)
 	return func(ctx context.Context, addr netip.AddrPort, tlsConf *tls.Config, quicConf *quic.Config) (*quic.Conn, error) {
 		return tr.Dial(ctx, UDPAddr(addr), tlsConf, quicConf)
 	}
