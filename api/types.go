@@ -53,9 +53,13 @@ type Share struct {
 }
 
 // Peer is one member of the network as this node sees it (servent peers).
+// Addr is the path this node reaches it at (an IPv6 link-local address
+// carries this host's interface as zone), empty while no handshake with it
+// has completed; Candidates are the addresses it publishes.
 type Peer struct {
 	Name        string   `json:"name"`
 	Addr        string   `json:"addr"`
+	Candidates  []string `json:"candidates,omitempty"`
 	Role        string   `json:"role"`
 	State       string   `json:"state"`
 	Shares      int      `json:"shares"`

@@ -42,7 +42,7 @@ func TestDefaultsComeFromYAML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Listen != "0.0.0.0:6346" || c.Role != "auto" || c.TTL != 4 || c.RescanInterval != 10*time.Minute || !c.LastHopQRP {
+	if c.Listen != "[::]:6346" || c.Role != "auto" || c.TTL != 4 || c.RescanInterval != 10*time.Minute || !c.LastHopQRP {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if c.Data != "/tmp/x/servent" {

@@ -47,12 +47,15 @@ func (d *Daemon) reportJoin() {
 	}
 }
 
-// savePeers stores the current members' addresses in the peer cache.
+// savePeers stores the paths to the current members in the peer cache.
 func (d *Daemon) savePeers() {
 	var addrs []string
 	for _, m := range d.ov.Members() {
-		if m.Name != d.ov.Name() && m.State == overlay.StateAlive {
-			addrs = append(addrs, m.Addr.String())
+		if m.Name == d.ov.Name() || m.State != overlay.StateAlive {
+			continue
+		}
+		if path, ok := d.ov.PathTo(m); ok {
+			addrs = append(addrs, path.String())
 		}
 	}
 	if len(addrs) == 0 {
@@ -72,12 +75,17 @@ func (d *Daemon) Peers() []api.Peer {
 	for _, m := range d.ov.Members() {
 		p := api.Peer{
 			Name:        m.Name,
-			Addr:        m.Addr.String(),
 			Role:        m.Meta.Role.String(),
 			State:       m.State.String(),
 			Shares:      int(m.Meta.Shares),
 			Fingerprint: m.Meta.Fingerprint.String(),
 			Self:        m.Name == self,
+		}
+		if path, ok := d.ov.PathTo(m); ok {
+			p.Addr = path.String()
+		}
+		for _, a := range m.Meta.Addrs {
+			p.Candidates = append(p.Candidates, a.String())
 		}
 		if m.Meta.Role == overlay.RoleLeaf {
 			if p.Self {
