@@ -36,7 +36,7 @@ type discovery struct {
 	p6    *ipv6.PacketConn
 	port  uint16
 	joinQ chan netip.AddrPort // stand-ins of beacon senders to join
-	kick  chan struct{} // beacon now: the interfaces changed
+	kick  chan struct{}       // beacon now: the interfaces changed
 
 	mu     sync.Mutex
 	tried  map[NodeID]time.Time

@@ -228,8 +228,11 @@ func (l *LAN) addHost(ctx context.Context, h *Host) error {
 	switch {
 	case l.cfg.VPN:
 		steps = append(steps,
-			[]string{"-n", h.NS, "link", "add", "vpn0", "type", "dummy"},
+			// A veth pair whose far end goes nowhere stands in for the
+			// tunnel (no dummy or tun driver needed).
+			[]string{"-n", h.NS, "link", "add", "vpn0", "type", "veth", "peer", "name", "vpn0-far"},
 			[]string{"-n", h.NS, "addr", "add", vpnAddr.String(), "dev", "vpn0"},
+			[]string{"-n", h.NS, "link", "set", "vpn0-far", "up"},
 			[]string{"-n", h.NS, "link", "set", "vpn0", "up"},
 			[]string{"-n", h.NS, "route", "add", "default", "dev", "vpn0"})
 	case !l.cfg.LinkLocal && mode == IPv4Plain:
