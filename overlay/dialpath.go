@@ -16,6 +16,10 @@ import (
 // also tries the next (happy eyeballs, RFC 8305's 250 ms, shortened for a LAN).
 const dialStagger = 100 * time.Millisecond
 
+// maxProbes bounds the path probes one node runs at once: a node that
+// joins a network of hundreds learns them all in one push/pull.
+const maxProbes = 8
+
 // ErrNoPath: no address of the peer is known yet.
 var ErrNoPath = errors.New("no known address for this peer yet")
 
@@ -142,6 +146,12 @@ func (n *Node) probe(id NodeID) {
 	}
 	n.goroutine(func() {
 		defer n.paths.finishProbe(id)
+		select {
+		case n.probes <- struct{}{}:
+			defer func() { <-n.probes }()
+		case <-n.ctx.Done():
+			return
+		}
 		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.StreamTimeout)
 		defer cancel()
 		if _, err := n.mlt.connTo(ctx, id); err != nil {
