@@ -251,10 +251,10 @@ func (d eventDelegate) NotifyJoin(nd *memberlist.Node) {
 
 func (d eventDelegate) NotifyLeave(nd *memberlist.Node) {
 	m := memberOf(nd)
+	// Its paths stay (the table is bounded): memberlist keeps gossiping to
+	// dead members for a while, so a node declared dead by mistake hears
+	// it and refutes.
 	d.n.members.remove(m.Name)
-	if id := memberID(m); id != d.n.id {
-		d.n.paths.forget(id)
-	}
 	d.n.emit(EventLeave, m)
 }
 
