@@ -44,7 +44,8 @@ func (d *Daemon) Status() api.Status {
 	if p, ok := st.Planes[0x02]; ok {
 		s.Datagrams.In, s.Datagrams.Out = p.In, p.Out
 	}
-	s.Datagrams.Dropped = st.DroppedQUICQueue + st.DroppedUnknownPlane + st.DroppedNonMember
+	s.Datagrams.Dropped = st.DroppedQUICQueue + st.DroppedUnknownPlane + st.DroppedNonMember +
+		st.DroppedUnauthenticated + st.DroppedNoPath + st.DroppedSend
 	for _, p := range st.Planes {
 		s.Datagrams.Dropped += p.Dropped
 	}

@@ -156,10 +156,7 @@ func (n *Node) probe(id NodeID) {
 		defer cancel()
 		if _, err := n.mlt.connTo(ctx, id); err != nil {
 			n.log.Debug("no path to peer yet", "peer", id, "err", err)
-			n.dropPending(id)
-			return
 		}
-		n.flushPending(id)
 	})
 }
 

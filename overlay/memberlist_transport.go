@@ -99,10 +99,10 @@ func (t *mlTransport) WriteToAddress(b []byte, addr memberlist.Address) (time.Ti
 	now := time.Now()
 	id, ok := StandInID(ap)
 	if !ok {
-		return now, t.n.writeDatagram(ap, msg)
+		return now, t.n.writeMemberlist(ap, msg)
 	}
 	if path, ok := t.n.paths.best(id); ok {
-		return now, t.n.writeDatagram(path, msg)
+		return now, t.n.writeMemberlist(path, msg)
 	}
 	t.n.probe(id)
 	cands := t.n.paths.candidates(id, t.n.localAddrs())
@@ -111,7 +111,7 @@ func (t *mlTransport) WriteToAddress(b []byte, addr memberlist.Address) (time.Ti
 	}
 	var errs []error
 	for _, c := range cands[:min(len(cands), maxPacketFanout)] {
-		if err := t.n.writeDatagram(c, msg); err != nil {
+		if err := t.n.writeMemberlist(c, msg); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -62,6 +62,7 @@ type Node struct {
 	id      NodeID     // IDOf(fp)
 	paths   *pathTable // peer key -> paths
 	pending pendingQueue
+	dg      dgConns
 	probes  chan struct{} // semaphore of running path probes
 
 	localMu sync.Mutex
@@ -145,6 +146,7 @@ func New(cfg Config) (*Node, error) {
 		id:      IDOf(fp),
 		paths:   newPathTable(),
 		probes:  make(chan struct{}, maxProbes),
+		dg:      dgConns{byID: make(map[NodeID]*quic.Conn), dialing: make(map[NodeID]bool)},
 		alpn:    make(map[string]func(*quic.Conn)),
 		planes:  make(map[byte]*plane),
 		members: newMemberTable(),

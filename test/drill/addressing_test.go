@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,6 +58,14 @@ func TestAddressingLateAddress(t *testing.T) {
 	addressing(t, LANConfig{Hosts: addressingHosts, IPv4: func(int) IPv4Mode { return IPv4Late }},
 		func(ctx context.Context, d *drill) {
 			time.Sleep(10 * time.Second)
+			for _, h := range d.lan.Hosts {
+				if log := h.LogTail(200); !strings.Contains(log, "no usable address on any up interface") || !strings.Contains(log, "eth0 up, no address") {
+					d.t.Errorf("%s without an address does not say so, naming eth0:\n%s", h.Name, log)
+				}
+				if !h.Running() {
+					d.t.Fatalf("%s gave up without an address", h.Name)
+				}
+			}
 			if err := d.lan.AddLateAddresses(ctx); err != nil {
 				d.t.Fatal(err)
 			}
