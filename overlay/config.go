@@ -91,7 +91,7 @@ func DefaultConfig() Config {
 		GossipInterval:       200 * time.Millisecond,
 		StreamTimeout:        3 * time.Second,
 		Discovery:            true,
-		DiscoveryListen:      "0.0.0.0:6347",
+		DiscoveryListen:      "0.0.0.0:6347", // and [::]:6347
 		BeaconMin:            500 * time.Millisecond,
 		BeaconMax:            10 * time.Second,
 		RejoinMin:            2 * time.Second,
