@@ -18,6 +18,7 @@ type Status struct {
 	Role        string        `json:"role"`
 	Routing     string        `json:"routing"`
 	Listen      string        `json:"listen"`
+	Addresses   []string      `json:"addresses,omitempty"` // what this node publishes: others try these
 	Fingerprint string        `json:"fingerprint"`
 	Open        bool          `json:"open"` // no drill key: anyone on the LAN may join
 	Uptime      time.Duration `json:"uptime_ns"`

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -84,9 +85,7 @@ func (d *Daemon) Peers() []api.Peer {
 		if path, ok := d.ov.PathTo(m); ok {
 			p.Addr = path.String()
 		}
-		for _, a := range m.Meta.Addrs {
-			p.Candidates = append(p.Candidates, a.String())
-		}
+		p.Candidates = addrStrings(m.Meta.Addrs)
 		if m.Meta.Role == overlay.RoleLeaf {
 			if p.Self {
 				p.AttachedTo = d.leaves.attached()
@@ -97,5 +96,14 @@ func (d *Daemon) Peers() []api.Peer {
 		out = append(out, p)
 	}
 	slices.SortFunc(out, func(a, b api.Peer) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// addrStrings formats addresses for the control API.
+func addrStrings(as []netip.Addr) []string {
+	out := make([]string, 0, len(as))
+	for _, a := range as {
+		out = append(out, a.String())
+	}
 	return out
 }

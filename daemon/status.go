@@ -20,6 +20,7 @@ func (d *Daemon) Status() api.Status {
 		Role:        t.role.String(),
 		Routing:     d.cfg.Routing,
 		Listen:      d.ov.LocalAddr().String(),
+		Addresses:   addrStrings(d.ov.Addrs()),
 		Fingerprint: d.ov.Fingerprint().String(),
 		Open:        d.cfg.Key == "" && d.cfg.KeyFile == "",
 		Uptime:      time.Since(d.started),
