@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
 	"github.com/servent-p2p/servent/storage"
@@ -23,6 +25,23 @@ import (
 func plainClient(t *testing.T) *http.Client {
 	t.Helper()
 	tr := &http3.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, QUICConfig: testQUIC()}
+	t.Cleanup(func() { tr.Close() })
+	return &http.Client{Transport: tr, Timeout: 20 * time.Second}
+}
+
+// plainClientFrom is plainClient dialling from ip: another peer to the
+// server (a client without a certificate is known by its IP address).
+func plainClientFrom(t *testing.T, ip string) *http.Client {
+	t.Helper()
+	qt := newTransport(t, ip)
+	tr := &http3.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, QUICConfig: testQUIC(),
+		Dial: func(ctx context.Context, addr string, tlsConf *tls.Config, conf *quic.Config) (*quic.Conn, error) {
+			ua, err := net.ResolveUDPAddr("udp", addr)
+			if err != nil {
+				return nil, err
+			}
+			return qt.DialEarly(ctx, ua, tlsConf, conf)
+		}}
 	t.Cleanup(func() { tr.Close() })
 	return &http.Client{Transport: tr, Timeout: 20 * time.Second}
 }
@@ -162,12 +181,22 @@ func TestServeBusy(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	got := fetch(t, c, "GET", url, nil)
+	// Another peer that cannot queue is told busy; one that can is queued.
+	other := plainClientFrom(t, "127.0.0.32")
+	got := fetch(t, other, "GET", url, nil)
 	if got.code != http.StatusServiceUnavailable || got.hdr.Get("Retry-After") == "" || !strings.HasPrefix(string(got.body), "busy") {
-		t.Fatalf("second upload: %d %q Retry-After %q", got.code, got.body, got.hdr.Get("Retry-After"))
+		t.Fatalf("second upload: %d %.80q Retry-After %q", got.code, got.body, got.hdr.Get("Retry-After"))
 	}
-	if p.srv.Stats().Busy != 1 {
-		t.Errorf("busy counter %d", p.srv.Stats().Busy)
+	got = fetch(t, other, "GET", url, map[string]string{HeaderQueue: QueueVersion})
+	if q, err := parseQueueInfo(got.hdr.Get(HeaderQueue)); got.code != http.StatusServiceUnavailable || err != nil || q.Position != 1 || q.Limit != 1 {
+		t.Fatalf("queued upload: %d %.80q X-Queue %q (%v)", got.code, got.body, got.hdr.Get(HeaderQueue), err)
+	}
+	if st := p.srv.Stats(); st.Busy != 2 || st.Serving != 1 || st.Queued != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	// The peer holding the slot gets its further requests served.
+	if got := fetch(t, c, "GET", url, map[string]string{"Range": "bytes=0-9"}); got.code != http.StatusPartialContent {
+		t.Errorf("slot holder's second request: %d", got.code)
 	}
 	resp.Body.Close()
 	cancel()
