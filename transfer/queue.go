@@ -53,12 +53,28 @@ type uploadQueue struct {
 	waiting []waiter
 	conns   map[string]int
 	avgHold time.Duration // moving average of how long a slot is held
-	// onSlot is called when a peer gets (start) or gives up a slot.
-	onSlot func(peer string, start bool, held time.Duration)
+	// onEvent, if set, is told when a peer joins the queue, gets a slot
+	// or gives one up (held: for how long).
+	onEvent func(ev queueEvent, peer string, held time.Duration)
 }
 
-func newUploadQueue(cfg queueConfig, onSlot func(peer string, start bool, held time.Duration)) *uploadQueue {
-	return &uploadQueue{cfg: cfg, holders: make(map[string]*slotHolder), conns: make(map[string]int), onSlot: onSlot}
+// queueEvent is what happened to a peer in an uploadQueue.
+type queueEvent int
+
+const (
+	eventQueued    queueEvent = iota // joined the queue
+	eventSlotStart                   // got a slot
+	eventSlotEnd                     // gave its slot up (done, idle, gone or stalled)
+)
+
+func newUploadQueue(cfg queueConfig, onEvent func(ev queueEvent, peer string, held time.Duration)) *uploadQueue {
+	return &uploadQueue{cfg: cfg, holders: make(map[string]*slotHolder), conns: make(map[string]int), onEvent: onEvent}
+}
+
+func (u *uploadQueue) event(ev queueEvent, peer string, held time.Duration) {
+	if u.onEvent != nil {
+		u.onEvent(ev, peer, held)
+	}
 }
 
 // admit answers a request from peer at now; canQueue says the client
@@ -87,6 +103,9 @@ func (u *uploadQueue) admit(now time.Time, peer string, canQueue bool) verdict {
 	case i < 0:
 		u.waiting = append(u.waiting, waiter{peer: peer})
 		i = len(u.waiting) - 1
+		if i >= free {
+			u.event(eventQueued, peer, 0)
+		}
 	}
 	if i < free {
 		u.waiting = slices.Delete(u.waiting, i, i+1)
@@ -106,9 +125,7 @@ func (u *uploadQueue) info(pos int) queueInfo {
 
 func (u *uploadQueue) start(now time.Time, peer string) {
 	u.holders[peer] = &slotHolder{active: 1, since: now, last: now}
-	if u.onSlot != nil {
-		u.onSlot(peer, true, 0)
-	}
+	u.event(eventSlotStart, peer, 0)
 }
 
 // end takes peer's slot away.
@@ -124,9 +141,7 @@ func (u *uploadQueue) end(now time.Time, peer string) {
 	} else {
 		u.avgHold = (3*u.avgHold + held) / 4
 	}
-	if u.onSlot != nil {
-		u.onSlot(peer, false, held)
-	}
+	u.event(eventSlotEnd, peer, held)
 }
 
 // finish records the end of a served request of peer.

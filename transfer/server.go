@@ -107,27 +107,33 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s.queue = newUploadQueue(queueConfig{
 		Slots: cfg.MaxUploads, PerPeer: MaxRequestsPerPeer, Limit: cfg.QueueLength,
 		PollMin: cfg.RetryAfter, PollMax: 10 * cfg.RetryAfter, Idle: slotIdle,
-	}, s.logSlot)
+	}, s.logQueue)
 	s.stats.perPeer = make(map[string]int64)
 	s.h3 = &http3.Server{Handler: s, Logger: s.log, ConnContext: s.trackConn}
 	return s, nil
 }
 
-// logSlot logs a peer getting or giving up an upload slot. Called with
-// s.mu held.
-func (s *Server) logSlot(peer string, start bool, held time.Duration) {
+// logQueue logs what happens in the upload queue. Called with s.mu held.
+func (s *Server) logQueue(ev queueEvent, peer string, held time.Duration) {
 	serving, waiting := s.queue.counts()
-	if start {
+	switch ev {
+	case eventQueued:
+		s.log.Debug("upload queued", "peer", peer, "position", waiting, "serving", serving)
+	case eventSlotStart:
 		s.stats.slotStarted(serving)
 		s.log.Debug("upload slot start", "peer", peer, "serving", serving, "queued", waiting)
-		return
+	case eventSlotEnd:
+		s.log.Debug("upload slot end", "peer", peer, "held", held, "serving", serving, "queued", waiting)
 	}
-	s.log.Debug("upload slot end", "peer", peer, "held", held, "serving", serving, "queued", waiting)
 }
 
 // trackConn counts a new connection for its peer until it closes: a peer
 // keeps its slot and its queue place only while it stays connected.
 func (s *Server) trackConn(ctx context.Context, c *quic.Conn) context.Context {
+	select { // the client's certificate is known once the handshake is done
+	case <-c.HandshakeComplete():
+	case <-c.Context().Done():
+	}
 	peer := connPeer(c.ConnectionState().TLS, c.RemoteAddr())
 	s.mu.Lock()
 	s.queue.connOpened(peer)
@@ -135,6 +141,7 @@ func (s *Server) trackConn(ctx context.Context, c *quic.Conn) context.Context {
 	context.AfterFunc(c.Context(), func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		s.log.Debug("peer connection closed", "peer", peer)
 		s.queue.connClosed(time.Now(), peer)
 	})
 	return ctx
