@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/tls"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -245,4 +247,46 @@ func FuzzServeHTTP(f *testing.F) {
 			t.Fatalf("%q served %d bytes that are not the file's", target, w.Body.Len())
 		}
 	})
+}
+
+// TestServeStalledPeerLosesSlot: a peer that stops reading loses its slot
+// after the write progress deadline, and the next in the queue is served.
+func TestServeStalledPeerLosesSlot(t *testing.T) {
+	cat := newCatalog()
+	f, _ := share(t, cat, "big.bin", 32*storage.ChunkSize)
+	log := &queueLog{}
+	p := newPeer(t, "127.0.0.33", cat, ServerConfig{MaxUploads: 1, WriteStall: 300 * time.Millisecond, Logger: slog.New(log)}, nil)
+	url := "https://" + p.addr.String() + "/f/" + f.Hash.String()
+
+	staller := plainClientFrom(t, "127.0.0.34")
+	req, _ := http.NewRequestWithContext(testCtx(t), "GET", url, nil)
+	resp, err := staller.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close() // never read
+
+	waiter := plainClientFrom(t, "127.0.0.35")
+	q := map[string]string{HeaderQueue: QueueVersion, "Range": "bytes=0-9"}
+	if got := fetch(t, waiter, "GET", url, q); got.code != http.StatusServiceUnavailable || got.hdr.Get(HeaderQueue) == "" {
+		t.Fatalf("while the slot is held: %d X-Queue %q", got.code, got.hdr.Get(HeaderQueue))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := fetch(t, waiter, "GET", url, q)
+		if got.code == http.StatusPartialContent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the staller still holds the slot after 10 s: %d %q", got.code, got.hdr.Get(HeaderQueue))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if !slices.ContainsFunc(log.events, func(e queueLogEntry) bool {
+		return strings.HasPrefix(e.msg, "peer stopped reading") && e.peer == "ip:127.0.0.34"
+	}) {
+		t.Errorf("the slot was not taken back for stalling (it idled out): %v", log.events)
+	}
 }
