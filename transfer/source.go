@@ -81,13 +81,15 @@ type source struct {
 	Source
 	d *Downloader
 
-	mu      sync.Mutex // guards the connection, its dial and place
+	mu      sync.Mutex // guards the connection and its dial (held while dialling)
 	conn    *quic.Conn
 	cc      *http3.ClientConn
 	dialErr error
 	dialAt  time.Time
 	dials   int
 	closed  bool
+
+	placeMu sync.Mutex // guards place; never held while dialling
 	place   *queueInfo // this download's place in the source's queue
 
 	bytes    atomic.Int64
@@ -178,8 +180,8 @@ func (s *source) redials() int {
 // setPlace records this download's queue place at the source (nil: not
 // queued) and reports whether it changed.
 func (s *source) setPlace(q *queueInfo) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.placeMu.Lock()
+	defer s.placeMu.Unlock()
 	changed := (s.place == nil) != (q == nil) || q != nil && (q.Position != s.place.Position || q.Length != s.place.Length)
 	s.place = q
 	return changed
@@ -187,8 +189,8 @@ func (s *source) setPlace(q *queueInfo) bool {
 
 // queuePlace returns the source's queue place, if this download has one.
 func (s *source) queuePlace() (queueInfo, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.placeMu.Lock()
+	defer s.placeMu.Unlock()
 	if s.place == nil {
 		return queueInfo{}, false
 	}
