@@ -119,7 +119,8 @@ func (w *worker) failed(ctx context.Context, src *source, err error) {
 	}
 }
 
-// leaveQueue forgets src's queue place (it is being dropped).
+// leaveQueue forgets src's queue place: it serves this download now, or
+// is dropped.
 func (w *worker) leaveQueue(src *source) {
 	if src.setPlace(nil) {
 		w.onQueue()
