@@ -44,8 +44,13 @@ func startNode(t *testing.T, addr string, env []string, args ...string) *node {
 	}
 	t.Cleanup(n.kill)
 	eventually(t, 30*time.Second, addr+" to answer", func() bool {
-		_, _, code := servent(t, "status", "--data", n.data)
-		return code == 0
+		out, _, code := servent(t, "status", "--data", n.data, "--json")
+		var st api.Status
+		if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
+			return false
+		}
+		n.addr = st.Listen // the port it bound
+		return true
 	})
 	return n
 }
@@ -164,8 +169,8 @@ func TestGetEndings(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(share, "big.bin"), body, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	seeder := startNode(t, "127.0.10.1:6346", []string{"SERVENT_MAX_UPLOADS=1"}, "--share", share, "--name", "n1")
-	getter := startNode(t, "127.0.10.2:6346", nil, "--seed", seeder.addr, "--name", "n2")
+	seeder := startNode(t, "127.0.10.1:0", []string{"SERVENT_MAX_UPLOADS=1"}, "--share", share, "--name", "n1")
+	getter := startNode(t, "127.0.10.2:0", nil, "--seed", seeder.addr, "--name", "n2")
 	var hash string
 	eventually(t, 30*time.Second, "the seeder to index its share", func() bool {
 		out, _, _ := servent(t, "shares", "--data", seeder.data, "--json")
