@@ -128,9 +128,19 @@ type GetEvent struct {
 
 // Progress reports a running download.
 type Progress struct {
-	Bytes   int64 `json:"bytes"`
-	Total   int64 `json:"total"`
-	Sources int   `json:"sources"`
+	Bytes   int64        `json:"bytes"`
+	Total   int64        `json:"total"`
+	Sources int          `json:"sources"`
+	Queue   []QueuePlace `json:"queue,omitempty"` // sources that queued this download
+}
+
+// QueuePlace is this download's place in a busy source's upload queue:
+// the source serves the peers ahead of it first.
+type QueuePlace struct {
+	Source   string  `json:"source"`
+	Position int     `json:"position"` // 1 is next
+	Length   int     `json:"length"`   // peers queued there
+	WaitSecs float64 `json:"wait_s,omitempty"`
 }
 
 // GetDone is the final record of a download.
