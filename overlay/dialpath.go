@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"time"
@@ -140,12 +141,23 @@ func peerFingerprint(c *quic.Conn) (Fingerprint, bool) {
 // probe finds a verified path to id in the background (at most one probe
 // per peer at a time, and not again within probeRetryAfter): a memberlist
 // connection dialled on its candidates, kept for memberlist's streams.
-func (n *Node) probe(id NodeID) {
+// It starts after a random delay of up to spread: a node that learns a
+// whole network in one push/pull does not dial every member at once.
+func (n *Node) probe(id NodeID, spread time.Duration) {
 	if id == n.id || n.ctx == nil || !n.paths.startProbe(id, time.Now()) {
 		return
 	}
 	n.goroutine(func() {
 		defer n.paths.finishProbe(id)
+		if spread > 0 {
+			t := time.NewTimer(rand.N(spread))
+			select {
+			case <-t.C:
+			case <-n.ctx.Done():
+				t.Stop()
+				return
+			}
+		}
 		select {
 		case n.probes <- struct{}{}:
 			defer func() { <-n.probes }()

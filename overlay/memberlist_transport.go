@@ -104,7 +104,7 @@ func (t *mlTransport) WriteToAddress(b []byte, addr memberlist.Address) (time.Ti
 	if path, ok := t.n.paths.best(id); ok {
 		return now, t.n.writeMemberlist(path, msg)
 	}
-	t.n.probe(id)
+	t.n.probe(id, 0)
 	cands := t.n.paths.candidates(id, t.n.localAddrs())
 	if len(cands) == 0 {
 		return now, fmt.Errorf("member %s: %w", id, ErrNoPath)
