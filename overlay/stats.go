@@ -28,6 +28,8 @@ type counters struct {
 	beaconsSent         atomic.Uint64
 	beaconsIn           atomic.Uint64
 	beaconsRejected     atomic.Uint64
+	beaconsThrottled    atomic.Uint64
+	streamsRefused      atomic.Uint64
 
 	joinMu    sync.Mutex
 	joinedVia string
@@ -73,6 +75,8 @@ type Stats struct {
 	BeaconsSent            uint64
 	BeaconsIn              uint64 // valid beacons received
 	BeaconsRejected        uint64 // undecodable or bad MAC
+	BeaconsThrottled       uint64 // valid, but over the beacon-driven join rate
+	StreamsRefused         uint64 // memberlist streams with the wrong drill key
 	// JoinedVia is how the node first found a peer (ViaSeed, ViaCache,
 	// ViaBeacon, ViaIncoming), "" while alone; Joins counts successful joins
 	// (nodes contacted) per way.
@@ -98,6 +102,8 @@ func (n *Node) Stats() Stats {
 		BeaconsSent:            n.stats.beaconsSent.Load(),
 		BeaconsIn:              n.stats.beaconsIn.Load(),
 		BeaconsRejected:        n.stats.beaconsRejected.Load(),
+		BeaconsThrottled:       n.stats.beaconsThrottled.Load(),
+		StreamsRefused:         n.stats.streamsRefused.Load(),
 		Joins:                  make(map[string]uint64),
 	}
 	for id, p := range n.planes {
