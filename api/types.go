@@ -54,12 +54,14 @@ type Share struct {
 }
 
 // Peer is one member of the network as this node sees it (servent peers).
-// Addr is the path this node reaches it at (an IPv6 link-local address
-// carries this host's interface as zone), empty while no handshake with it
-// has completed; Candidates are the addresses it publishes.
+// Addr is where this node reaches it (an IPv6 link-local address carries
+// this host's interface as zone): Verified when a handshake with its key
+// completed there, else where its packets come from; empty while neither.
+// Candidates are the addresses it publishes.
 type Peer struct {
 	Name        string   `json:"name"`
 	Addr        string   `json:"addr"`
+	Verified    bool     `json:"verified,omitempty"`
 	Candidates  []string `json:"candidates,omitempty"`
 	Role        string   `json:"role"`
 	State       string   `json:"state"`

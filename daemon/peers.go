@@ -55,7 +55,7 @@ func (d *Daemon) savePeers() {
 		if m.Name == d.ov.Name() || m.State != overlay.StateAlive {
 			continue
 		}
-		if path, ok := d.ov.PathTo(m); ok {
+		if path, _, ok := d.ov.PathTo(m); ok {
 			addrs = append(addrs, path.String())
 		}
 	}
@@ -82,8 +82,8 @@ func (d *Daemon) Peers() []api.Peer {
 			Fingerprint: m.Meta.Fingerprint.String(),
 			Self:        m.Name == self,
 		}
-		if path, ok := d.ov.PathTo(m); ok {
-			p.Addr = path.String()
+		if path, verified, ok := d.ov.PathTo(m); ok {
+			p.Addr, p.Verified = path.String(), verified
 		}
 		p.Candidates = addrStrings(m.Meta.Addrs)
 		if m.Meta.Role == overlay.RoleLeaf {

@@ -109,7 +109,9 @@ func (t *mlTransport) WriteToAddress(b []byte, addr memberlist.Address) (time.Ti
 	if path, ok := t.n.paths.best(id); ok {
 		return now, t.n.writeMemberlist(path, msg)
 	}
-	t.n.probe(id, 0)
+	if heard, ok := t.n.paths.heard(id); ok {
+		return now, t.n.writeMemberlist(heard, msg)
+	}
 	cands := t.n.paths.candidates(id, t.n.localAddrs())
 	if len(cands) == 0 {
 		return now, fmt.Errorf("member %s: %w", id, ErrNoPath)

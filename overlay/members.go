@@ -215,15 +215,20 @@ func (n *Node) MemberByConn(c *quic.Conn) (Member, bool) {
 	return m, true
 }
 
-// PathTo returns the address this node reaches member m at: the newest
-// path a pinned QUIC handshake completed on (an IPv6 link-local one with
-// this host's interface as zone), and false while there is none.
-func (n *Node) PathTo(m Member) (netip.AddrPort, bool) {
+// PathTo returns the address this node reaches member m at (an IPv6
+// link-local one with this host's interface as zone): the newest path a
+// pinned QUIC handshake completed on (verified), else the address m's
+// packets last came from (not verified); ok is false when there is neither.
+func (n *Node) PathTo(m Member) (addr netip.AddrPort, verified, ok bool) {
 	id := memberID(m)
 	if id == n.id {
-		return n.LocalAddr(), true
+		return n.LocalAddr(), true, true
 	}
-	return n.paths.best(id)
+	if a, ok := n.paths.best(id); ok {
+		return a, true, true
+	}
+	a, ok := n.paths.heard(id)
+	return a, false, ok
 }
 
 // MemberByName returns the current member named name. Safe for concurrent use.
@@ -265,19 +270,16 @@ func (d eventDelegate) NotifyUpdate(nd *memberlist.Node) {
 	d.n.emit(EventUpdate, m)
 }
 
-// learnProbeSpread spreads the path probes a node starts for members it
-// has just learnt of.
-const learnProbeSpread = 2 * time.Second
-
-// learnMember records the key and addresses a member publishes, and starts
-// looking for a path to it.
+// learnMember records the key and addresses a member publishes: where to
+// look for it. No handshake is started for it: a node learns a whole
+// network in one push/pull, and paths are verified by the connections that
+// real traffic opens (memberlist streams, the query plane, transfers).
 func (n *Node) learnMember(m Member) {
 	id := memberID(m)
 	if id == n.id {
 		return
 	}
 	n.paths.setMeta(id, m.Meta.Fingerprint, m.Meta.Addrs, m.Meta.QUICPort, time.Now())
-	n.probe(id, learnProbeSpread)
 }
 
 func (n *Node) emit(k EventKind, m Member) {

@@ -63,7 +63,6 @@ type Node struct {
 	paths   *pathTable // peer key -> paths
 	pending pendingQueue
 	dg      dgConns
-	probes  chan struct{} // semaphore of running path probes
 
 	localMu sync.Mutex
 	locals  []localAddr // this host's addresses, refreshed by watchInterfaces
@@ -145,7 +144,6 @@ func New(cfg Config) (*Node, error) {
 		keys:    keys,
 		id:      IDOf(fp),
 		paths:   newPathTable(),
-		probes:  make(chan struct{}, maxProbes),
 		dg:      dgConns{byID: make(map[NodeID]*quic.Conn), dialing: make(map[NodeID]bool)},
 		alpn:    make(map[string]func(*quic.Conn)),
 		planes:  make(map[byte]*plane),

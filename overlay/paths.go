@@ -9,12 +9,11 @@ import (
 
 // Path table bounds.
 const (
-	maxPeerPaths    = 4096 // peers remembered; the oldest unverified go first
-	maxVerified     = 4    // verified paths kept per peer
-	maxHints        = 4    // unverified source addresses kept per peer
-	maxMetaAddrs    = 16   // addresses a node publishes in its metadata
-	maxCandidates   = 8    // addresses one dial or packet fan-out tries
-	probeRetryAfter = 5 * time.Second
+	maxPeerPaths  = 4096 // peers remembered; the oldest unverified go first
+	maxVerified   = 4    // verified paths kept per peer
+	maxHints      = 4    // unverified source addresses kept per peer
+	maxMetaAddrs  = 16   // addresses a node publishes in its metadata
+	maxCandidates = 8    // addresses one dial or packet fan-out tries
 )
 
 // peerPaths is what this node knows of the ways to reach one peer.
@@ -25,8 +24,6 @@ type peerPaths struct {
 	meta     []netip.Addr     // what it publishes (no zones)
 	port     uint16           // its UDP port, from metadata
 	touched  time.Time
-	probed   time.Time // last probe started
-	probing  bool
 }
 
 // pathTable maps peers (by key) to paths. Safe for concurrent use.
@@ -228,25 +225,15 @@ func (t *pathTable) candidates(id NodeID, locals []localAddr) []netip.AddrPort {
 	return out
 }
 
-// startProbe reports whether a probe of id should start now, and marks it
-// started; finishProbe ends it.
-func (t *pathTable) startProbe(id NodeID, now time.Time) bool {
+// heard returns where id's packets last came from: where it is heard,
+// not yet proven to be it.
+func (t *pathTable) heard(id NodeID) (netip.AddrPort, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	p := t.peers[id]
-	if p == nil || p.probing || len(p.verified) > 0 || now.Sub(p.probed) < probeRetryAfter {
-		return false
+	if p := t.peers[id]; p != nil && len(p.hints) > 0 {
+		return p.hints[0], true
 	}
-	p.probing, p.probed = true, now
-	return true
-}
-
-func (t *pathTable) finishProbe(id NodeID) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if p := t.peers[id]; p != nil {
-		p.probing = false
-	}
+	return netip.AddrPort{}, false
 }
 
 // pushFront puts a at the front of s (moving it if present), keeping at most

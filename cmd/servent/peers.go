@@ -39,8 +39,11 @@ func newPeersCmd() *cobra.Command {
 					name += " (this node)"
 				}
 				addr := p.Addr
-				if addr == "" {
-					addr = "no path yet (tries " + strings.Join(p.Candidates, " ") + ")"
+				switch {
+				case addr == "":
+					addr = "not heard yet (tries " + strings.Join(p.Candidates, " ") + ")"
+				case !p.Verified && !p.Self:
+					addr += " (heard)"
 				}
 				attached := strings.Join(p.AttachedTo, ",")
 				if attached == "" {
