@@ -81,7 +81,7 @@ func (n *Node) dispatch(planeID byte, from netip.AddrPort, b []byte) {
 		n.stats.droppedUnknownPlane.Add(1)
 		return
 	}
-	if n.cfg.MembersOnlyDatagrams && !n.members.hasAddr(from) {
+	if n.cfg.MembersOnlyDatagrams && !n.IsMember(from) {
 		n.stats.droppedNonMember.Add(1)
 		return
 	}
@@ -93,13 +93,16 @@ func (n *Node) dispatch(planeID byte, from netip.AddrPort, b []byte) {
 	}
 }
 
-// SendDatagram sends b on plane to addr from the node's socket. It does not
-// block on the network. len(b)+1 must not exceed MaxDatagram.
+// SendDatagram sends b on plane to addr from the node's socket. addr may be
+// a member's stand-in (Member.Addr): the datagram then takes the verified
+// path to that member, or, while there is none, waits (a few per peer) for
+// the path probe it starts. It does not block on the network. len(b)+1 must
+// not exceed MaxDatagram.
 func (n *Node) SendDatagram(to netip.AddrPort, planeID byte, b []byte) error {
 	if n.tr == nil {
 		return ErrNotStarted
 	}
-	if planeID > maxPlane {
+	if planeID > maxPlane || planeID == PlaneMemberlist {
 		return fmt.Errorf("plane %#x: %w", planeID, ErrBadPlane)
 	}
 	if len(b)+1 > MaxDatagram {
@@ -109,6 +112,21 @@ func (n *Node) SendDatagram(to netip.AddrPort, planeID byte, b []byte) error {
 	msg := make([]byte, len(b)+1)
 	msg[0] = planeID
 	copy(msg[1:], b)
+	if id, ok := StandInID(to); ok {
+		path, ok := n.paths.best(id)
+		if !ok {
+			n.holdPending(id, msg)
+			n.probe(id)
+			return nil
+		}
+		to = path
+	}
+	return n.writeDatagram(to, msg)
+}
+
+// writeDatagram sends msg (plane byte first) to a real address.
+func (n *Node) writeDatagram(to netip.AddrPort, msg []byte) error {
+	planeID := msg[0]
 	if n.faults != nil && planeID != PlaneMemberlist {
 		n.faults.send(msg, func(m []byte) { n.tr.WriteTo(m, net.UDPAddrFromAddrPort(to)) })
 	} else if _, err := n.tr.WriteTo(msg, net.UDPAddrFromAddrPort(to)); err != nil {

@@ -21,6 +21,7 @@ type counters struct {
 	droppedOversize     atomic.Uint64
 	droppedNonMember    atomic.Uint64
 	droppedMalformed    atomic.Uint64
+	droppedNoPath       atomic.Uint64
 	eventsDropped       atomic.Uint64
 	beaconsSent         atomic.Uint64
 	beaconsIn           atomic.Uint64
@@ -60,6 +61,7 @@ type Stats struct {
 	DroppedOversize     uint64 // refused by SendDatagram
 	DroppedNonMember    uint64 // MembersOnlyDatagrams filter
 	DroppedMalformed    uint64
+	DroppedNoPath       uint64 // no path to the member was found in time
 	EventsDropped       uint64 // Events channel full
 	BeaconsSent         uint64
 	BeaconsIn           uint64 // valid beacons received
@@ -82,6 +84,7 @@ func (n *Node) Stats() Stats {
 		DroppedOversize:     n.stats.droppedOversize.Load(),
 		DroppedNonMember:    n.stats.droppedNonMember.Load(),
 		DroppedMalformed:    n.stats.droppedMalformed.Load(),
+		DroppedNoPath:       n.stats.droppedNoPath.Load(),
 		EventsDropped:       n.stats.eventsDropped.Load(),
 		BeaconsSent:         n.stats.beaconsSent.Load(),
 		BeaconsIn:           n.stats.beaconsIn.Load(),
