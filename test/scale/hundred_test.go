@@ -29,6 +29,10 @@ const (
 	// last process has started.
 	settleLimit = 60 * time.Second
 	searches    = 50
+	// startConcurrency: servents starting at once (each start is a burst
+	// of CPU; a hundred at once on two cores starves their failure
+	// detectors, which real hosts with a CPU each never see).
+	startConcurrency = 2
 )
 
 // node is one servent of the network.
@@ -57,11 +61,14 @@ func TestHundredServents(t *testing.T) {
 		t.Skip("needs the 127.0.0.0/8 loopback range of Linux")
 	}
 	ctx := context.Background()
-	bin := filepath.Join(t.TempDir(), "servent")
-	bctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	if err := proc.Build(bctx, filepath.Join("..", ".."), bin); err != nil {
-		t.Fatal(err)
+	bin := os.Getenv("SCALE_SERVENT") // a prebuilt servent to test instead
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "servent")
+		bctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		if err := proc.Build(bctx, filepath.Join("..", ".."), bin); err != nil {
+			t.Fatal(err)
+		}
 	}
 	nodes := make([]*node, hosts)
 	base, err := os.MkdirTemp("", "servent-scale-")
@@ -99,7 +106,7 @@ func TestHundredServents(t *testing.T) {
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
-		sem      = make(chan struct{}, 8)
+		sem      = make(chan struct{}, startConcurrency)
 	)
 	for _, n := range nodes[1:] {
 		wg.Go(func() {
