@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -15,7 +12,6 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
-	"github.com/servent-p2p/servent/internal/proc"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
@@ -23,27 +19,14 @@ import (
 const (
 	hosts = 100
 	// subnet is the loopback /24 the hosts listen in, 127.0.15.1..100,
-	// each on the default port: no other test of the project uses it.
+	// each on the default port: no other test of the project uses it
+	// (BenchmarkIdle uses 127.0.16 and 127.0.17).
 	subnet = "127.0.15."
 	// settleLimit: the network must match the plan this long after the
 	// last process has started.
 	settleLimit = 60 * time.Second
 	searches    = 50
-	// startConcurrency: servents starting at once (each start is a burst
-	// of CPU; a hundred at once on two cores starves their failure
-	// detectors, which real hosts with a CPU each never see).
-	startConcurrency = 2
 )
-
-// node is one servent of the network.
-type node struct {
-	name, dir string
-	listen    string // 127.0.15.N:6346
-	client    *api.Client
-	proc      *proc.Process
-}
-
-func (n *node) keyword() string { return "quokka" + n.name[1:] }
 
 // TestHundredServents starts 100 servents with the default settings (only
 // SERVENT_DISCOVERY=false, and every host seeded with the first), as the
@@ -54,80 +37,11 @@ func (n *node) keyword() string { return "quokka" + n.name[1:] }
 // network's membership; then 50 searches from random origins for files
 // on random other hosts all succeed.
 func TestHundredServents(t *testing.T) {
-	if testing.Short() {
-		t.Skip("100 real servent processes: skipped with -short")
-	}
-	if runtime.GOOS != "linux" {
-		t.Skip("needs the 127.0.0.0/8 loopback range of Linux")
-	}
 	ctx := context.Background()
-	bin := os.Getenv("SCALE_SERVENT") // a prebuilt servent to test instead
-	if bin == "" {
-		bin = filepath.Join(t.TempDir(), "servent")
-		bctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		defer cancel()
-		if err := proc.Build(bctx, filepath.Join("..", ".."), bin); err != nil {
-			t.Fatal(err)
-		}
-	}
-	nodes := make([]*node, hosts)
-	base, err := os.MkdirTemp("", "servent-scale-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("logs kept in %s", base)
-		} else {
-			os.RemoveAll(base)
-		}
-	})
-	for i := range nodes {
-		name := fmt.Sprintf("h%03d", i+1)
-		n := &node{name: name, dir: filepath.Join(base, name), listen: fmt.Sprintf("%s%d:6346", subnet, i+1)}
-		if err := os.MkdirAll(filepath.Join(n.dir, "share"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		body := []byte("the file of " + n.name + "\n")
-		if err := os.WriteFile(filepath.Join(n.dir, "share", n.keyword()+" notes.txt"), body, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		n.client = api.NewClient(filepath.Join(n.dir, "data"))
-		nodes[i] = n
-	}
-	t.Cleanup(func() { stopAll(t, nodes) })
-
-	began := time.Now()
-	if err := start(ctx, bin, nodes[0], ""); err != nil {
-		t.Fatal(err)
-	}
-	seed := nodes[0].listen
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		sem      = make(chan struct{}, startConcurrency)
-	)
-	for _, n := range nodes[1:] {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if err := start(ctx, bin, n, seed); err != nil {
-				mu.Lock()
-				firstErr = cmp(firstErr, err)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if firstErr != nil {
-		t.Fatal(firstErr)
-	}
-	lastStart := time.Now()
-	t.Logf("%d servents started in %v", hosts, lastStart.Sub(began).Round(time.Millisecond))
+	nodes, lastStart := startNetwork(t, hosts, subnet)
 
 	var plan ultrapeer.Plan
-	err = eventually(ctx, settleLimit, func() (err error) {
+	err := eventually(ctx, settleLimit, func() (err error) {
 		plan, err = matchesPlan(ctx, nodes)
 		return err
 	})
@@ -149,58 +63,6 @@ func TestHundredServents(t *testing.T) {
 		}
 	}
 	t.Logf("%d searches in %v", searches, time.Since(searchStart).Round(time.Millisecond))
-}
-
-func cmp(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
-}
-
-// start launches one servent with the defaults, seeded with seed.
-func start(ctx context.Context, bin string, n *node, seed string) error {
-	args := []string{"--data", filepath.Join(n.dir, "data"), "--share", filepath.Join(n.dir, "share"),
-		"--name", n.name, "--listen", n.listen}
-	if seed != "" {
-		args = append(args, "--seed", seed)
-	}
-	p, err := proc.Start(ctx, proc.Options{
-		Name: n.name, Binary: bin, Args: args,
-		Env: []string{"SERVENT_DISCOVERY=false"},
-		Log: filepath.Join(n.dir, "servent.log"),
-		Ready: func(ctx context.Context) error {
-			rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			defer cancel()
-			_, err := n.client.Status(rctx)
-			return err
-		},
-		Poll: 100 * time.Millisecond,
-	})
-	n.proc = p
-	return err
-}
-
-// stopAll stops every servent at once; a servent that needs SIGKILL fails
-// the test.
-func stopAll(t *testing.T, nodes []*node) {
-	var wg sync.WaitGroup
-	for _, n := range nodes {
-		if n.proc == nil {
-			continue
-		}
-		wg.Go(func() {
-			if n.proc.Stop(10 * time.Second) {
-				t.Errorf("%s ignored SIGTERM for 10 s: killed", n.name)
-			}
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		for _, n := range nodes[:3] {
-			t.Logf("%s log:\n%s", n.name, proc.LogTail(filepath.Join(n.dir, "servent.log"), 20))
-		}
-	}
 }
 
 // statuses reads every node's status (servent status --json), 8 at a time.
@@ -236,8 +98,8 @@ func matchesPlan(ctx context.Context, nodes []*node) (ultrapeer.Plan, error) {
 	}
 	view := ultrapeer.View{}
 	for _, st := range sts {
-		if st.Members != hosts {
-			return ultrapeer.Plan{}, fmt.Errorf("%s sees %d members, want %d%s", st.Name, st.Members, hosts, missing(ctx, nodes, st.Name))
+		if st.Members != len(nodes) {
+			return ultrapeer.Plan{}, fmt.Errorf("%s sees %d members, want %d%s", st.Name, st.Members, len(nodes), missing(ctx, nodes, st.Name))
 		}
 		if st.Shares != 1 || st.Scanning {
 			return ultrapeer.Plan{}, fmt.Errorf("%s: %d shares (scanning %v), want 1", st.Name, st.Shares, st.Scanning)
