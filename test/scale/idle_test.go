@@ -20,7 +20,9 @@ const (
 // with the default settings: CPU (percent of one core) and resident memory
 // per node, over idleWindow once the network matches the plan and has been
 // quiet for idleQuiet, against a lone servent measured over the same window
-// in the same run (the baseline). Not in CI:
+// in the same run (the baseline). Memory is reported as RSS, as PSS (the
+// binary's pages are shared by the hundred processes) and as anonymous
+// memory (what each node really adds). Not in CI:
 //
 //	go test -run '^$' -bench Idle -benchtime 1x ./test/scale
 func BenchmarkIdle(b *testing.B) {
@@ -40,21 +42,27 @@ func BenchmarkIdle(b *testing.B) {
 		before[i] = cpuSeconds(b, n)
 	}
 	time.Sleep(idleWindow)
-	var netCPU, netRSS float64
+	var netCPU float64
+	var net memory
 	for i, n := range all[1:] {
 		netCPU += cpuSeconds(b, n) - before[i+1]
-		netRSS += rssMB(b, n)
+		m := memoryOf(b, n)
+		net.rss, net.pss, net.anon = net.rss+m.rss, net.pss+m.pss, net.anon+m.anon
 	}
+	k := float64(len(nodes))
+	cpu := 100 * netCPU / idleWindow.Seconds() / k
 	loneCPU := 100 * (cpuSeconds(b, lone[0]) - before[0]) / idleWindow.Seconds()
-	loneRSS := rssMB(b, lone[0])
-	cpu := 100 * netCPU / idleWindow.Seconds() / float64(len(nodes))
-	rss := netRSS / float64(len(nodes))
+	l := memoryOf(b, lone[0])
 	b.ReportMetric(cpu, "cpu%/node")
-	b.ReportMetric(rss, "MB/node")
+	b.ReportMetric(net.rss/k, "rssMB/node")
+	b.ReportMetric(net.pss/k, "pssMB/node")
+	b.ReportMetric(net.anon/k, "anonMB/node")
 	b.ReportMetric(loneCPU, "cpu%/lone")
-	b.ReportMetric(loneRSS, "MB/lone")
-	b.ReportMetric(rss/loneRSS, "rss/lone")
-	b.Logf("idle, %d nodes: %.2f%% of a core and %.1f MB RSS per node; a lone servent %.2f%% and %.1f MB", len(nodes), cpu, rss, loneCPU, loneRSS)
+	b.ReportMetric(l.rss, "rssMB/lone")
+	b.ReportMetric(l.anon, "anonMB/lone")
+	b.ReportMetric(net.anon/k/l.anon, "anon/lone")
+	b.Logf("idle, %d nodes: %.2f%% of a core, RSS %.1f MB (PSS %.1f, anonymous %.1f) per node; a lone servent %.2f%%, RSS %.1f MB (anonymous %.1f)",
+		len(nodes), cpu, net.rss/k, net.pss/k, net.anon/k, loneCPU, l.rss, l.anon)
 }
 
 // cpuSeconds is the user+system CPU time n's process has used.
@@ -75,22 +83,39 @@ func cpuSeconds(tb testing.TB, n *node) float64 {
 // clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
 const clockTicks = 100
 
-// rssMB is n's resident memory (VmRSS) in MiB.
-func rssMB(tb testing.TB, n *node) float64 {
+// memory is n's resident memory in MiB from /proc/PID/smaps_rollup: all
+// of it (Rss), its proportional share of pages shared with other
+// processes, such as the servent binary's text the other nodes map too
+// (Pss), and what is anonymous (Go heap, stacks, runtime).
+type memory struct{ rss, pss, anon float64 }
+
+func memoryOf(tb testing.TB, n *node) memory {
 	tb.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n.proc.PID()))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", n.proc.PID()))
 	if err != nil {
 		tb.Fatal(err)
 	}
+	var m memory
 	for line := range bytes.Lines(b) {
-		if v, ok := bytes.CutPrefix(line, []byte("VmRSS:")); ok {
-			kb, err := strconv.ParseFloat(string(bytes.Fields(v)[0]), 64)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return kb / 1024
+		f := bytes.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, err := strconv.ParseFloat(string(f[1]), 64)
+		if err != nil {
+			continue
+		}
+		switch string(f[0]) {
+		case "Rss:":
+			m.rss = kb / 1024
+		case "Pss:":
+			m.pss = kb / 1024
+		case "Anonymous:":
+			m.anon = kb / 1024
 		}
 	}
-	tb.Fatalf("%s: no VmRSS", n.name)
-	return 0
+	if m.rss == 0 {
+		tb.Fatalf("%s: no Rss in smaps_rollup", n.name)
+	}
+	return m
 }
