@@ -179,7 +179,7 @@ func stopAll(t testing.TB, nodes []*node) {
 	}
 	wg.Wait()
 	if t.Failed() {
-		for _, n := range nodes[:3] {
+		for _, n := range nodes[:min(3, len(nodes))] {
 			t.Logf("%s log:\n%s", n.name, proc.LogTail(filepath.Join(n.dir, "servent.log"), 20))
 		}
 	}
