@@ -75,7 +75,7 @@ func (c *Config) Validate() error {
 			ErrInvalid, c.MaxLeaves, c.LeavesPerUltrapeer, c.UltrapeersPerLeaf, c.LeavesPerUltrapeer, c.UltrapeersPerLeaf, avg, avg)
 	}
 	if c.QueryRate <= 0 {
-		return bad("query_rate", "%v must be above 0 (queries per second per peer)", c.QueryRate)
+		return bad("query_rate", "%v must be above 0 (queries per second per origin)", c.QueryRate)
 	}
 	if c.Capacity < 0 {
 		return bad("capacity", "%v must be 0 (measure) or positive", c.Capacity)

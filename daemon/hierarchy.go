@@ -155,7 +155,14 @@ func (d *Daemon) updateRouter() {
 		role = query.Ultrapeer
 	}
 	neighbours, attached, leaves := peerIDs(t.neighbours), peerIDs(d.leaves.attached()), peerIDs(d.registry.Leaves())
-	d.withRouter(func(r *query.Router) { r.SetTopology(role, neighbours, attached, leaves) })
+	// A correct neighbour forwards at most every origin's queries once:
+	// query_rate per member (burst 4x), whatever the topology.
+	members := float64(max(1, d.ov.NumMembers()))
+	linkRate := d.cfg.QueryRate * members
+	d.withRouter(func(r *query.Router) {
+		r.SetTopology(role, neighbours, attached, leaves)
+		r.SetLinkLimit(linkRate, int(4*linkRate))
+	})
 }
 
 func (d *Daemon) publishMeta(role overlay.Role) {
