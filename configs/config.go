@@ -34,6 +34,7 @@ type Config struct {
 	Data               string        `mapstructure:"data"`
 	Shares             []string      `mapstructure:"shares"`
 	Listen             string        `mapstructure:"listen"`
+	Advertise          string        `mapstructure:"advertise"`
 	Seeds              []string      `mapstructure:"seeds"`
 	Name               string        `mapstructure:"name"`
 	Role               string        `mapstructure:"role"`

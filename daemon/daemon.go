@@ -72,6 +72,10 @@ func New(cfg configs.Config, log *slog.Logger, version string) (*Daemon, error) 
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
+	// It holds the node's private key: an existing dir is closed too.
+	if err := os.Chmod(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
 	if err := os.MkdirAll(sharedDownloadsDir(cfg.Data), 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}

@@ -40,6 +40,19 @@ func drillKey(keyFile, key string) (string, error) {
 	return first, nil
 }
 
+// keyFileOpen returns the mode of a key file that group or others may read
+// ("" when it is private, unset, or the system has no such modes).
+func keyFileOpen(path string) string {
+	if path == "" || runtime.GOOS == "windows" {
+		return ""
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return ""
+	}
+	return st.Mode().Perm().String()
+}
+
 // newOverlay builds the overlay node from the configuration.
 func (d *Daemon) newOverlay() (*overlay.Node, error) {
 	key, err := d.store.Identity()
@@ -50,6 +63,9 @@ func (d *Daemon) newOverlay() (*overlay.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if open := keyFileOpen(d.cfg.KeyFile); open != "" {
+		d.log.Warn("the drill key file is readable by others: chmod 600 it", "key_file", d.cfg.KeyFile, "mode", open)
+	}
 	d.drillPass = pass
 	peers, err := d.store.Peers()
 	if err != nil {
@@ -58,6 +74,9 @@ func (d *Daemon) newOverlay() (*overlay.Node, error) {
 	oc := overlay.DefaultConfig()
 	oc.Name = d.cfg.Name
 	oc.Listen = d.cfg.Listen
+	if d.cfg.Advertise != "" {
+		oc.Advertise = netip.MustParseAddr(d.cfg.Advertise) // validated by configs
+	}
 	oc.Key = key
 	oc.DrillKey = pass
 	oc.Seeds = d.cfg.Seeds

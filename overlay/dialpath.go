@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"time"
@@ -15,6 +16,10 @@ import (
 // dialStagger is how long a dial waits for one candidate address before it
 // also tries the next (happy eyeballs, RFC 8305's 250 ms, shortened for a LAN).
 const dialStagger = 100 * time.Millisecond
+
+// maxProbes bounds the path probes one node runs at once: a node that
+// joins a network of hundreds learns them all in one push/pull.
+const maxProbes = 8
 
 // ErrNoPath: no address of the peer is known yet.
 var ErrNoPath = errors.New("no known address for this peer yet")
@@ -136,20 +141,34 @@ func peerFingerprint(c *quic.Conn) (Fingerprint, bool) {
 // probe finds a verified path to id in the background (at most one probe
 // per peer at a time, and not again within probeRetryAfter): a memberlist
 // connection dialled on its candidates, kept for memberlist's streams.
-func (n *Node) probe(id NodeID) {
+// It starts after a random delay of up to spread: a node that learns a
+// whole network in one push/pull does not dial every member at once.
+func (n *Node) probe(id NodeID, spread time.Duration) {
 	if id == n.id || n.ctx == nil || !n.paths.startProbe(id, time.Now()) {
 		return
 	}
 	n.goroutine(func() {
 		defer n.paths.finishProbe(id)
+		if spread > 0 {
+			t := time.NewTimer(rand.N(spread))
+			select {
+			case <-t.C:
+			case <-n.ctx.Done():
+				t.Stop()
+				return
+			}
+		}
+		select {
+		case n.probes <- struct{}{}:
+			defer func() { <-n.probes }()
+		case <-n.ctx.Done():
+			return
+		}
 		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.StreamTimeout)
 		defer cancel()
 		if _, err := n.mlt.connTo(ctx, id); err != nil {
 			n.log.Debug("no path to peer yet", "peer", id, "err", err)
-			n.dropPending(id)
-			return
 		}
-		n.flushPending(id)
 	})
 }
 

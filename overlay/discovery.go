@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+	"golang.org/x/time/rate"
 )
 
 // Beacon groups: beacons are sent to these multicast groups on the
@@ -23,8 +24,18 @@ var (
 	BeaconGroup6 = netip.MustParseAddr("ff02::5365:7276")
 )
 
-// beaconRetry is how long a beacon's sender is not re-joined after a try.
+// beaconRetry is how long a beacon's sender (key, and source address) is
+// not re-joined after a try.
 const beaconRetry = 5 * time.Second
+
+// Beacon-driven joins, network-wide: a beacon costs its sender one
+// broadcast and makes every receiver dial its source, so a forged beacon
+// could aim every node's QUIC handshakes at a victim. Joining one member
+// brings in the whole network, so few are ever needed.
+const (
+	beaconJoinRate  = 4 // per second
+	beaconJoinBurst = 8
+)
 
 // discovery sends and receives LAN beacons on the discovery-only UDP port
 // (one IPv4 and one IPv6 socket) and joins the senders it does not know yet.
@@ -36,11 +47,13 @@ type discovery struct {
 	p6    *ipv6.PacketConn
 	port  uint16
 	joinQ chan netip.AddrPort // stand-ins of beacon senders to join
-	kick  chan struct{} // beacon now: the interfaces changed
+	kick  chan struct{}       // beacon now: the interfaces changed
 
-	mu     sync.Mutex
-	tried  map[NodeID]time.Time
-	joined map[string]bool // "4/eth0", "6/eth0": groups joined
+	mu        sync.Mutex
+	tried     map[NodeID]time.Time
+	triedAddr map[netip.Addr]time.Time
+	joinRate  *rate.Limiter
+	joined    map[string]bool // "4/eth0", "6/eth0": groups joined
 }
 
 func (n *Node) newDiscovery() (*discovery, error) {
@@ -49,12 +62,14 @@ func (n *Node) newDiscovery() (*discovery, error) {
 		return nil, fmt.Errorf("discovery address %q: %w", n.cfg.DiscoveryListen, err)
 	}
 	d := &discovery{
-		n:      n,
-		port:   listen.Port(),
-		joinQ:  make(chan netip.AddrPort, 16),
-		kick:   make(chan struct{}, 1),
-		tried:  make(map[NodeID]time.Time),
-		joined: make(map[string]bool),
+		n:         n,
+		port:      listen.Port(),
+		joinQ:     make(chan netip.AddrPort, 16),
+		kick:      make(chan struct{}, 1),
+		tried:     make(map[NodeID]time.Time),
+		triedAddr: make(map[netip.Addr]time.Time),
+		joinRate:  rate.NewLimiter(beaconJoinRate, beaconJoinBurst),
+		joined:    make(map[string]bool),
 	}
 	ip := listen.Addr().Unmap()
 	var errs []error
@@ -313,7 +328,7 @@ func (d *discovery) receive(c *net.UDPConn) {
 		// The source, zoned by the interface it came in on, is a path
 		// candidate for the key the beacon names.
 		d.n.paths.hint(id, b.Fingerprint, netip.AddrPortFrom(from.Addr().Unmap(), b.Port), time.Now())
-		if _, ok := d.n.members.lookupID(id); ok || !d.shouldTry(id, time.Now()) {
+		if _, ok := d.n.members.lookupID(id); ok || !d.shouldTry(id, from.Addr().Unmap(), time.Now()) {
 			continue
 		}
 		select {
@@ -323,21 +338,37 @@ func (d *discovery) receive(c *net.UDPConn) {
 	}
 }
 
-func (d *discovery) shouldTry(id NodeID, now time.Time) bool {
+// shouldTry reports whether to join the sender of a beacon naming id from
+// src now: not the same key or source again within beaconRetry, and not
+// more than beaconJoinRate joins a second in all.
+func (d *discovery) shouldTry(id NodeID, src netip.Addr, now time.Time) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if t, ok := d.tried[id]; ok && now.Sub(t) < beaconRetry {
 		return false
 	}
-	if len(d.tried) > 1024 {
-		for p, t := range d.tried {
-			if now.Sub(t) >= beaconRetry {
-				delete(d.tried, p)
-			}
+	if t, ok := d.triedAddr[src]; ok && now.Sub(t) < beaconRetry {
+		return false
+	}
+	if !d.joinRate.AllowN(now, 1) {
+		d.n.stats.beaconsThrottled.Add(1)
+		return false
+	}
+	if len(d.tried)+len(d.triedAddr) > 1024 {
+		sweepOld(d.tried, now)
+		sweepOld(d.triedAddr, now)
+	}
+	d.tried[id], d.triedAddr[src] = now, now
+	return true
+}
+
+// sweepOld drops the entries tried more than beaconRetry ago.
+func sweepOld[K comparable](m map[K]time.Time, now time.Time) {
+	for k, t := range m {
+		if now.Sub(t) >= beaconRetry {
+			delete(m, k)
 		}
 	}
-	d.tried[id] = now
-	return true
 }
 
 // joiner joins beacon senders one at a time, by their stand-ins: the

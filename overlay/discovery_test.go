@@ -1,6 +1,8 @@
 package overlay
 
 import (
+	"fmt"
+	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -101,4 +103,58 @@ func TestDiscoveryBroadcast(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestForgedBeaconFlood: 300 beacons naming 300 made-up keys, all saying
+// "dial me at VICTIM". The node dials the victim once per beaconRetry, not
+// once per beacon, and counts the rest.
+func TestForgedBeaconFlood(t *testing.T) {
+	nodes := discoveryNodes(t, 1, func(int) string { return "" })
+	n := nodes[0]
+	ip := testIP()
+	victim, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort(ip+":0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer victim.Close()
+	sender, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort(ip+":0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sender.Close()
+	port := victim.LocalAddr().(*net.UDPAddr).AddrPort().Port()
+	to := netip.MustParseAddrPort(n.cfg.DiscoveryListen)
+	const forged = 300
+	for i := range forged {
+		var fp Fingerprint
+		fp[0], fp[1], fp[2] = 0xEE, byte(i), byte(i>>8)
+		b := encodeBeacon(beacon{Version: beaconVersion, Port: port, Fingerprint: fp, Name: fmt.Sprint("fake", i)}, drillKeys{})
+		if _, err := sender.WriteToUDPAddrPort(b, to); err != nil {
+			t.Fatal(err)
+		}
+		if i%50 == 49 {
+			time.Sleep(20 * time.Millisecond) // within the socket's receive buffer
+		}
+	}
+	eventually(t, 5*time.Second, "every forged beacon seen", func() bool { return n.Stats().BeaconsIn >= forged })
+
+	// Count the QUIC connections the node opened towards the victim: one
+	// per destination connection ID of its Initial packets.
+	conns := map[string]bool{}
+	victim.SetReadDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 2048)
+	for {
+		sz, _, err := victim.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			break
+		}
+		if sz > 6 && buf[0]&0xC0 == 0xC0 && int(buf[5]) <= sz-6 { // long header: DCID length at 5
+			conns[string(buf[6:6+buf[5]])] = true
+		}
+	}
+	st := n.Stats()
+	t.Logf("%d forged beacons from one address: %d QUIC connections towards the victim, %d beacon-driven joins throttled", forged, len(conns), st.BeaconsThrottled)
+	if len(conns) > 1 {
+		t.Errorf("the node opened %d connections to the victim, want at most 1", len(conns))
+	}
 }

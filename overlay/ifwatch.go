@@ -39,6 +39,10 @@ func (n *Node) listenIP() netip.Addr {
 	return n.LocalAddr().Addr().Unmap()
 }
 
+// Addrs returns the addresses this node publishes for others to try, as
+// its metadata carries them (no zones). Safe for concurrent use.
+func (n *Node) Addrs() []netip.Addr { return n.publishedAddrs() }
+
 // publishedAddrs are the candidate addresses put in the metadata: the
 // advertise override first, then the socket's own address when it is bound
 // to one, else every usable address of every up interface (routable ones

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"github.com/quic-go/quic-go"
+	"golang.org/x/time/rate"
 )
 
 // mlTransport is memberlist's transport on the node's shared socket: packets
@@ -34,6 +35,8 @@ type mlTransport struct {
 
 	mu    sync.Mutex
 	conns map[NodeID]*quic.Conn // outgoing, reused per peer
+
+	refusedLog rate.Sometimes // a host with another key retries all the time
 }
 
 var _ memberlist.NodeAwareTransport = (*mlTransport)(nil)
@@ -48,6 +51,8 @@ func newMLTransport(n *Node) *mlTransport {
 		packetCh: make(chan *memberlist.Packet, 1024),
 		streamCh: make(chan net.Conn, 64),
 		conns:    make(map[NodeID]*quic.Conn),
+
+		refusedLog: rate.Sometimes{First: 3, Interval: 10 * time.Second},
 	}
 }
 
@@ -99,19 +104,19 @@ func (t *mlTransport) WriteToAddress(b []byte, addr memberlist.Address) (time.Ti
 	now := time.Now()
 	id, ok := StandInID(ap)
 	if !ok {
-		return now, t.n.writeDatagram(ap, msg)
+		return now, t.n.writeMemberlist(ap, msg)
 	}
 	if path, ok := t.n.paths.best(id); ok {
-		return now, t.n.writeDatagram(path, msg)
+		return now, t.n.writeMemberlist(path, msg)
 	}
-	t.n.probe(id)
+	t.n.probe(id, 0)
 	cands := t.n.paths.candidates(id, t.n.localAddrs())
 	if len(cands) == 0 {
 		return now, fmt.Errorf("member %s: %w", id, ErrNoPath)
 	}
 	var errs []error
 	for _, c := range cands[:min(len(cands), maxPacketFanout)] {
-		if err := t.n.writeDatagram(c, msg); err != nil {
+		if err := t.n.writeMemberlist(c, msg); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -253,7 +258,10 @@ func (t *mlTransport) acceptStream(c *quic.Conn, s *quic.Stream) {
 	}
 	s.SetReadDeadline(time.Time{})
 	if subtle.ConstantTimeCompare(tag[:], t.n.keys.streamTag[:]) != 1 {
-		t.n.log.Warn("memberlist stream refused: wrong or missing drill key", "peer", c.RemoteAddr())
+		t.n.stats.streamsRefused.Add(1)
+		t.refusedLog.Do(func() {
+			t.n.log.Warn("memberlist stream refused: wrong or missing drill key (logged at most every 10 s; Stats.StreamsRefused counts all)", "peer", c.RemoteAddr())
+		})
 		s.Write([]byte{streamBadKey})
 		s.CancelRead(streamCodeBadKey)
 		s.Close()

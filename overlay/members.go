@@ -251,10 +251,10 @@ func (d eventDelegate) NotifyJoin(nd *memberlist.Node) {
 
 func (d eventDelegate) NotifyLeave(nd *memberlist.Node) {
 	m := memberOf(nd)
+	// Its paths stay (the table is bounded): memberlist keeps gossiping to
+	// dead members for a while, so a node declared dead by mistake hears
+	// it and refutes.
 	d.n.members.remove(m.Name)
-	if id := memberID(m); id != d.n.id {
-		d.n.paths.forget(id)
-	}
 	d.n.emit(EventLeave, m)
 }
 
@@ -265,6 +265,10 @@ func (d eventDelegate) NotifyUpdate(nd *memberlist.Node) {
 	d.n.emit(EventUpdate, m)
 }
 
+// learnProbeSpread spreads the path probes a node starts for members it
+// has just learnt of.
+const learnProbeSpread = 2 * time.Second
+
 // learnMember records the key and addresses a member publishes, and starts
 // looking for a path to it.
 func (n *Node) learnMember(m Member) {
@@ -273,7 +277,7 @@ func (n *Node) learnMember(m Member) {
 		return
 	}
 	n.paths.setMeta(id, m.Meta.Fingerprint, m.Meta.Addrs, m.Meta.QUICPort, time.Now())
-	n.probe(id)
+	n.probe(id, learnProbeSpread)
 }
 
 func (n *Node) emit(k EventKind, m Member) {

@@ -62,6 +62,8 @@ type Node struct {
 	id      NodeID     // IDOf(fp)
 	paths   *pathTable // peer key -> paths
 	pending pendingQueue
+	dg      dgConns
+	probes  chan struct{} // semaphore of running path probes
 
 	localMu sync.Mutex
 	locals  []localAddr // this host's addresses, refreshed by watchInterfaces
@@ -143,6 +145,8 @@ func New(cfg Config) (*Node, error) {
 		keys:    keys,
 		id:      IDOf(fp),
 		paths:   newPathTable(),
+		probes:  make(chan struct{}, maxProbes),
+		dg:      dgConns{byID: make(map[NodeID]*quic.Conn), dialing: make(map[NodeID]bool)},
 		alpn:    make(map[string]func(*quic.Conn)),
 		planes:  make(map[byte]*plane),
 		members: newMemberTable(),

@@ -118,6 +118,9 @@ func TestDrillKeyMismatch(t *testing.T) {
 			}
 		})
 	}
+	if n := a.Stats().StreamsRefused; n < 2 {
+		t.Errorf("StreamsRefused = %d, want at least the 2 refused joins", n)
+	}
 }
 
 func TestCloseIdempotent(t *testing.T) {

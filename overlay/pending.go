@@ -4,7 +4,7 @@ import "sync"
 
 // maxPendingPerPeer bounds the datagrams held for one peer while its path
 // is probed; more are dropped and counted.
-const maxPendingPerPeer = 16
+const maxPendingPerPeer = 64
 
 // pendingQueue holds datagrams for peers without a verified path yet.
 type pendingQueue struct {
@@ -33,21 +33,7 @@ func (n *Node) takePending(id NodeID) [][]byte {
 	return q
 }
 
-// flushPending sends what waited for id's path, now verified.
-func (n *Node) flushPending(id NodeID) {
-	path, ok := n.paths.best(id)
-	if !ok {
-		n.dropPending(id)
-		return
-	}
-	for _, msg := range n.takePending(id) {
-		if err := n.writeDatagram(path, msg); err != nil {
-			n.log.Debug("send held datagram", "peer", id, "err", err)
-		}
-	}
-}
-
-// dropPending drops what waited for id: no path was found.
+// dropPending drops what waited for id: no connection could be made.
 func (n *Node) dropPending(id NodeID) {
 	n.stats.droppedNoPath.Add(uint64(len(n.takePending(id))))
 }

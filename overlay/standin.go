@@ -38,6 +38,10 @@ func StandIn(id NodeID, port uint16) netip.AddrPort {
 	return netip.AddrPortFrom(netip.AddrFrom16(a), port)
 }
 
+// StandIn returns the node's own stand-in address, the one memberlist and
+// every member know it by.
+func (n *Node) StandIn() netip.AddrPort { return StandIn(n.id, n.LocalAddr().Port()) }
+
 // StandInID returns the NodeID a stand-in address names, and false for any
 // other address.
 func StandInID(a netip.AddrPort) (NodeID, bool) {

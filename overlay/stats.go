@@ -22,10 +22,14 @@ type counters struct {
 	droppedNonMember    atomic.Uint64
 	droppedMalformed    atomic.Uint64
 	droppedNoPath       atomic.Uint64
+	droppedUnauth       atomic.Uint64
+	droppedSend         atomic.Uint64
 	eventsDropped       atomic.Uint64
 	beaconsSent         atomic.Uint64
 	beaconsIn           atomic.Uint64
 	beaconsRejected     atomic.Uint64
+	beaconsThrottled    atomic.Uint64
+	streamsRefused      atomic.Uint64
 
 	joinMu    sync.Mutex
 	joinedVia string
@@ -61,11 +65,18 @@ type Stats struct {
 	DroppedOversize     uint64 // refused by SendDatagram
 	DroppedNonMember    uint64 // MembersOnlyDatagrams filter
 	DroppedMalformed    uint64
-	DroppedNoPath       uint64 // no path to the member was found in time
-	EventsDropped       uint64 // Events channel full
-	BeaconsSent         uint64
-	BeaconsIn           uint64 // valid beacons received
-	BeaconsRejected     uint64 // undecodable or bad MAC
+	DroppedNoPath       uint64 // no connection to the member could be made in time
+	// DroppedUnauthenticated counts raw UDP datagrams on a plane that
+	// travels only inside QUIC connections (the query plane): their source
+	// address proves nothing.
+	DroppedUnauthenticated uint64
+	DroppedSend            uint64 // refused by QUIC (congestion, connection closing)
+	EventsDropped          uint64 // Events channel full
+	BeaconsSent            uint64
+	BeaconsIn              uint64 // valid beacons received
+	BeaconsRejected        uint64 // undecodable or bad MAC
+	BeaconsThrottled       uint64 // valid, but over the beacon-driven join rate
+	StreamsRefused         uint64 // memberlist streams with the wrong drill key
 	// JoinedVia is how the node first found a peer (ViaSeed, ViaCache,
 	// ViaBeacon, ViaIncoming), "" while alone; Joins counts successful joins
 	// (nodes contacted) per way.
@@ -79,17 +90,21 @@ func (n *Node) Stats() Stats {
 		Planes: map[byte]PlaneStats{PlaneMemberlist: {
 			In: n.stats.mlIn.Load(), Out: n.stats.mlOut.Load(), Dropped: n.stats.mlDropped.Load(),
 		}},
-		DroppedQUICQueue:    n.stats.droppedQueue.Load(),
-		DroppedUnknownPlane: n.stats.droppedUnknownPlane.Load(),
-		DroppedOversize:     n.stats.droppedOversize.Load(),
-		DroppedNonMember:    n.stats.droppedNonMember.Load(),
-		DroppedMalformed:    n.stats.droppedMalformed.Load(),
-		DroppedNoPath:       n.stats.droppedNoPath.Load(),
-		EventsDropped:       n.stats.eventsDropped.Load(),
-		BeaconsSent:         n.stats.beaconsSent.Load(),
-		BeaconsIn:           n.stats.beaconsIn.Load(),
-		BeaconsRejected:     n.stats.beaconsRejected.Load(),
-		Joins:               make(map[string]uint64),
+		DroppedQUICQueue:       n.stats.droppedQueue.Load(),
+		DroppedUnknownPlane:    n.stats.droppedUnknownPlane.Load(),
+		DroppedOversize:        n.stats.droppedOversize.Load(),
+		DroppedNonMember:       n.stats.droppedNonMember.Load(),
+		DroppedMalformed:       n.stats.droppedMalformed.Load(),
+		DroppedNoPath:          n.stats.droppedNoPath.Load(),
+		DroppedUnauthenticated: n.stats.droppedUnauth.Load(),
+		DroppedSend:            n.stats.droppedSend.Load(),
+		EventsDropped:          n.stats.eventsDropped.Load(),
+		BeaconsSent:            n.stats.beaconsSent.Load(),
+		BeaconsIn:              n.stats.beaconsIn.Load(),
+		BeaconsRejected:        n.stats.beaconsRejected.Load(),
+		BeaconsThrottled:       n.stats.beaconsThrottled.Load(),
+		StreamsRefused:         n.stats.streamsRefused.Load(),
+		Joins:                  make(map[string]uint64),
 	}
 	for id, p := range n.planes {
 		s.Planes[id] = PlaneStats{In: p.in.Load(), Out: p.out.Load(), Dropped: p.dropped.Load()}

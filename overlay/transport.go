@@ -31,6 +31,14 @@ var (
 		HandshakeIdleTimeout: 3 * time.Second,
 		MaxIdleTimeout:       10 * time.Second,
 	}
+	// listenQUICConfig accepts datagram connections (ALPNDatagram); the
+	// idle timeout is the lesser of both sides', so only dialers that ask
+	// for more than 10 s (datagram connections) get it.
+	listenQUICConfig = &quic.Config{
+		HandshakeIdleTimeout: 3 * time.Second,
+		MaxIdleTimeout:       dgQUICConfig.MaxIdleTimeout,
+		EnableDatagrams:      true,
+	}
 )
 
 // HandleALPN routes accepted QUIC connections that negotiated proto to h. h
@@ -40,7 +48,7 @@ func (n *Node) HandleALPN(proto string, h func(*quic.Conn)) error {
 	if n.started.Load() {
 		return ErrStarted
 	}
-	if proto == ALPNMemberlist {
+	if proto == ALPNMemberlist || proto == ALPNDatagram {
 		return fmt.Errorf("alpn %q is reserved", proto)
 	}
 	n.alpn[proto] = h
@@ -66,12 +74,12 @@ func (n *Node) startTransport() error {
 		Tracer:            dropTracer{&n.stats.droppedQueue},
 		StatelessResetKey: n.resetKey(),
 	}
-	protos := []string{ALPNMemberlist}
+	protos := []string{ALPNMemberlist, ALPNDatagram}
 	for p := range n.alpn {
 		protos = append(protos, p)
 	}
-	slices.Sort(protos[1:])
-	n.ln, err = n.tr.Listen(n.serverTLS(protos), quietQUICConfig)
+	slices.Sort(protos[2:])
+	n.ln, err = n.tr.Listen(n.serverTLS(protos), listenQUICConfig)
 	if err != nil {
 		return fmt.Errorf("quic listen: %w", err)
 	}
@@ -98,8 +106,11 @@ func (n *Node) acceptLoop() {
 		n.learnConn(c, c.RemoteAddr().(*net.UDPAddr).AddrPort())
 		proto := c.ConnectionState().TLS.NegotiatedProtocol
 		h := n.alpn[proto]
-		if proto == ALPNMemberlist {
+		switch proto {
+		case ALPNMemberlist:
 			h = n.mlt.serveConn
+		case ALPNDatagram:
+			h = n.serveDatagrams
 		}
 		if h == nil {
 			c.CloseWithError(0x100, "no handler for alpn")
