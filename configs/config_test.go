@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/servent-p2p/servent/ultrapeer"
 )
 
 func flags(t *testing.T, args ...string) *pflag.FlagSet {
@@ -132,6 +134,8 @@ func TestBadConfigNamesKeyAndFix(t *testing.T) {
 		{"metrics not loopback", "metrics_listen: 0.0.0.0:9000", "metrics_listen:"},
 		{"wrong type", "ttl: many", "ttl"},
 		{"bad duration", "rescan_interval: soon", "rescan_interval"},
+		{"leaf cap below the average load", "max_leaves: 60", "max_leaves 60, leaves_per_ultrapeer 30 and ultrapeers_per_leaf 3 cannot all hold"},
+		{"too many leaves per ultrapeer", "leaves_per_ultrapeer: 50", "raise max_leaves to 147 or more"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,5 +157,21 @@ func TestBadConfigNamesKeyAndFix(t *testing.T) {
 func TestMissingConfigFile(t *testing.T) {
 	if _, err := Load("/nonexistent/servent.yaml", nil); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestHierarchyDefaultsAreThePlanners: servent.yaml and package ultrapeer
+// agree on the hierarchy defaults (the simulator uses ultrapeer's).
+func TestHierarchyDefaultsAreThePlanners(t *testing.T) {
+	t.Setenv("SERVENT_DATA", t.TempDir())
+	c, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ultrapeer.DefaultPlanConfig()
+	got := []int{c.LeavesPerUltrapeer, c.UltrapeersPerLeaf, c.MaxLeaves, c.MeshDegree, c.FloodDegree}
+	want := []int{p.Election.LeavesPerUltrapeer, p.Election.UltrapeersPerLeaf, p.Election.MaxLeaves, p.MeshDegree, p.FloodDegree}
+	if !slices.Equal(got, want) {
+		t.Fatalf("servent.yaml %v, ultrapeer defaults %v", got, want)
 	}
 }

@@ -74,8 +74,13 @@ func (c *Config) Validate() error {
 			return bad(ch.key, "%d is out of range; use a whole number from %d to %d", ch.val, ch.min, ch.max)
 		}
 	}
+	if avg := (c.LeavesPerUltrapeer - 1) * c.UltrapeersPerLeaf; c.MaxLeaves < avg {
+		return fmt.Errorf("%w: max_leaves %d, leaves_per_ultrapeer %d and ultrapeers_per_leaf %d cannot all hold: "+
+			"each ultrapeer would hold (%d-1)*%d = %d leaves on average; raise max_leaves to %d or more, or lower leaves_per_ultrapeer or ultrapeers_per_leaf",
+			ErrInvalid, c.MaxLeaves, c.LeavesPerUltrapeer, c.UltrapeersPerLeaf, c.LeavesPerUltrapeer, c.UltrapeersPerLeaf, avg, avg)
+	}
 	if c.QueryRate <= 0 {
-		return bad("query_rate", "%v must be above 0 (queries per second per peer)", c.QueryRate)
+		return bad("query_rate", "%v must be above 0 (queries per second per origin)", c.QueryRate)
 	}
 	if c.Capacity < 0 {
 		return bad("capacity", "%v must be 0 (measure) or positive", c.Capacity)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/ultrapeer"
@@ -19,17 +20,31 @@ const forcedUltrapeerCapacity = math.MaxFloat32
 // when no event arrives (uptime steps, a missed event).
 const hierarchyTick = time.Second
 
-// topology is the node's place in the hierarchy, recomputed from the
-// membership view on every change.
+// topology is the node's place in the hierarchy: its share of the plan
+// computed from the membership view on every change.
 type topology struct {
 	role       overlay.Role
 	ultrapeers []string // the elected set (smart routing)
 	neighbours []string // ultrapeer mesh, or flood neighbours
-	attach     []string // a leaf's chosen ultrapeers, in preference order
+	attach     []string // a leaf's planned ultrapeers, in preference order
+	leaves     []string // an ultrapeer's planned leaves, sorted
+	short      bool     // a leaf planned fewer ultrapeers than ultrapeers_per_leaf
 }
 
 func ultrapeerCapacity(cpus int, mem uint64) float64 {
 	return ultrapeer.CapacityScore(cpus, mem, 0)
+}
+
+// planConfig translates the configuration keys that shape the topology.
+func planConfig(c configs.Config) ultrapeer.PlanConfig {
+	p := ultrapeer.DefaultPlanConfig()
+	p.Election.LeavesPerUltrapeer = c.LeavesPerUltrapeer
+	p.Election.UltrapeersPerLeaf = c.UltrapeersPerLeaf
+	p.Election.MaxLeaves = c.MaxLeaves
+	p.MeshDegree = c.MeshDegree
+	p.Flood = c.Routing == "flood"
+	p.FloodDegree = c.FloodDegree
+	return p
 }
 
 // hierarchyLoop recomputes the topology on every membership event and
@@ -56,24 +71,14 @@ func (d *Daemon) hierarchyLoop() {
 	}
 }
 
-// computeTopology runs the election on the current membership view.
-func (d *Daemon) computeTopology() topology {
-	self := d.ov.Name()
+// view is the membership as the planner takes it, at now: the live
+// members with the uptimes and roles they publish, and this leaf's recent
+// refusals.
+func (d *Daemon) view(now time.Time) ultrapeer.View {
 	members := d.ov.Members()
-	names := make([]string, 0, len(members))
+	v := ultrapeer.View{Members: make([]ultrapeer.Candidate, 0, len(members))}
 	for _, m := range members {
-		if m.State == overlay.StateAlive || m.State == overlay.StateSuspect {
-			names = append(names, m.Name)
-		}
-	}
-	slices.Sort(names)
-	if d.cfg.Routing == "flood" {
-		return topology{role: overlay.RoleFlood, neighbours: ultrapeer.Mesh(self, names, d.cfg.FloodDegree)}
-	}
-	now := time.Now()
-	cands := make([]ultrapeer.Candidate, 0, len(members))
-	for _, m := range members {
-		if !slices.Contains(names, m.Name) {
+		if m.State != overlay.StateAlive && m.State != overlay.StateSuspect {
 			continue
 		}
 		c := ultrapeer.Candidate{
@@ -88,18 +93,29 @@ func (d *Daemon) computeTopology() topology {
 		case m.Meta.Capacity >= forcedUltrapeerCapacity:
 			c.Forced = ultrapeer.RoleUltrapeer
 		}
-		cands = append(cands, c)
+		v.Members = append(v.Members, c)
 	}
-	ec := ultrapeer.DefaultElectionConfig()
-	ec.LeavesPerUltrapeer = d.cfg.LeavesPerUltrapeer
-	ups := ultrapeer.Elect(cands, ec)
-	t := topology{role: overlay.RoleLeaf, ultrapeers: ups}
-	if slices.Contains(ups, self) {
+	self, refused := d.ov.Name(), d.leaves.refusedAt(now)
+	if len(refused) > 0 {
+		v.Refused = func(leaf, up string) bool { return leaf == self && refused[up] }
+	}
+	return v
+}
+
+// computeTopology runs the planner on the current membership view.
+func (d *Daemon) computeTopology() topology {
+	self := d.ov.Name()
+	p := ultrapeer.NewPlan(d.view(time.Now()), planConfig(d.cfg))
+	if d.cfg.Routing == "flood" {
+		return topology{role: overlay.RoleFlood, neighbours: p.Mesh[self]}
+	}
+	t := topology{role: overlay.RoleLeaf, ultrapeers: p.Ultrapeers}
+	if p.IsUltrapeer(self) {
 		t.role = overlay.RoleUltrapeer
-		t.neighbours = ultrapeer.Mesh(self, ups, d.cfg.MeshDegree)
+		t.neighbours, t.leaves = p.Mesh[self], p.Leaves[self]
 	} else {
-		// The whole preference order: refusals walk down it.
-		t.attach = ultrapeer.Attach(self, ups, len(ups))
+		t.attach = p.Attach[self]
+		t.short = len(t.attach) < p.PerLeaf
 	}
 	return t
 }
@@ -111,6 +127,9 @@ func (d *Daemon) applyTopology(t topology) {
 	old := d.topo
 	d.topo = t
 	d.topoMu.Unlock()
+	if t.short && !old.short {
+		d.log.Warn("too few ultrapeers for this leaf", "planned", len(t.attach), "ultrapeers", len(t.ultrapeers), "want", d.cfg.UltrapeersPerLeaf)
+	}
 	if old.role != t.role || d.ov.Meta().Shares != uint64(d.store.Count()) {
 		if old.role != t.role {
 			d.log.Info("role", "now", t.role, "was", old.role, "ultrapeers", len(t.ultrapeers))
@@ -136,7 +155,14 @@ func (d *Daemon) updateRouter() {
 		role = query.Ultrapeer
 	}
 	neighbours, attached, leaves := peerIDs(t.neighbours), peerIDs(d.leaves.attached()), peerIDs(d.registry.Leaves())
-	d.withRouter(func(r *query.Router) { r.SetTopology(role, neighbours, attached, leaves) })
+	// A correct neighbour forwards at most every origin's queries once:
+	// query_rate per member (burst 4x), whatever the topology.
+	members := float64(max(1, d.ov.NumMembers()))
+	linkRate := d.cfg.QueryRate * members
+	d.withRouter(func(r *query.Router) {
+		r.SetTopology(role, neighbours, attached, leaves)
+		r.SetLinkLimit(linkRate, int(4*linkRate))
+	})
 }
 
 func (d *Daemon) publishMeta(role overlay.Role) {
@@ -155,4 +181,30 @@ func peerIDs(names []string) []query.PeerID {
 		out[i] = query.PeerID(n)
 	}
 	return out
+}
+
+// makeRoom lets the leaf the plan gives this ultrapeer in when the
+// registry is at max_leaves: it drops one registered leaf the plan does
+// not give it (that leaf's own plan has moved it on, or will once its view
+// catches up). A leaf the plan does not give this ultrapeer is accepted
+// only while there is room.
+func (d *Daemon) makeRoom(leaf string) {
+	held := d.registry.Leaves()
+	if d.cfg.MaxLeaves < 1 || len(held) < d.cfg.MaxLeaves || slices.Contains(held, leaf) {
+		return
+	}
+	d.topoMu.Lock()
+	planned := d.topo.leaves
+	d.topoMu.Unlock()
+	if _, ok := slices.BinarySearch(planned, leaf); !ok {
+		return
+	}
+	for _, l := range held {
+		if _, ok := slices.BinarySearch(planned, l); !ok {
+			d.log.Info("leaf displaced by a planned one", "leaf", l, "for", leaf)
+			d.leafConns.close(l)
+			d.registry.Drop(l)
+			return
+		}
+	}
 }

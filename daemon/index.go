@@ -156,6 +156,7 @@ func (d *Daemon) serveIndexConn(conn *quic.Conn) {
 		if d.role() != overlay.RoleUltrapeer {
 			reply = &ultrapeer.Refuse{Reason: ultrapeer.RefuseNotUltrapeer, TryUltrapeers: d.tryUltrapeers()}
 		} else {
+			d.makeRoom(owner.ID)
 			before := d.registry.Leaves()
 			reply = d.registry.Handle(owner, u, d.tryUltrapeers())
 			if _, isAck := reply.(*ultrapeer.Ack); isAck && len(before) != len(d.registry.Leaves()) {

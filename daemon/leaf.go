@@ -36,24 +36,15 @@ func newLeafSessions(d *Daemon) *leafSessions {
 	return &leafSessions{d: d, sessions: make(map[string]*leafSession), refused: make(map[string]time.Time)}
 }
 
-// sync starts and stops sessions so that a leaf keeps ultrapeers_per_leaf
-// sessions with the first ultrapeers of its preference order that have not
-// refused it recently. Called by the hierarchy loop.
+// sync starts and stops sessions so that a leaf keeps one session with
+// each ultrapeer its plan gives it (the planner has already left out the
+// ultrapeers that refused it recently). Called by the hierarchy loop.
 func (l *leafSessions) sync(t topology) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := time.Now()
 	var want []string
 	if t.role == overlay.RoleLeaf {
-		for _, up := range t.attach {
-			if len(want) == l.d.cfg.UltrapeersPerLeaf {
-				break
-			}
-			if until, ok := l.refused[up]; ok && now.Before(until) {
-				continue
-			}
-			want = append(want, up)
-		}
+		want = t.attach
 	}
 	for up, s := range l.sessions {
 		if !slices.Contains(want, up) {
@@ -95,6 +86,22 @@ func (l *leafSessions) catalogChanged() {
 		default:
 		}
 	}
+}
+
+// refusedAt returns the ultrapeers whose refusal still counts at now, and
+// forgets the others.
+func (l *leafSessions) refusedAt(now time.Time) map[string]bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string]bool, len(l.refused))
+	for up, until := range l.refused {
+		if now.Before(until) {
+			out[up] = true
+		} else {
+			delete(l.refused, up)
+		}
+	}
+	return out
 }
 
 // refuse remembers that up refused this leaf for reason.

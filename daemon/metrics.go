@@ -62,6 +62,7 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(m.drops, dr.UnknownGUID, typ, "unknown_guid")
 		counter(m.drops, dr.Unexpected, typ, "unexpected")
 		counter(m.drops, dr.NoRoute, typ, "no_route")
+		counter(m.drops, dr.LinkRateLimited, typ, "link_rate_limited")
 	}
 	st := m.d.ov.Stats()
 	counter(m.dgrams, c.Malformed+st.DroppedMalformed, "malformed")

@@ -6,18 +6,19 @@ type DropReason uint8
 // Drop reasons. DropMalformed is counted by the caller (CountMalformed),
 // since malformed input never becomes a Descriptor.
 const (
-	DropNone        DropReason = iota
-	DropDuplicate              // query (type, GUID) already seen within the cache age
-	DropTTL                    // TTL 0, TTL+hops above MaxTTL, or TTL exhausted on a hit's way back
-	DropMalformed              // undecodable, or type and payload disagree
-	DropRateLimited            // the sending peer exceeded its query rate
-	DropNonMember              // from, or toward, a peer that is not a current member
-	DropUnknownGUID            // a hit whose query this node never routed (or forgot)
-	DropUnexpected             // a query reaching a leaf in smart mode
-	DropNoRoute                // an originated query with nobody to send it to
+	DropNone            DropReason = iota
+	DropDuplicate                  // query (type, GUID) already seen within the cache age
+	DropTTL                        // TTL 0, TTL+hops above MaxTTL, or TTL exhausted on a hit's way back
+	DropMalformed                  // undecodable, or type and payload disagree
+	DropRateLimited                // an origin (a leaf, or a peer's own query) exceeded its query rate
+	DropNonMember                  // from, or toward, a peer that is not a current member
+	DropUnknownGUID                // a hit whose query this node never routed (or forgot)
+	DropUnexpected                 // a query reaching a leaf in smart mode
+	DropNoRoute                    // an originated query with nobody to send it to
+	DropLinkRateLimited            // a neighbour forwarded more than the network's expected load
 )
 
-var dropNames = [...]string{"none", "duplicate", "ttl", "malformed", "rate_limited", "non_member", "unknown_guid", "unexpected", "no_route"}
+var dropNames = [...]string{"none", "duplicate", "ttl", "malformed", "rate_limited", "non_member", "unknown_guid", "unexpected", "no_route", "link_rate_limited"}
 
 // String names the reason as used in metrics.
 func (r DropReason) String() string {
@@ -36,6 +37,9 @@ type Drops struct {
 	UnknownGUID uint64 `json:"unknown_guid"`
 	Unexpected  uint64 `json:"unexpected"`
 	NoRoute     uint64 `json:"no_route"`
+	// LinkRateLimited: forwarded queries over a neighbour link's limit
+	// (Router.SetLinkLimit); RateLimited: queries over their origin's.
+	LinkRateLimited uint64 `json:"link_rate_limited"`
 }
 
 // TypeCounters counts one payload type.
@@ -79,5 +83,7 @@ func (d *Drops) add(r DropReason) {
 		d.Unexpected++
 	case DropNoRoute:
 		d.NoRoute++
+	case DropLinkRateLimited:
+		d.LinkRateLimited++
 	}
 }

@@ -50,8 +50,11 @@ type Config struct {
 	// LastHopQRP: in smart mode, a query forwarded with TTL 1 goes only to
 	// ultrapeer neighbours whose QRP table matches it (or that sent none).
 	LastHopQRP bool
-	// QueryRate and QueryBurst: per-peer token bucket for received queries
-	// (queries per second, bucket size). QueryRate 0 disables the limit.
+	// QueryRate and QueryBurst: the per-origin token bucket (queries per
+	// second, bucket size) for the queries a peer issues itself: those
+	// from a leaf (whose queries enter the network here) and those with
+	// hops 0. QueryRate 0 disables the limit. Queries a neighbour forwards
+	// for others are limited per link instead (SetLinkLimit).
 	QueryRate  float64
 	QueryBurst int
 }
@@ -118,7 +121,10 @@ type Router struct {
 	member     func(PeerID) bool
 	tables     map[PeerID]*Table
 	seen       dupCache
-	buckets    map[PeerID]bucket
+	buckets    map[PeerID]bucket // per origin
+	links      map[PeerID]bucket // per neighbour, forwarded queries
+	linkRate   float64
+	linkBurst  int
 	counters   Counters
 }
 
@@ -159,6 +165,11 @@ func (r *Router) SetTopology(role Role, neighbours, ultrapeers, leaves []PeerID)
 			delete(r.buckets, p)
 		}
 	}
+	for p := range r.links {
+		if !slices.Contains(r.neighbours, p) {
+			delete(r.links, p)
+		}
+	}
 	for p := range r.tables {
 		if !slices.Contains(r.neighbours, p) {
 			delete(r.tables, p)
@@ -168,6 +179,16 @@ func (r *Router) SetTopology(role Role, neighbours, ultrapeers, leaves []PeerID)
 
 func (r *Router) known(p PeerID) bool {
 	return slices.Contains(r.neighbours, p) || slices.Contains(r.leaves, p) || slices.Contains(r.ultrapeers, p)
+}
+
+// SetLinkLimit sets the token bucket of each neighbour link for the
+// queries it forwards on behalf of others (hops above 0, not from a leaf):
+// rate queries per second, burst at most. Size it from the network's
+// expected load: every origin's queries may cross a mesh link once, so
+// QueryRate times the members bounds what a correct neighbour forwards.
+// A rate of 0 (the initial state) disables the link limit.
+func (r *Router) SetLinkLimit(rate float64, burst int) {
+	r.linkRate, r.linkBurst = rate, max(1, burst)
 }
 
 // SetMember installs the membership check: descriptors from non-members are
@@ -269,8 +290,8 @@ func (r *Router) handleQuery(now int64, from PeerID, d *Descriptor) Result {
 	if r.cfg.Mode == Smart && r.role == Leaf {
 		return r.drop(tc, Result{}, DropUnexpected)
 	}
-	if !r.allow(now, from) {
-		return r.drop(tc, Result{}, DropRateLimited)
+	if reason := r.allow(now, from, d); reason != DropNone {
+		return r.drop(tc, Result{}, reason)
 	}
 	if _, dup := r.seen.lookup(d.GUID, now); dup {
 		return r.drop(tc, Result{}, DropDuplicate)
@@ -313,19 +334,33 @@ func (r *Router) handleHit(now int64, d *Descriptor) Result {
 	return Result{Send: []Outbound{{To: e.from, D: fwd}}}
 }
 
-func (r *Router) allow(now int64, p PeerID) bool {
-	if r.cfg.QueryRate <= 0 {
-		return true
+// allow takes a token for query d from p: from p's origin bucket when p
+// issued d itself (p is a leaf, or d has hops 0), from p's link bucket
+// when p forwards it for others. It returns the drop reason, or DropNone.
+func (r *Router) allow(now int64, p PeerID, d *Descriptor) DropReason {
+	if d.Hops == 0 || slices.Contains(r.leaves, p) {
+		if r.cfg.QueryRate > 0 && !take(&r.buckets, p, now, r.cfg.QueryRate, r.cfg.QueryBurst) {
+			return DropRateLimited
+		}
+		return DropNone
 	}
-	if r.buckets == nil {
-		r.buckets = make(map[PeerID]bucket)
+	if r.linkRate > 0 && !take(&r.links, p, now, r.linkRate, r.linkBurst) {
+		return DropLinkRateLimited
 	}
-	b, ok := r.buckets[p]
+	return DropNone
+}
+
+// take takes a token from p's bucket in *m (made full on first use).
+func take(m *map[PeerID]bucket, p PeerID, now int64, rate float64, burst int) bool {
+	if *m == nil {
+		*m = make(map[PeerID]bucket)
+	}
+	b, ok := (*m)[p]
 	if !ok {
-		b = bucket{tokens: float64(r.cfg.QueryBurst), last: now}
+		b = bucket{tokens: float64(burst), last: now}
 	}
-	allowed := b.allow(now, r.cfg.QueryRate, r.cfg.QueryBurst)
-	r.buckets[p] = b
+	allowed := b.allow(now, rate, burst)
+	(*m)[p] = b
 	return allowed
 }
 

@@ -373,6 +373,61 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+// TestRateLimitOriginAndLink: a leaf's queries, and a neighbour's own, are
+// limited per origin; what a neighbour forwards for others is limited per
+// link, at the network's expected load, and counted apart.
+func TestRateLimitOriginAndLink(t *testing.T) {
+	cfg := DefaultConfig("me")
+	cfg.QueryRate, cfg.QueryBurst = 2, 3
+	r := NewRouter(cfg, nil)
+	r.SetTopology(Ultrapeer, []PeerID{"n1", "n2"}, nil, []PeerID{"leaf"})
+	r.SetLinkLimit(100, 400)
+	now := time.Unix(10, 0)
+	g := byte(0)
+	send := func(from PeerID, hops uint8, n int) []DropReason {
+		var out []DropReason
+		for range n {
+			g++
+			d := &Descriptor{Header: Header{GUID: GUID{g, 1}, Type: TypeQuery, TTL: 3, Hops: hops}, Query: &Query{Criteria: "x"}}
+			out = append(out, r.Handle(now, from, d).Drop)
+		}
+		return out
+	}
+	count := func(got []DropReason, reason DropReason) int {
+		n := 0
+		for _, d := range got {
+			if d == reason {
+				n++
+			}
+		}
+		return n
+	}
+	if got := send("n1", 2, 200); count(got, DropNone) != 200 {
+		t.Fatalf("forwarded queries within the link limit dropped: %v", got)
+	}
+	if got := send("leaf", 0, 5); count(got, DropNone) != 3 || count(got, DropRateLimited) != 2 {
+		t.Fatalf("leaf over its origin limit: %v", got)
+	}
+	if got := send("leaf", 4, 1); got[0] != DropRateLimited {
+		t.Fatalf("a leaf claiming to forward escapes its origin limit: %v", got)
+	}
+	if got := send("n1", 0, 5); count(got, DropNone) != 3 || count(got, DropRateLimited) != 2 {
+		t.Fatalf("neighbour's own queries over the origin limit: %v", got)
+	}
+	r.SetLinkLimit(10, 10)
+	if got := send("n2", 1, 11); count(got, DropNone) != 10 || got[10] != DropLinkRateLimited {
+		t.Fatalf("link over its limit: %v", got)
+	}
+	d := r.Counters().Query.Dropped
+	if d.RateLimited != 5 || d.LinkRateLimited != 1 {
+		t.Fatalf("drops %+v, want 5 rate_limited and 1 link_rate_limited", d)
+	}
+	r.SetTopology(Ultrapeer, []PeerID{"n1"}, nil, nil)
+	if _, ok := r.links["n2"]; ok || len(r.buckets) != 1 {
+		t.Fatalf("state of departed peers kept: links %v, buckets %v", r.links, r.buckets)
+	}
+}
+
 func TestDupCacheBounds(t *testing.T) {
 	c := newDupCache(100, time.Minute)
 	base := time.Unix(0, 0).UnixNano()

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/servent-p2p/servent/query"
+	"github.com/servent-p2p/servent/ultrapeer"
 )
 
 func TestHierarchy(t *testing.T) {
@@ -68,6 +69,73 @@ func TestHierarchy(t *testing.T) {
 				t.Fatalf("file %d at ultrapeer %s: QRP table misses it", fi, u)
 			}
 		}
+	}
+}
+
+// TestHierarchyIsThePlan: the simulator's network is exactly what the
+// daemons' planner gives for the same membership: roles, mesh, every
+// leaf's ultrapeers in order and every ultrapeer's leaves; under a cap
+// that binds and with the defaults, every leaf has its 3.
+func TestHierarchyIsThePlan(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		n      int
+		cfg    HierarchyConfig
+		byName bool
+	}{
+		{"defaults", 3000, HierarchyConfig{}, false},
+		{"by name", 500, HierarchyConfig{}, true},
+		{"cap 60 binds", 3000, HierarchyConfig{MaxLeaves: 60}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ids := make([]query.PeerID, tc.n)
+			for i := range ids {
+				ids[i] = query.PeerID(strconv.Itoa(i))
+			}
+			w, err := newWorkload(tc.n, 100, 10, Replication{K: 3}, rand.New(rand.NewPCG(1, 2)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := buildHierarchy(ids, w, tc.cfg, tc.byName, rand.New(rand.NewPCG(5, 6)))
+			cfg := tc.cfg
+			cfg.defaults()
+			v, index := view(ids, tc.byName, rand.New(rand.NewPCG(5, 6)))
+			p := ultrapeer.NewPlan(v, cfg.plan())
+			name := func(id query.PeerID) string { return v.Members[peer(id)].ID }
+			names := func(ps []query.PeerID) []string {
+				out := make([]string, len(ps))
+				for i, id := range ps {
+					out[i] = name(id)
+				}
+				return out
+			}
+			if len(h.ups) != len(p.Ultrapeers) || len(p.Ultrapeers) != p.Count {
+				t.Fatalf("simulator %d ultrapeers, plan %d, count %d", len(h.ups), len(p.Ultrapeers), p.Count)
+			}
+			for _, u := range p.Ultrapeers {
+				x := index[u]
+				if !h.isUP[x] {
+					t.Fatalf("%s is an ultrapeer in the plan only", u)
+				}
+				if !slices.Equal(names(h.mesh[x]), p.Mesh[u]) {
+					t.Fatalf("%s: mesh %v, plan %v", u, names(h.mesh[x]), p.Mesh[u])
+				}
+				if got := slices.Sorted(slices.Values(names(h.upLeaves[x]))); !slices.Equal(got, p.Leaves[u]) {
+					t.Fatalf("%s: leaves %v, plan %v", u, got, p.Leaves[u])
+				}
+				if len(p.Leaves[u]) > cfg.MaxLeaves {
+					t.Fatalf("%s holds %d leaves, cap %d", u, len(p.Leaves[u]), cfg.MaxLeaves)
+				}
+			}
+			for l, ups := range p.Attach {
+				if got := names(h.leafUPs[index[l]]); !slices.Equal(got, ups) {
+					t.Fatalf("leaf %s: %v, plan %v", l, got, ups)
+				}
+			}
+			if h.unattached != 0 || h.short != 0 || len(p.Short()) != 0 {
+				t.Fatalf("%d unattached, %d short leaves (plan: %d short)", h.unattached, h.short, len(p.Short()))
+			}
+		})
 	}
 }
 

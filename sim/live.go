@@ -216,7 +216,7 @@ func (ln *liveNet) env(ttl int) []string {
 		"SERVENT_FLOOD_DEGREE=" + strconv.Itoa(c.FloodDegree),
 		"SERVENT_LAST_HOP_QRP=false",
 		"SERVENT_QUERY_RATE=10000",
-		"SERVENT_MAX_LEAVES=10000",
+		"SERVENT_MAX_LEAVES=" + strconv.Itoa(c.Hierarchy.MaxLeaves),
 		"SERVENT_CAPACITY=100",
 	}
 }

@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/internal/proc"
 )
 
 // Live process limits.
@@ -33,39 +30,33 @@ type liveNode struct {
 	name   string
 	dir    string
 	client *api.Client
-	cmd    *exec.Cmd
-	done   chan struct{} // closed when the process has exited
-	err    error         // Wait's result, set before done closes
+	proc   *proc.Process
 }
 
 func (n *liveNode) dataDir() string  { return filepath.Join(n.dir, "data") }
 func (n *liveNode) shareDir() string { return filepath.Join(n.dir, "share") }
-func (n *liveNode) logPath() string  { return filepath.Join(n.dir, "servent.log") }
 
 // start launches the servent and blocks until its control API answers.
 func (n *liveNode) start(ctx context.Context, binary string, args, env []string) error {
-	logf, err := os.Create(n.logPath())
-	if err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrLive, n.name, err)
-	}
-	args = append([]string{"run", "--data", n.dataDir(), "--share", n.shareDir(), "--name", n.name, "--log-level", "warn"}, args...)
-	n.cmd = exec.Command(binary, args...)
-	n.cmd.Env = append(cleanServentEnv(), env...)
-	n.cmd.Stdout, n.cmd.Stderr = logf, logf
-	n.cmd.SysProcAttr = childAttr()
-	if err := n.cmd.Start(); err != nil {
-		logf.Close()
-		return fmt.Errorf("%w: %s: start: %w", ErrLive, n.name, err)
-	}
-	n.done = make(chan struct{})
-	go func() {
-		n.err = n.cmd.Wait()
-		logf.Close()
-		close(n.done)
-	}()
 	n.client = api.NewClient(n.dataDir())
-	_, err = n.waitStatus(ctx, liveReady, func(api.Status) error { return nil })
-	return err
+	p, err := proc.Start(ctx, proc.Options{
+		Name:   n.name,
+		Binary: binary,
+		Args:   append([]string{"--data", n.dataDir(), "--share", n.shareDir(), "--name", n.name, "--log-level", "warn"}, args...),
+		Env:    env,
+		Log:    filepath.Join(n.dir, "servent.log"),
+		Ready: func(ctx context.Context) error {
+			_, err := n.client.Status(ctx)
+			return err
+		},
+		ReadyTimeout: liveReady,
+		Poll:         livePoll,
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrLive, err)
+	}
+	n.proc = p
+	return nil
 }
 
 // waitStatus polls the node's status until ok accepts it, the process
@@ -78,10 +69,8 @@ func (n *liveNode) waitStatus(ctx context.Context, limit time.Duration, ok func(
 	var st api.Status
 	last := errors.New("no status yet")
 	for {
-		select {
-		case <-n.done:
-			return st, fmt.Errorf("%w: %s exited: %v\n%s", ErrLive, n.name, n.err, n.logTail())
-		default:
+		if n.proc.Exited() {
+			return st, fmt.Errorf("%w: %s exited: %v\n%s", ErrLive, n.name, n.proc.Err(), proc.LogTail(filepath.Join(n.dir, "servent.log"), 10))
 		}
 		rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
 		s, err := n.client.Status(rctx)
@@ -104,39 +93,7 @@ func (n *liveNode) waitStatus(ctx context.Context, limit time.Duration, ok func(
 // stop ends the process: SIGTERM, then SIGKILL to its process group after
 // liveStopGrace. It blocks until the process is gone.
 func (n *liveNode) stop() {
-	if n.cmd == nil || n.done == nil {
-		return
+	if n.proc != nil {
+		n.proc.Stop(liveStopGrace)
 	}
-	select {
-	case <-n.done:
-		return
-	default:
-	}
-	_ = n.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-n.done:
-		return
-	case <-time.After(liveStopGrace):
-	}
-	killGroup(n.cmd.Process)
-	<-n.done
-}
-
-// logTail is the end of the node's log, for error messages.
-func (n *liveNode) logTail() string {
-	b, _ := os.ReadFile(n.logPath())
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return strings.Join(lines[max(0, len(lines)-10):], "\n")
-}
-
-// cleanServentEnv is the environment without SERVENT_* settings, so the
-// caller's shell cannot change a live run.
-func cleanServentEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SERVENT_") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }

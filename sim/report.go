@@ -55,6 +55,11 @@ type Row struct {
 	// (ultrapeers - 1 in smart modes, nodes - 1 in flood).
 	Ultrapeers int `json:"ultrapeers"`
 	LowerBound int `json:"lower_bound"`
+	// Unattached: leaves with no ultrapeer; Short: leaves with some but
+	// fewer than min(ultrapeers_per_leaf, ultrapeers). Both 0 when the
+	// planner's count holds (smart and qrp; 0 for flood).
+	Unattached int `json:"unattached"`
+	Short      int `json:"short"`
 }
 
 // Formats understood by Render.
@@ -84,6 +89,8 @@ var columns = []struct {
 	{"p99", func(r *Row) string { return strconv.FormatFloat(r.BusiestP99, 'f', 2, 64) }},
 	{"ultrapeers", func(r *Row) string { return strconv.Itoa(r.Ultrapeers) }},
 	{"lower_bound", func(r *Row) string { return strconv.Itoa(r.LowerBound) }},
+	{"unattached", func(r *Row) string { return strconv.Itoa(r.Unattached) }},
+	{"short", func(r *Row) string { return strconv.Itoa(r.Short) }},
 }
 
 // fnum formats a per-query mean: one decimal below 1,000, none above.
@@ -184,7 +191,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	head := []string{"mode", "topology", "nodes", "ttl", "queries", "msgs_per_query", "hits_per_query",
 		"bytes_per_query", "hit_bytes_per_query", "reached", "dups", "recall_any", "recall_copies",
-		"first_hit_hops", "first_hit_latency_ms", "busiest_max", "busiest_p99", "ultrapeers", "lower_bound"}
+		"first_hit_hops", "first_hit_latency_ms", "busiest_max", "busiest_p99", "ultrapeers", "lower_bound", "unattached", "short"}
 	if err := cw.Write(head); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
@@ -194,7 +201,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			g(x.MsgsPerQuery), g(x.HitsPerQuery), g(x.BytesPerQuery), g(x.HitBytesPerQuery), g(x.Reached),
 			g(x.Dups), g(x.RecallAny), g(x.RecallCopies), g(x.FirstHitHops),
 			g(float64(x.FirstHitLatency) / float64(time.Millisecond)), g(x.BusiestMax), g(x.BusiestP99),
-			strconv.Itoa(x.Ultrapeers), strconv.Itoa(x.LowerBound)}
+			strconv.Itoa(x.Ultrapeers), strconv.Itoa(x.LowerBound), strconv.Itoa(x.Unattached), strconv.Itoa(x.Short)}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write csv: %w", err)
 		}

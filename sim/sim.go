@@ -177,8 +177,8 @@ func notes(cfg *Config, maxTTL uint8) []string {
 	}
 	if slices.ContainsFunc(cfg.Modes, Mode.hierarchical) {
 		h := cfg.Hierarchy
-		out = append(out, fmt.Sprintf("smart/qrp: the flood graph is not used; ultrapeers elected by ultrapeer.Elect (%d leaves per ultrapeer), leaves attached by ultrapeer.Attach (%d each), mesh by ultrapeer.MeshGraph (degree %d); lower bound = ultrapeers - 1",
-			h.LeavesPerUltrapeer, h.UltrapeersPerLeaf, h.MeshDegree))
+		out = append(out, fmt.Sprintf("smart/qrp: the flood graph is not used; topology by the daemons' planner ultrapeer.NewPlan (leaves_per_ultrapeer %d, ultrapeers_per_leaf %d, max_leaves %d, mesh_degree %d); lower bound = ultrapeers - 1; unattached/short: leaves with no, or too few, ultrapeers",
+			h.LeavesPerUltrapeer, h.UltrapeersPerLeaf, h.MaxLeaves, h.MeshDegree))
 	}
 	return out
 }

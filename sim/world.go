@@ -131,6 +131,7 @@ func (w *world) run(ctx context.Context, m Mode, ttl int) (Row, error) {
 		row.Topology = "hierarchy"
 		row.Ultrapeers = len(w.hier.ups)
 		row.LowerBound = len(w.hier.ups) - 1
+		row.Unattached, row.Short = w.hier.unattached, w.hier.short
 	}
 	return row, nil
 }

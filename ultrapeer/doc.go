@@ -3,8 +3,13 @@
 // in), so that the daemon and the discrete-event simulator run the very
 // same functions.
 //
+//   - plan.go: NewPlan, the one topology planner: from a membership view
+//     and a PlanConfig, the roles, the mesh and every leaf's ultrapeers.
+//     The daemon, the simulator and the tests that check convergence all
+//     use it; nothing else decides topology.
 //   - election.go: Elect derives the ultrapeer set from a membership view
-//     (Score, CapacityScore, UltrapeerCount).
+//     (Score, CapacityScore, ElectionConfig.Count).
+//   - assign.go: Assign, the leaves' attachments under the leaf cap.
 //   - attach.go: Attach picks a leaf's ultrapeers by rendezvous hashing
 //     (AttachWithCap under a cap), TryUltrapeers the hint sent with a
 //     refusal.
@@ -17,7 +22,11 @@
 // # Election
 //
 // Every node runs Elect on its own view; the same view gives the same set.
-// count = max(1, ceil(members / leaves_per_ultrapeer)). Forced ultrapeers
+// count is the smallest u >= max(1, ceil(members / leaves_per_ultrapeer))
+// with (u - k + 1) * max_leaves >= (members - u) * k, k = min(
+// ultrapeers_per_leaf, u): enough that every leaf fits under the cap (a
+// leaf left short would see u-k+1 ultrapeers full, more attachments than
+// the leaves make). Forced ultrapeers
 // are in, forced leaves out; the other slots go to eligible members
 // (capacity >= the floor) ranked mature first (uptime >= min_uptime), then
 // Score descending, then ID ascending, where
@@ -36,9 +45,14 @@
 //
 // Weight(a, b) = SplitMix64-finaliser(FNV-1a-64(a || 0x00 || b)). A leaf L
 // attaches to the k ultrapeers U with the largest Weight(L, U) (ties by
-// ID): when an ultrapeer leaves only its own leaves move. An ultrapeer at its
-// cap refuses a new leaf with TryUltrapeers(self, set, n), the first n of
-// its own rendezvous order.
+// ID): when an ultrapeer leaves only its own leaves move. Under the cap
+// (Assign) each leaf asks down its order; an ultrapeer at max_leaves keeps
+// the leaves of largest Weight(L, U) and turns the lightest away, which ask
+// their next (deferred acceptance: the result does not depend on the order
+// of the leaves, and equals plain rendezvous where no cap binds). An
+// ultrapeer refuses a leaf it is not planned to hold once full, with
+// TryUltrapeers(self, set, n), the first n of its own rendezvous order;
+// the leaf plans again without that ultrapeer at once.
 //
 // The mesh: complete when there are at most degree+1 ultrapeers; otherwise
 // the union of degree/2 Hamiltonian cycles, cycle j ordering the ultrapeers

@@ -49,12 +49,20 @@ type Candidate struct {
 	Incumbent bool
 }
 
-// ElectionConfig tunes Elect. The zero value is usable: it means 30 leaves
-// per ultrapeer, no capacity floor, no hysteresis and no minimum uptime.
+// ElectionConfig tunes Elect. The zero value is usable: it means 30 members
+// per ultrapeer, no leaf cap, no capacity floor, no hysteresis and no
+// minimum uptime.
 type ElectionConfig struct {
-	// LeavesPerUltrapeer sets the count: ceil(members/LeavesPerUltrapeer),
-	// at least 1. Values < 1 mean DefaultLeavesPerUltrapeer.
+	// LeavesPerUltrapeer sets the base count: ceil(members /
+	// LeavesPerUltrapeer), at least 1 (configuration key
+	// leaves_per_ultrapeer). Values < 1 mean DefaultLeavesPerUltrapeer.
 	LeavesPerUltrapeer int
+	// UltrapeersPerLeaf is how many ultrapeers each leaf attaches to
+	// (ultrapeers_per_leaf). Values < 1 mean DefaultUltrapeersPerLeaf.
+	UltrapeersPerLeaf int
+	// MaxLeaves is the most leaves one ultrapeer holds (max_leaves); the
+	// count grows until every leaf fits (see Count). Values < 1: no cap.
+	MaxLeaves int
 	// MinCapacity is the capacity floor: an automatic candidate below it is
 	// not eligible (unless nobody at all is, see Elect).
 	MinCapacity float64
@@ -70,28 +78,66 @@ type ElectionConfig struct {
 // Election defaults, as in configs/servent.yaml.
 const (
 	DefaultLeavesPerUltrapeer = 30
+	DefaultUltrapeersPerLeaf  = 3
+	DefaultMaxLeaves          = 120
 	DefaultHysteresis         = 0.2
 	DefaultMinUptime          = 30 * time.Second
 )
 
-// DefaultElectionConfig returns the defaults: 30 leaves per ultrapeer, no
-// capacity floor, hysteresis 0.2, minimum uptime 30 s.
+// DefaultElectionConfig returns the defaults: 30 members per ultrapeer, 3
+// ultrapeers per leaf, at most 120 leaves per ultrapeer, no capacity floor,
+// hysteresis 0.2, minimum uptime 30 s.
 func DefaultElectionConfig() ElectionConfig {
 	return ElectionConfig{
 		LeavesPerUltrapeer: DefaultLeavesPerUltrapeer,
+		UltrapeersPerLeaf:  DefaultUltrapeersPerLeaf,
+		MaxLeaves:          DefaultMaxLeaves,
 		Hysteresis:         DefaultHysteresis,
 		MinUptime:          DefaultMinUptime,
 	}
 }
 
-// UltrapeerCount returns the number of ultrapeers a view of n members needs:
-// max(1, ceil(n/leavesPerUltrapeer)). A leavesPerUltrapeer < 1 means the
-// default.
+// perLeaf is UltrapeersPerLeaf with its default applied.
+func (c ElectionConfig) perLeaf() int {
+	if c.UltrapeersPerLeaf < 1 {
+		return DefaultUltrapeersPerLeaf
+	}
+	return c.UltrapeersPerLeaf
+}
+
+// UltrapeerCount returns the base number of ultrapeers a view of n members
+// needs: max(1, ceil(n/leavesPerUltrapeer)). A leavesPerUltrapeer < 1
+// means the default. Count adds the leaf cap.
 func UltrapeerCount(n, leavesPerUltrapeer int) int {
 	if leavesPerUltrapeer < 1 {
 		leavesPerUltrapeer = DefaultLeavesPerUltrapeer
 	}
 	return max(1, (n+leavesPerUltrapeer-1)/leavesPerUltrapeer)
+}
+
+// Count returns the number of ultrapeers a view of n members elects: the
+// smallest u >= UltrapeerCount(n, LeavesPerUltrapeer) (and <= n) with
+//
+//	(u - k + 1) * MaxLeaves >= (n - u) * k,   k = min(UltrapeersPerLeaf, u)
+//
+// With that many, Assign gives every leaf k ultrapeers without any over
+// MaxLeaves: a leaf left short would see at least u-k+1 ultrapeers full,
+// holding more attachments than all leaves together make. So for the
+// defaults (30, 3, 120) a 100-member view gets 5 ultrapeers (4 would leave
+// some leaf short in the worst case), a 1,000-member view the base 34.
+// Without a cap (MaxLeaves < 1) Count is the base count.
+func (c ElectionConfig) Count(n int) int {
+	u := UltrapeerCount(n, c.LeavesPerUltrapeer)
+	if c.MaxLeaves < 1 {
+		return u
+	}
+	for ; u < n; u++ {
+		k := min(c.perLeaf(), u)
+		if (u-k+1)*c.MaxLeaves >= (n-u)*k {
+			break
+		}
+	}
+	return u
 }
 
 // uptimeSteps is the number of uptime doublings (in minutes) after which the
@@ -162,8 +208,7 @@ func rankCmp(a, b ranked) int {
 // concurrent use.
 //
 // The rule:
-//   - count = UltrapeerCount(len(cands), cfg.LeavesPerUltrapeer); forced
-//     leaves count as members.
+//   - count = cfg.Count(len(cands)); forced leaves count as members.
 //   - Members forced to RoleUltrapeer are always in; members forced to
 //     RoleLeaf never are. slots = count - forced ultrapeers (maybe 0).
 //   - Eligible: automatic members with Capacity >= MinCapacity. They are
@@ -181,7 +226,7 @@ func rankCmp(a, b ranked) int {
 // Duplicate IDs in cands are the caller's error; the result never repeats an
 // ID.
 func Elect(cands []Candidate, cfg ElectionConfig) []string {
-	count := UltrapeerCount(len(cands), cfg.LeavesPerUltrapeer)
+	count := cfg.Count(len(cands))
 	var out []string
 	elig := make([]ranked, 0, len(cands))
 	var fallback ranked

@@ -253,6 +253,7 @@ func TestElectHysteresisBand(t *testing.T) {
 // does not demote and re-promote.
 func TestElectCountShrinkKeeps(t *testing.T) {
 	cfg := DefaultElectionConfig()
+	cfg.MaxLeaves = 0 // the boundary of ceil(members / 30) alone
 	view := network(61, 13)
 	ups := Elect(view, cfg)
 	if len(ups) != 3 {

@@ -20,6 +20,7 @@ type benchFlags struct {
 	plot                              string
 	degree, queries, files            int
 	live, leavesPerUP, meshDegree     int
+	maxLeaves                         int
 	loss                              float64
 	seed                              uint64
 }
@@ -61,6 +62,7 @@ also on Ctrl-C.`,
 	fl.StringVar(&f.graph, "graph", "random", "generated flood graph: random (regular), er, powerlaw or membership (the daemon's rules)")
 	fl.IntVar(&f.degree, "degree", 4, "degree of the generated graph (powerlaw: m = degree/2; live: flood_degree)")
 	fl.IntVar(&f.leavesPerUP, "leaves-per-ultrapeer", 30, "members per elected ultrapeer (smart, qrp)")
+	fl.IntVar(&f.maxLeaves, "max-leaves", 0, "most leaves per ultrapeer (smart, qrp; 0: 120, or the average load when more)")
 	fl.IntVar(&f.meshDegree, "mesh-degree", 8, "ultrapeer mesh degree (smart, qrp)")
 	fl.IntVar(&f.live, "live", 0, "run N real servents on 127.0.0.x instead of simulating (and compare)")
 	fl.IntVar(&f.queries, "queries", 200, "queries per run")
@@ -79,7 +81,7 @@ func (f *benchFlags) config(cmd *cobra.Command) (sim.Config, error) {
 	cfg := sim.Config{
 		Topology: f.topology, Graph: sim.GraphKind(f.graph), Degree: f.degree,
 		Queries: f.queries, Files: f.files, Loss: f.loss, Seed: f.seed,
-		Hierarchy: sim.HierarchyConfig{LeavesPerUltrapeer: f.leavesPerUP, MeshDegree: f.meshDegree},
+		Hierarchy: sim.HierarchyConfig{LeavesPerUltrapeer: f.leavesPerUP, MaxLeaves: f.maxLeaves, MeshDegree: f.meshDegree},
 	}
 	var err error
 	parse := func(name string, p func() error) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/internal/proc"
 )
 
 // cliTimeout bounds a client command that should answer at once.
@@ -46,7 +47,7 @@ func (h *Host) cli(ctx context.Context, timeout time.Duration, sub string, args 
 	defer cancel()
 	full := append([]string{sub, "--data", h.DataDir(), "--json"}, args...)
 	cmd := exec.CommandContext(ctx, h.lan.cfg.Binary, full...)
-	cmd.Env = cleanEnv()
+	cmd.Env = proc.CleanEnv()
 	cmd.WaitDelay = time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -238,7 +239,7 @@ type GetRun struct {
 func (h *Host) StartGet(ctx context.Context, hash, out string) (*GetRun, error) {
 	full := []string{"get", "--data", h.DataDir(), "--json", "--out", out, hash}
 	cmd := exec.CommandContext(ctx, h.lan.cfg.Binary, full...)
-	cmd.Env = cleanEnv()
+	cmd.Env = proc.CleanEnv()
 	cmd.WaitDelay = time.Second
 	g := &GetRun{host: h, cmd: cmd, done: make(chan struct{}), start: time.Now()}
 	cmd.Stderr = &g.stderr

@@ -1,18 +1,17 @@
 package drill
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/servent-p2p/servent/internal/proc"
 )
 
 // Port is the servent UDP port every host listens on (QUIC, membership,
@@ -49,15 +48,8 @@ type Host struct {
 	port string // bridge-side veth name
 
 	mu     sync.Mutex
-	proc   *daemon
+	proc   *proc.Process
 	starts int
-}
-
-// daemon is one running `servent run` process.
-type daemon struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	err  error         // Wait's result, set before done closes
 }
 
 // StartOptions are the per-start settings of a daemon.
@@ -95,25 +87,17 @@ func (h *Host) Listen() string { return netip.AddrPortFrom(h.Addr.Addr(), Port).
 // log is appended to LogPath with a header per start.
 func (h *Host) Start(ctx context.Context, opts StartOptions) error {
 	h.mu.Lock()
-	if h.proc != nil && !h.proc.exited() {
-		h.mu.Unlock()
+	defer h.mu.Unlock()
+	if h.proc != nil && !h.proc.Exited() {
 		return fmt.Errorf("drill: %s: daemon already running", h.Name)
 	}
 	for _, d := range []string{h.DataDir(), h.ShareDir(), h.OutDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			h.mu.Unlock()
 			return fmt.Errorf("drill: %s: %w", h.Name, err)
 		}
 	}
-	logf, err := os.OpenFile(h.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		h.mu.Unlock()
-		return fmt.Errorf("drill: %s: %w", h.Name, err)
-	}
 	h.starts++
-	fmt.Fprintf(logf, "=== drill: start %d of %s at %s, env %v\n", h.starts, h.Name, time.Now().UTC().Format(time.RFC3339Nano), opts.Env)
-	args := []string{"netns", "exec", h.NS, h.lan.cfg.Binary, "run",
-		"--data", h.DataDir(), "--share", h.ShareDir(), "--name", h.Name, "--log-level", "debug"}
+	args := []string{"--data", h.DataDir(), "--share", h.ShareDir(), "--name", h.Name, "--log-level", "debug"}
 	if !opts.DefaultListen {
 		args = append(args, "--listen", h.Listen())
 	}
@@ -123,139 +107,89 @@ func (h *Host) Start(ctx context.Context, opts StartOptions) error {
 	if opts.Role != "" {
 		args = append(args, "--role", opts.Role)
 	}
-	cmd := exec.Command("ip", args...)
-	cmd.Env = append(cleanEnv(), opts.Env...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	// Own process group, and killed with the test binary if it dies.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		h.mu.Unlock()
-		return fmt.Errorf("drill: %s: start: %w", h.Name, err)
-	}
-	d := &daemon{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		d.err = cmd.Wait()
-		logf.Close()
-		close(d.done)
-	}()
-	h.proc = d
-	h.mu.Unlock()
-
-	err = Eventually(ctx, readyTimeout, 100*time.Millisecond, func() error {
-		if d.exited() {
-			return fmt.Errorf("%w: exited: %v", ErrNotRunning, d.err)
-		}
-		_, err := h.Status(ctx)
-		return err
+	p, err := proc.Start(ctx, proc.Options{
+		Name:   h.Name,
+		Binary: h.lan.cfg.Binary,
+		Prefix: []string{"ip", "netns", "exec", h.NS},
+		Args:   args,
+		Env:    opts.Env,
+		Log:    h.LogPath(),
+		Header: fmt.Sprintf("=== drill: start %d of %s at %s, env %v", h.starts, h.Name, time.Now().UTC().Format(time.RFC3339Nano), opts.Env),
+		Ready: func(ctx context.Context) error {
+			_, err := h.Status(ctx)
+			return err
+		},
+		ReadyTimeout: readyTimeout,
+		Poll:         100 * time.Millisecond,
 	})
 	if err != nil {
-		return fmt.Errorf("drill: %s not ready: %w\n%s", h.Name, err, h.LogTail(20))
-	}
-	return nil
-}
-
-// cleanEnv is the test's environment without SERVENT_* settings, so a
-// developer's shell cannot change a drill.
-func cleanEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SERVENT_") {
-			out = append(out, kv)
+		if errors.Is(err, proc.ErrExited) {
+			return fmt.Errorf("drill: %w: %w", ErrNotRunning, err)
 		}
+		return fmt.Errorf("drill: %w", err)
 	}
-	return out
-}
-
-func (d *daemon) exited() bool {
-	select {
-	case <-d.done:
-		return true
-	default:
-		return false
-	}
+	h.proc = p
+	return nil
 }
 
 // Running reports whether the host's daemon process is alive.
 func (h *Host) Running() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.proc != nil && !h.proc.exited()
+	return h.proc != nil && !h.proc.Exited()
 }
 
 // PID returns the daemon's process id, 0 when none runs.
 func (h *Host) PID() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.proc == nil || h.proc.exited() {
+	if h.proc == nil || h.proc.Exited() {
 		return 0
 	}
-	return h.proc.cmd.Process.Pid
+	return h.proc.PID()
+}
+
+// daemon returns the current process, nil when none was started.
+func (h *Host) daemon() *proc.Process {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.proc
 }
 
 // Stop ends the daemon as Ctrl-C would: SIGTERM (graceful leave), then
 // SIGKILL if it has not exited within 10 s. It blocks until the process is
-// gone and returns the exit error when it had to be killed.
+// gone and returns an error when it had to be killed.
 func (h *Host) Stop() error {
-	h.mu.Lock()
-	d := h.proc
-	h.mu.Unlock()
-	if d == nil || d.exited() {
+	p := h.daemon()
+	if p == nil || !p.Stop(stopGrace) {
 		return nil
 	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.done:
-		return nil
-	case <-time.After(stopGrace):
-	}
-	d.cmd.Process.Kill()
-	<-d.done
 	return fmt.Errorf("drill: %s ignored SIGTERM for %s: killed", h.Name, stopGrace)
 }
 
 // Kill sends sig to the daemon; for SIGKILL it blocks until the process is
 // gone (a crash or a pulled power cord).
 func (h *Host) Kill(sig syscall.Signal) error {
-	h.mu.Lock()
-	d := h.proc
-	h.mu.Unlock()
-	if d == nil || d.exited() {
+	p := h.daemon()
+	if p == nil || p.Exited() {
 		return ErrNotRunning
 	}
-	if err := d.cmd.Process.Signal(sig); err != nil {
-		return fmt.Errorf("drill: %s: signal %v: %w", h.Name, sig, err)
-	}
 	if sig == syscall.SIGKILL {
-		<-d.done
+		p.Kill()
+		return nil
+	}
+	if err := p.Signal(sig); err != nil {
+		return fmt.Errorf("drill: %w", err)
 	}
 	return nil
 }
 
 // kill is Close's hard stop: SIGKILL to the daemon's process group.
 func (h *Host) kill() {
-	h.mu.Lock()
-	d := h.proc
-	h.mu.Unlock()
-	if d == nil || d.exited() {
-		return
-	}
-	syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
-	select {
-	case <-d.done:
-	case <-time.After(5 * time.Second):
+	if p := h.daemon(); p != nil {
+		p.Kill()
 	}
 }
 
 // LogTail returns the last n lines of the daemon's log.
-func (h *Host) LogTail(n int) string {
-	b, err := os.ReadFile(h.LogPath())
-	if err != nil {
-		return fmt.Sprintf("(no log: %v)", err)
-	}
-	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
-}
+func (h *Host) LogTail(n int) string { return proc.LogTail(h.LogPath(), n) }

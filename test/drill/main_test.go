@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/servent-p2p/servent/internal/proc"
 )
 
 func TestMain(m *testing.M) {
@@ -64,11 +65,7 @@ func serventBinary(t *testing.T) string {
 		binPath = filepath.Join(binDir, "servent")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", binPath, "github.com/servent-p2p/servent/cmd/servent")
-		cmd.Dir = filepath.Join("..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build ./cmd/servent: %w\n%s", err, out)
-		}
+		binErr = proc.Build(ctx, filepath.Join("..", ".."), binPath)
 	})
 	if binErr != nil {
 		t.Fatalf("drill: %v", binErr)

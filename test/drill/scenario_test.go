@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/ultrapeer"
 )
 
 // leavesPerUltrapeer is set on every drill host so that a dozen hosts
@@ -106,11 +107,14 @@ func (d *drill) statuses(ctx context.Context, hosts []int) (map[int]api.Status, 
 }
 
 // wantUltrapeers is the election rule's range for a network of members:
-// at least ceil(members/leaves_per_ultrapeer), and at most the hysteresis
-// band ceil(count*1.2) (incumbents inside the band keep their role; see
-// docs/ARCHITECTURE.md and ultrapeer.Elect).
+// at least the planner's count (ultrapeer.ElectionConfig.Count with the
+// drill's leaves_per_ultrapeer and the other defaults), and at most the
+// hysteresis band ceil(count*1.2) (incumbents inside the band keep their
+// role; see docs/ARCHITECTURE.md and ultrapeer.Elect).
 func wantUltrapeers(members int) (lo, hi int) {
-	lo = max(1, (members+leavesPerUltrapeer-1)/leavesPerUltrapeer)
+	ec := ultrapeer.DefaultElectionConfig()
+	ec.LeavesPerUltrapeer = leavesPerUltrapeer
+	lo = ec.Count(members)
 	return lo, (lo*12 + 9) / 10
 }
 

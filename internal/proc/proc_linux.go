@@ -1,12 +1,12 @@
-package sim
+package proc
 
 import (
 	"os"
 	"syscall"
 )
 
-// childAttr puts a live servent in its own process group and has the kernel
-// kill it if the bench process dies first.
+// childAttr puts a servent in its own process group and has the kernel
+// kill it if the process that started it dies first.
 func childAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
