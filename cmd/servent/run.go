@@ -38,8 +38,8 @@ func newRunCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&configFile, "config", "", "config file (YAML; every key in configs/servent.yaml)")
-	f.String("data", "", "data dir for catalog, identity and state (default ~/.local/share/servent)")
-	f.StringArray("share", nil, "folder to share (repeatable)")
+	f.String("data", "", "data dir for catalog, identity and state (default "+configs.DefaultDataDir()+")")
+	f.StringArray("share", nil, "folder to share (repeatable), e.g. your Public folder "+configs.PublicDir())
 	f.String("listen", "", "UDP IP:PORT of the node's one port (default 0.0.0.0:6346)")
 	f.StringArray("seed", nil, "peer IP:PORT to join (repeatable; usually not needed on a LAN)")
 	f.String("role", "", "auto, leaf or ultrapeer (default auto)")
@@ -73,6 +73,9 @@ func runDaemon(cmd *cobra.Command, cfg configs.Config) error {
 	defer d.Close()
 	if err := d.Start(ctx); err != nil {
 		return err
+	}
+	if len(cfg.Shares) == 0 {
+		logger.Info("sharing nothing (search and download only); to share a folder: servent run --share DIR", "public_folder", configs.PublicDir())
 	}
 	<-ctx.Done()
 	logger.Info("stopping: leaving the network")
