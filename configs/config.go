@@ -32,6 +32,7 @@ var ErrInvalid = errors.New("invalid configuration")
 type Config struct {
 	Data               string        `mapstructure:"data"`
 	Shares             []string      `mapstructure:"shares"`
+	Kit                string        `mapstructure:"kit"`
 	Listen             string        `mapstructure:"listen"`
 	Seeds              []string      `mapstructure:"seeds"`
 	Name               string        `mapstructure:"name"`

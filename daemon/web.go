@@ -61,6 +61,7 @@ func (d *Daemon) startWeb(ctx context.Context) error {
 		Listen:     d.cfg.WebListen,
 		Passphrase: d.drillPass,
 		NodeName:   d.ov.Name(),
+		Kit:        d.kit,
 		Logger:     d.log,
 	}
 	if d.cfg.WebUpload {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/daemon"
+	"github.com/servent-p2p/servent/kit"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -40,6 +41,7 @@ func newRunCmd() *cobra.Command {
 	f.StringVar(&configFile, "config", "", "config file (YAML; every key in configs/servent.yaml)")
 	f.String("data", "", "data dir for catalog, identity and state (default "+configs.DefaultDataDir()+")")
 	f.StringArray("share", nil, "folder to share (repeatable), e.g. your Public folder "+configs.PublicDir())
+	f.String("kit", "", "drill kit folder to offer (default DATA_DIR/kit when it exists)")
 	f.String("listen", "", "UDP IP:PORT of the node's one port (default 0.0.0.0:6346)")
 	f.StringArray("seed", nil, "peer IP:PORT to join (repeatable; usually not needed on a LAN)")
 	f.String("role", "", "auto, leaf or ultrapeer (default auto)")
@@ -71,15 +73,27 @@ func runDaemon(cmd *cobra.Command, cfg configs.Config) error {
 		return err
 	}
 	defer d.Close()
+	offerSelf(logger, cfg)
 	if err := d.Start(ctx); err != nil {
 		return err
-	}
-	if len(cfg.Shares) == 0 {
-		logger.Info("sharing nothing (search and download only); to share a folder: servent run --share DIR", "public_folder", configs.PublicDir())
 	}
 	<-ctx.Done()
 	logger.Info("stopping: leaving the network")
 	return d.Close()
+}
+
+// offerSelf places this binary in DATA_DIR/kit, unless a kit there (listed
+// in its SHA256SUMS) or the kit key's has one for this platform: every node offers servent for its
+// own platform to peers and to the phone page. Failing that only costs the
+// offer, so it is logged, not fatal.
+func offerSelf(logger *slog.Logger, cfg configs.Config) {
+	exe, err := os.Executable()
+	if err == nil {
+		_, err = kit.PlaceSelf(daemon.KitDir(cfg.Data), exe, kit.Own(), cfg.Kit)
+	}
+	if err != nil {
+		logger.Warn("not offering this servent binary to others", "err", err)
+	}
 }
 
 func newLogger(level string) *slog.Logger {
