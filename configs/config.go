@@ -33,6 +33,7 @@ type Config struct {
 	Data               string        `mapstructure:"data"`
 	Shares             []string      `mapstructure:"shares"`
 	Kit                string        `mapstructure:"kit"`
+	OfferSelf          bool          `mapstructure:"offer_self"`
 	Listen             string        `mapstructure:"listen"`
 	Seeds              []string      `mapstructure:"seeds"`
 	Name               string        `mapstructure:"name"`

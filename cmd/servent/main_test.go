@@ -17,6 +17,7 @@ import (
 	zeebo "github.com/zeebo/blake3"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/kit"
 )
 
 // binary is the servent binary built once for the tests in this package.
@@ -131,8 +132,14 @@ func TestRunIndexesAndSharesLists(t *testing.T) {
 			}
 			shares = append(shares, s)
 		}
-		return len(shares) == len(files)
+		return len(shares) == len(files)+1
 	})
+	// Every node offers its own binary (DATA_DIR/kit) besides the shares.
+	self, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files[kit.Own().FileName()] = self
 	for _, s := range shares {
 		body, ok := files[s.Path]
 		if !ok {

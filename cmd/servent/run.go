@@ -73,7 +73,9 @@ func runDaemon(cmd *cobra.Command, cfg configs.Config) error {
 		return err
 	}
 	defer d.Close()
-	offerSelf(logger, cfg)
+	if cfg.OfferSelf {
+		offerSelf(logger, cfg)
+	}
 	if err := d.Start(ctx); err != nil {
 		return err
 	}
