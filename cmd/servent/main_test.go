@@ -172,13 +172,13 @@ func TestSharesWithoutDaemonReadsCatalog(t *testing.T) {
 	data, share := t.TempDir(), t.TempDir()
 	os.WriteFile(filepath.Join(share, "a.txt"), []byte("hello"), 0o644)
 	stop, _ := startDaemon(t, "--data", data, "--share", share, "--listen", "127.0.0.1:0")
-	eventually(t, 30*time.Second, "the file to be indexed", func() bool {
+	eventually(t, 30*time.Second, "the file and the node's own binary to be indexed", func() bool {
 		out, _, _ := servent(t, "shares", "--data", data, "--json")
-		return strings.Contains(out, `"a.txt"`)
+		return strings.Contains(out, `"a.txt"`) && strings.Contains(out, kit.Own().FileName())
 	})
 	stop()
 	out, stderr, code := servent(t, "shares", "--data", data)
-	if code != 0 || !strings.Contains(out, "a.txt") || !strings.Contains(out, "1 files") {
+	if code != 0 || !strings.Contains(out, "a.txt") || !strings.Contains(out, "2 files") {
 		t.Fatalf("read-only shares: exit %d\n%s\n%s", code, out, stderr)
 	}
 }
