@@ -3,6 +3,7 @@ package daemon
 import (
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/servent-p2p/servent/kit"
 )
@@ -18,11 +19,11 @@ func KitDir(dataDir string) string { return filepath.Join(dataDir, "kit") }
 // phone page links the one for each visitor's computer. A binary that does
 // not match its kit's SHA256SUMS stops the start: it is never offered.
 func (d *Daemon) loadKit() error {
-	dirs := []string{KitDir(d.cfg.Data)}
+	dirs := []string{absPath(KitDir(d.cfg.Data))}
 	if st, err := os.Stat(dirs[0]); err != nil || !st.IsDir() {
 		dirs = nil
 	}
-	if d.cfg.Kit != "" && (len(dirs) == 0 || filepath.Clean(d.cfg.Kit) != dirs[0]) {
+	if d.cfg.Kit != "" && !slices.Contains(dirs, absPath(d.cfg.Kit)) {
 		dirs = append(dirs, d.cfg.Kit)
 	}
 	for _, dir := range dirs {
@@ -37,4 +38,12 @@ func (d *Daemon) loadKit() error {
 	}
 	d.kitDirs = dirs
 	return nil
+}
+
+// absPath is p made absolute, or p when that fails.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
