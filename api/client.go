@@ -20,6 +20,11 @@ const SocketName = "servent.sock"
 // control socket.
 var ErrNoDaemon = errors.New("no servent running")
 
+// ErrBrokenStream means the daemon's answer broke off: the connection
+// closed before an answer or in the middle of a stream, with no event
+// saying why. The daemon never does that on purpose: its log says why.
+var ErrBrokenStream = errors.New("the daemon's answer broke off")
+
 // SocketPath returns the control socket of the daemon using dataDir.
 func SocketPath(dataDir string) string { return filepath.Join(dataDir, SocketName) }
 
@@ -103,11 +108,15 @@ func (c *Client) do(ctx context.Context, method, route string, body any) (*http.
 		return nil, err
 	}
 	resp, err := c.http.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
+	var op *net.OpError
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.As(err, &op) && op.Op == "dial":
 		return nil, fmt.Errorf("%w on %s (start one with `servent run`, or pick its data dir with --data): %v", ErrNoDaemon, c.socket, errors.Unwrap(err))
+	default:
+		return nil, fmt.Errorf("%w: %v", ErrBrokenStream, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
@@ -141,7 +150,7 @@ func (c *Client) stream(ctx context.Context, route string, req any, next func(*j
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("daemon stream: %w", err)
+			return fmt.Errorf("%w: %w", ErrBrokenStream, err)
 		}
 	}
 }

@@ -18,6 +18,7 @@ type Status struct {
 	Role        string        `json:"role"`
 	Routing     string        `json:"routing"`
 	Listen      string        `json:"listen"`
+	Addresses   []string      `json:"addresses,omitempty"` // what this node publishes: others try these
 	Fingerprint string        `json:"fingerprint"`
 	Open        bool          `json:"open"` // no drill key: anyone on the LAN may join
 	Uptime      time.Duration `json:"uptime_ns"`
@@ -53,9 +54,13 @@ type Share struct {
 }
 
 // Peer is one member of the network as this node sees it (servent peers).
+// Addr is the path this node reaches it at (an IPv6 link-local address
+// carries this host's interface as zone), empty while no handshake with it
+// has completed; Candidates are the addresses it publishes.
 type Peer struct {
 	Name        string   `json:"name"`
 	Addr        string   `json:"addr"`
+	Candidates  []string `json:"candidates,omitempty"`
 	Role        string   `json:"role"`
 	State       string   `json:"state"`
 	Shares      int      `json:"shares"`
@@ -123,9 +128,19 @@ type GetEvent struct {
 
 // Progress reports a running download.
 type Progress struct {
-	Bytes   int64 `json:"bytes"`
-	Total   int64 `json:"total"`
-	Sources int   `json:"sources"`
+	Bytes   int64        `json:"bytes"`
+	Total   int64        `json:"total"`
+	Sources int          `json:"sources"`
+	Queue   []QueuePlace `json:"queue,omitempty"` // sources that queued this download
+}
+
+// QueuePlace is this download's place in a busy source's upload queue:
+// the source serves the peers ahead of it first.
+type QueuePlace struct {
+	Source   string  `json:"source"`
+	Position int     `json:"position"` // 1 is next
+	Length   int     `json:"length"`   // peers queued there
+	WaitSecs float64 `json:"wait_s,omitempty"`
 }
 
 // GetDone is the final record of a download.

@@ -35,6 +35,7 @@ type Config struct {
 	Kit                string        `mapstructure:"kit"`
 	OfferSelf          bool          `mapstructure:"offer_self"`
 	Listen             string        `mapstructure:"listen"`
+	Advertise          string        `mapstructure:"advertise"`
 	Seeds              []string      `mapstructure:"seeds"`
 	Name               string        `mapstructure:"name"`
 	Role               string        `mapstructure:"role"`

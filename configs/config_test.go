@@ -42,7 +42,7 @@ func TestDefaultsComeFromYAML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Listen != "0.0.0.0:6346" || c.Role != "auto" || c.TTL != 4 || c.RescanInterval != 10*time.Minute || !c.LastHopQRP {
+	if c.Listen != "[::]:6346" || c.Role != "auto" || c.TTL != 4 || c.RescanInterval != 10*time.Minute || !c.LastHopQRP {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if c.Data != "/tmp/x/servent" {
@@ -126,6 +126,9 @@ func TestBadConfigNamesKeyAndFix(t *testing.T) {
 		{"bad role", "role: boss", "role:"},
 		{"bad routing", "routing: gossip", "routing:"},
 		{"seed without port", "seeds: [10.0.0.1]", "seeds:"},
+		{"advertise with a port", "advertise: 10.0.0.1:6346", "advertise:"},
+		{"advertise unspecified", "advertise: \"::\"", "advertise:"},
+		{"advertise a name", "advertise: myhost", "advertise:"},
 		{"metrics not loopback", "metrics_listen: 0.0.0.0:9000", "metrics_listen:"},
 		{"wrong type", "ttl: many", "ttl"},
 		{"bad duration", "rescan_interval: soon", "rescan_interval"},

@@ -35,6 +35,11 @@ func (c *Config) Validate() error {
 	if err := checkAddrPort("listen", c.Listen, false); err != nil {
 		return err
 	}
+	if c.Advertise != "" {
+		if a, err := netip.ParseAddr(c.Advertise); err != nil || a.IsUnspecified() || a.IsMulticast() || a.Zone() != "" {
+			return bad("advertise", "%q is not a unicast IP address of this host; give one such as 192.168.1.20, or leave advertise empty", c.Advertise)
+		}
+	}
 	for _, s := range c.Seeds {
 		if err := checkAddrPort("seeds", s, true); err != nil {
 			return err
@@ -110,7 +115,7 @@ func checkAddrPort(key, s string, needHost bool) error {
 				return fmt.Errorf("%w: %s: port %d in %q is out of range; use 1-65535, e.g. %s:6346", ErrInvalid, key, n, s, host)
 			}
 		}
-		return fmt.Errorf("%w: %s: %q is not IP:PORT; use e.g. 0.0.0.0:6346 ([::]:6346 for IPv6)", ErrInvalid, key, s)
+		return fmt.Errorf("%w: %s: %q is not IP:PORT; use e.g. [::]:6346 (IPv4 and IPv6) or 0.0.0.0:6346 (IPv4 only)", ErrInvalid, key, s)
 	}
 	if ap.Port() == 0 && needHost {
 		return fmt.Errorf("%w: %s: %q needs a port; use e.g. %s:6346", ErrInvalid, key, s, ap.Addr())

@@ -133,6 +133,17 @@ func (c *cluster) settled(timeout time.Duration) {
 }
 
 // unsettled says why the network is not settled yet ("" when it is).
+// missing names the cluster's nodes d does not count as members.
+func (c *cluster) missing(d *Daemon) []string {
+	var out []string
+	for _, x := range c.nodes {
+		if _, ok := d.ov.MemberByName(x.ov.Name()); !ok {
+			out = append(out, x.ov.Name())
+		}
+	}
+	return out
+}
+
 func (c *cluster) unsettled(n int) string {
 	var ups []string // the ultrapeer set every node must agree on
 	for i, d := range c.nodes {
@@ -148,7 +159,7 @@ func (c *cluster) unsettled(n int) string {
 		}
 		switch {
 		case s.Members != n:
-			return fmt.Sprintf("%s sees %d members, want %d", s.Name, s.Members, n)
+			return fmt.Sprintf("%s sees %d members, want %d (missing %v)", s.Name, s.Members, n, c.missing(d))
 		case s.Scanning || s.Shares == 0:
 			return fmt.Sprintf("%s has not scanned its shares yet", s.Name)
 		case s.Role == "leaf" && len(s.AttachedTo) != min(3, len(s.Ultrapeers)):

@@ -145,31 +145,16 @@ func (d *Daemon) download(ctx context.Context, req api.GetRequest, progress func
 
 // serveGet is the control API's streaming download.
 func (d *Daemon) serveGet(w http.ResponseWriter, r *http.Request) {
-	var req api.GetRequest
-	if !decodeRequest(w, r, &req) {
-		return
-	}
-	if _, err := storage.ParseHash(req.Hash); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if !filepath.IsAbs(req.OutDir) {
-		http.Error(w, "out_dir must be an absolute path", http.StatusBadRequest)
-		return
-	}
-	es := newEventStream(w)
+	streamGet(w, r, d.log, d.getDone)
+}
+
+// getDone runs the download req names and builds its final record
+// (sharing the file when asked). Blocks.
+func (d *Daemon) getDone(ctx context.Context, req api.GetRequest, progress func(api.Progress)) (*api.GetDone, error) {
 	started := time.Now()
-	lastSent := time.Time{}
-	res, err := d.download(r.Context(), req, func(p transfer.Progress) {
-		if time.Since(lastSent) < 100*time.Millisecond && !p.Finished {
-			return
-		}
-		lastSent = time.Now()
-		es.send(api.GetEvent{Progress: &api.Progress{Bytes: p.Done, Total: p.Size, Sources: p.Sources}})
-	})
+	res, err := d.download(ctx, req, func(p transfer.Progress) { progress(api.ProgressOf(p)) })
 	if err != nil {
-		es.send(api.GetEvent{Error: err.Error()})
-		return
+		return nil, err
 	}
 	done := &api.GetDone{
 		Path:    res.Path,
@@ -193,7 +178,7 @@ func (d *Daemon) serveGet(w http.ResponseWriter, r *http.Request) {
 			done.Shared = true
 		}
 	}
-	es.send(api.GetEvent{Done: done})
+	return done, nil
 }
 
 // shareDownload links a finished download into the always-shared folder of

@@ -21,13 +21,9 @@ func (d *Daemon) selfOwner() ultrapeer.Owner {
 	return ultrapeer.Owner{ID: d.ov.Name(), Addr: d.advertised(), Fingerprint: d.ov.Fingerprint()}
 }
 
-// advertised is the address other members reach this node at.
-func (d *Daemon) advertised() netip.AddrPort {
-	if m, ok := d.ov.MemberByName(d.ov.Name()); ok {
-		return m.Addr
-	}
-	return d.ov.LocalAddr()
-}
+// advertised is the address other members know this node by: its
+// stand-in, which each of them resolves to its own path here.
+func (d *Daemon) advertised() netip.AddrPort { return d.ov.StandIn() }
 
 // entries is the local catalog as index entries, one per share-relative
 // path (the first root wins when two roots hold the same path).
@@ -120,7 +116,7 @@ func (c *leafConns) closeAll() {
 // connection carries one stream of Register/Update frames.
 func (d *Daemon) serveIndexConn(conn *quic.Conn) {
 	defer conn.CloseWithError(0, "")
-	m, ok := d.ov.MemberByAddr(conn.RemoteAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort())
+	m, ok := d.ov.MemberByConn(conn)
 	if !ok {
 		return
 	}

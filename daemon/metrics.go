@@ -66,6 +66,9 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	st := m.d.ov.Stats()
 	counter(m.dgrams, c.Malformed+st.DroppedMalformed, "malformed")
 	counter(m.dgrams, st.DroppedNonMember, "non_member")
+	counter(m.dgrams, st.DroppedUnauthenticated, "unauthenticated")
+	counter(m.dgrams, st.DroppedNoPath, "no_connection")
+	counter(m.dgrams, st.DroppedSend, "send_refused")
 	counter(m.dgrams, st.DroppedUnknownPlane, "unknown_plane")
 	counter(m.dgrams, st.DroppedQUICQueue, "quic_queue")
 	var queued uint64

@@ -56,6 +56,9 @@ func (d *Daemon) newOverlay() (*overlay.Node, error) {
 	oc := overlay.DefaultConfig()
 	oc.Name = d.cfg.Name
 	oc.Listen = d.cfg.Listen
+	if d.cfg.Advertise != "" {
+		oc.Advertise = netip.MustParseAddr(d.cfg.Advertise) // validated by configs
+	}
 	oc.Key = key
 	oc.DrillKey = pass
 	oc.Seeds = d.cfg.Seeds

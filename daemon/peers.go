@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -47,12 +48,15 @@ func (d *Daemon) reportJoin() {
 	}
 }
 
-// savePeers stores the current members' addresses in the peer cache.
+// savePeers stores the paths to the current members in the peer cache.
 func (d *Daemon) savePeers() {
 	var addrs []string
 	for _, m := range d.ov.Members() {
-		if m.Name != d.ov.Name() && m.State == overlay.StateAlive {
-			addrs = append(addrs, m.Addr.String())
+		if m.Name == d.ov.Name() || m.State != overlay.StateAlive {
+			continue
+		}
+		if path, ok := d.ov.PathTo(m); ok {
+			addrs = append(addrs, path.String())
 		}
 	}
 	if len(addrs) == 0 {
@@ -72,13 +76,16 @@ func (d *Daemon) Peers() []api.Peer {
 	for _, m := range d.ov.Members() {
 		p := api.Peer{
 			Name:        m.Name,
-			Addr:        m.Addr.String(),
 			Role:        m.Meta.Role.String(),
 			State:       m.State.String(),
 			Shares:      int(m.Meta.Shares),
 			Fingerprint: m.Meta.Fingerprint.String(),
 			Self:        m.Name == self,
 		}
+		if path, ok := d.ov.PathTo(m); ok {
+			p.Addr = path.String()
+		}
+		p.Candidates = addrStrings(m.Meta.Addrs)
 		if m.Meta.Role == overlay.RoleLeaf {
 			if p.Self {
 				p.AttachedTo = d.leaves.attached()
@@ -89,5 +96,14 @@ func (d *Daemon) Peers() []api.Peer {
 		out = append(out, p)
 	}
 	slices.SortFunc(out, func(a, b api.Peer) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// addrStrings formats addresses for the control API.
+func addrStrings(as []netip.Addr) []string {
+	out := make([]string, 0, len(as))
+	for _, a := range as {
+		out = append(out, a.String())
+	}
 	return out
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -165,7 +164,7 @@ func readPatch(r io.ByteReader, body io.Reader) ([]byte, error) {
 // serveQRPConn receives a mesh neighbour's table patches.
 func (d *Daemon) serveQRPConn(conn *quic.Conn) {
 	defer conn.CloseWithError(0, "")
-	m, ok := d.ov.MemberByAddr(conn.RemoteAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort())
+	m, ok := d.ov.MemberByConn(conn)
 	if !ok {
 		return
 	}

@@ -20,6 +20,7 @@ func (d *Daemon) Status() api.Status {
 		Role:        t.role.String(),
 		Routing:     d.cfg.Routing,
 		Listen:      d.ov.LocalAddr().String(),
+		Addresses:   addrStrings(d.ov.Addrs()),
 		Fingerprint: d.ov.Fingerprint().String(),
 		Open:        d.cfg.Key == "" && d.cfg.KeyFile == "",
 		Uptime:      time.Since(d.started),
@@ -44,7 +45,8 @@ func (d *Daemon) Status() api.Status {
 	if p, ok := st.Planes[0x02]; ok {
 		s.Datagrams.In, s.Datagrams.Out = p.In, p.Out
 	}
-	s.Datagrams.Dropped = st.DroppedQUICQueue + st.DroppedUnknownPlane + st.DroppedNonMember
+	s.Datagrams.Dropped = st.DroppedQUICQueue + st.DroppedUnknownPlane + st.DroppedNonMember +
+		st.DroppedUnauthenticated + st.DroppedNoPath + st.DroppedSend
 	for _, p := range st.Planes {
 		s.Datagrams.Dropped += p.Dropped
 	}

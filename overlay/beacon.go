@@ -9,20 +9,24 @@ import (
 
 // beacon is a LAN discovery announcement.
 //
-// Wire layout: "SVNT" magic, version (1), flags (bit 0: MAC present), UDP
-// port of the node's main socket (uint16 big-endian), name length (1 byte),
-// name, then with a drill key a 16-byte HMAC-SHA256 of everything before it.
+// Wire layout (version 2): "SVNT" magic, version, flags (bit 0: MAC
+// present), UDP port of the node's main socket (uint16 big-endian), the
+// node's key fingerprint (32 bytes), name length (1 byte), name, then with
+// a drill key a 16-byte HMAC-SHA256 of everything before it. The receiver
+// takes the beacon's source address, with the interface it arrived on as
+// zone, as a candidate path to that key.
 type beacon struct {
-	Version uint8
-	Port    uint16
-	Name    string
+	Version     uint8
+	Port        uint16
+	Fingerprint Fingerprint
+	Name        string
 }
 
 const (
 	beaconMagic   = "SVNT"
-	beaconVersion = 1
+	beaconVersion = 2
 	beaconFlagMAC = 1
-	beaconHdrLen  = 9
+	beaconHdrLen  = 41
 	beaconMACLen  = 16
 )
 
@@ -48,6 +52,7 @@ func encodeBeacon(b beacon, keys drillKeys) []byte {
 	}
 	out = append(out, beaconVersion, flags)
 	out = binary.BigEndian.AppendUint16(out, b.Port)
+	out = append(out, b.Fingerprint[:]...)
 	out = append(out, byte(len(name)))
 	out = append(out, name...)
 	if keys.set {
@@ -66,7 +71,7 @@ func decodeBeacon(p []byte, keys drillKeys) (beacon, error) {
 		return beacon{}, fmt.Errorf("version %d: %w", p[4], errBadBeacon)
 	}
 	flags := p[5]
-	nl := int(p[8])
+	nl := int(p[beaconHdrLen-1])
 	end := beaconHdrLen + nl
 	if len(p) < end {
 		return beacon{}, fmt.Errorf("truncated name: %w", errBadBeacon)
@@ -80,9 +85,11 @@ func decodeBeacon(p []byte, keys drillKeys) (beacon, error) {
 			return beacon{}, errBeaconKey
 		}
 	}
-	return beacon{
+	b := beacon{
 		Version: p[4],
 		Port:    binary.BigEndian.Uint16(p[6:]),
 		Name:    string(p[beaconHdrLen:end]),
-	}, nil
+	}
+	copy(b.Fingerprint[:], p[8:40])
+	return b, nil
 }

@@ -9,7 +9,7 @@ import (
 func TestBeaconCodec(t *testing.T) {
 	k1, _ := deriveDrillKeys("alpha")
 	k2, _ := deriveDrillKeys("beta")
-	b := beacon{Version: beaconVersion, Port: 6346, Name: "host-1"}
+	b := beacon{Version: beaconVersion, Port: 6346, Fingerprint: Fingerprint{7, 31: 9}, Name: "host-1"}
 	tests := []struct {
 		name     string
 		enc, dec drillKeys
@@ -31,6 +31,13 @@ func TestBeaconCodec(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got, b)
 			}
 		})
+	}
+}
+
+func TestBeaconVersion1Refused(t *testing.T) {
+	v1 := []byte("SVNT\x01\x00\x18\xca\x02h1")
+	if _, err := decodeBeacon(v1, drillKeys{}); !errors.Is(err, errBadBeacon) {
+		t.Fatalf("version 1 beacon: err = %v, want errBadBeacon", err)
 	}
 }
 

@@ -12,12 +12,13 @@ type Config struct {
 	// Name is the unique memberlist node name. Empty: hostname + "-" + the
 	// first 8 hex digits of the key fingerprint.
 	Name string
-	// Listen is the UDP address of the node's one socket, e.g. "0.0.0.0:6346".
+	// Listen is the UDP address of the node's one socket, e.g. "[::]:6346"
+	// (IPv4 and IPv6 on every interface).
 	// Port 0 picks a free port.
 	Listen string
-	// Advertise is the address announced to other members. Zero: the
-	// listen address, or when that is unspecified, the first private (then
-	// link-local) IPv4 address of an up interface.
+	// Advertise is an extra candidate address published first, for routed
+	// or NATed networks. Zero: only the socket's address when it is bound
+	// to one, else every usable address of every up interface.
 	Advertise netip.Addr
 	// Key is the node's persistent key pair. Nil: an ephemeral key is generated.
 	Key ed25519.PrivateKey
@@ -80,7 +81,7 @@ const (
 // faster failure detection than memberlist's LAN defaults.
 func DefaultConfig() Config {
 	return Config{
-		Listen:               "0.0.0.0:6346",
+		Listen:               "[::]:6346",
 		MembersOnlyDatagrams: true,
 		PlaneQueue:           1024,
 		EventBuffer:          256,
@@ -90,7 +91,7 @@ func DefaultConfig() Config {
 		GossipInterval:       200 * time.Millisecond,
 		StreamTimeout:        3 * time.Second,
 		Discovery:            true,
-		DiscoveryListen:      "0.0.0.0:6347",
+		DiscoveryListen:      "0.0.0.0:6347", // and [::]:6347
 		BeaconMin:            500 * time.Millisecond,
 		BeaconMax:            10 * time.Second,
 		RejoinMin:            2 * time.Second,

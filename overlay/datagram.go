@@ -70,18 +70,31 @@ func (n *Node) HandleDatagrams(planeID byte, h func(from netip.AddrPort, b []byt
 	return nil
 }
 
-func (n *Node) dispatch(planeID byte, from netip.AddrPort, b []byte) {
+// dispatchRaw handles a datagram read from the socket: memberlist's go to
+// memberlist (its own encryption authenticates them when keyed); on every
+// other plane a raw datagram proves nothing of its sender and is dropped.
+func (n *Node) dispatchRaw(planeID byte, from netip.AddrPort, b []byte) {
 	if planeID == PlaneMemberlist {
 		n.stats.mlIn.Add(1)
 		n.mlt.deliverPacket(from, b)
 		return
 	}
+	if n.planes[planeID] == nil {
+		n.stats.droppedUnknownPlane.Add(1)
+		return
+	}
+	n.stats.droppedUnauth.Add(1)
+}
+
+// dispatch queues an authenticated datagram from the member whose stand-in
+// is from on its plane.
+func (n *Node) dispatch(planeID byte, from netip.AddrPort, b []byte) {
 	p := n.planes[planeID]
 	if p == nil {
 		n.stats.droppedUnknownPlane.Add(1)
 		return
 	}
-	if n.cfg.MembersOnlyDatagrams && !n.members.hasAddr(from) {
+	if n.cfg.MembersOnlyDatagrams && !n.IsMember(from) {
 		n.stats.droppedNonMember.Add(1)
 		return
 	}
@@ -93,13 +106,16 @@ func (n *Node) dispatch(planeID byte, from netip.AddrPort, b []byte) {
 	}
 }
 
-// SendDatagram sends b on plane to addr from the node's socket. It does not
-// block on the network. len(b)+1 must not exceed MaxDatagram.
+// SendDatagram sends b on plane to the peer at addr (its stand-in,
+// Member.Addr, or a verified path of it) as a QUIC DATAGRAM frame on the
+// node's connection to that peer. While there is no connection it holds a
+// few datagrams per peer and dials one. It does not block on the network.
+// len(b)+1 must not exceed MaxDatagram.
 func (n *Node) SendDatagram(to netip.AddrPort, planeID byte, b []byte) error {
 	if n.tr == nil {
 		return ErrNotStarted
 	}
-	if planeID > maxPlane {
+	if planeID > maxPlane || planeID == PlaneMemberlist {
 		return fmt.Errorf("plane %#x: %w", planeID, ErrBadPlane)
 	}
 	if len(b)+1 > MaxDatagram {
@@ -109,15 +125,21 @@ func (n *Node) SendDatagram(to netip.AddrPort, planeID byte, b []byte) error {
 	msg := make([]byte, len(b)+1)
 	msg[0] = planeID
 	copy(msg[1:], b)
-	if n.faults != nil && planeID != PlaneMemberlist {
-		n.faults.send(msg, func(m []byte) { n.tr.WriteTo(m, net.UDPAddrFromAddrPort(to)) })
-	} else if _, err := n.tr.WriteTo(msg, net.UDPAddrFromAddrPort(to)); err != nil {
+	id, ok := StandInID(to)
+	if !ok {
+		if id, ok = n.paths.owner(to); !ok {
+			return fmt.Errorf("send to %s: %w", to, ErrNoPath)
+		}
+	}
+	return n.sendOnPlane(id, msg)
+}
+
+// writeMemberlist sends a memberlist packet (plane byte first) to a real
+// address.
+func (n *Node) writeMemberlist(to netip.AddrPort, msg []byte) error {
+	if _, err := n.tr.WriteTo(msg, net.UDPAddrFromAddrPort(to)); err != nil {
 		return fmt.Errorf("send to %s: %w", to, err)
 	}
-	if planeID == PlaneMemberlist {
-		n.stats.mlOut.Add(1)
-	} else if p := n.planes[planeID]; p != nil {
-		p.out.Add(1)
-	}
+	n.stats.mlOut.Add(1)
 	return nil
 }

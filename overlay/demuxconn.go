@@ -79,5 +79,5 @@ func (n *Node) deliverDatagram(b []byte, addr net.Addr) {
 		return
 	}
 	from := unmapped(ua.AddrPort())
-	n.dispatch(b[0], from, append([]byte(nil), b[1:]...))
+	n.dispatchRaw(b[0], from, append([]byte(nil), b[1:]...))
 }

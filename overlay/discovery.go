@@ -6,69 +6,165 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"syscall"
 	"time"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
 
-// BeaconGroup is the IPv4 multicast group beacons are sent to (organisation-
-// local scope), on the discovery port.
-var BeaconGroup = netip.MustParseAddr("239.192.63.46")
+// Beacon groups: beacons are sent to these multicast groups on the
+// discovery port, on every interface, besides IPv4 broadcasts.
+var (
+	// BeaconGroup is the IPv4 group (organisation-local scope).
+	BeaconGroup = netip.MustParseAddr("239.192.63.46")
+	// BeaconGroup6 is the IPv6 link-local scope group: on a LAN without
+	// DHCP, hosts have only IPv6 link-local addresses, and this is how they
+	// find each other.
+	BeaconGroup6 = netip.MustParseAddr("ff02::5365:7276")
+)
 
 // beaconRetry is how long a beacon's sender is not re-joined after a try.
 const beaconRetry = 5 * time.Second
 
 // discovery sends and receives LAN beacons on the discovery-only UDP port
-// and joins the senders it does not know yet.
+// (one IPv4 and one IPv6 socket) and joins the senders it does not know yet.
 type discovery struct {
 	n     *Node
-	conn  *net.UDPConn
-	raw   syscall.RawConn
+	v4    *net.UDPConn // nil when IPv4 is unavailable
+	v6    *net.UDPConn // nil when IPv6 is unavailable
+	p4    *ipv4.PacketConn
+	p6    *ipv6.PacketConn
 	port  uint16
-	joinQ chan netip.AddrPort
+	joinQ chan netip.AddrPort // stand-ins of beacon senders to join
+	kick  chan struct{}       // beacon now: the interfaces changed
 
-	mu    sync.Mutex
-	tried map[netip.AddrPort]time.Time
+	mu     sync.Mutex
+	tried  map[NodeID]time.Time
+	joined map[string]bool // "4/eth0", "6/eth0": groups joined
 }
 
 func (n *Node) newDiscovery() (*discovery, error) {
-	lc := net.ListenConfig{Control: discoveryControl}
-	pc, err := lc.ListenPacket(n.ctx, "udp4", n.cfg.DiscoveryListen)
+	listen, err := netip.ParseAddrPort(n.cfg.DiscoveryListen)
 	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", n.cfg.DiscoveryListen, err)
-	}
-	conn := pc.(*net.UDPConn)
-	raw, err := conn.SyscallConn()
-	if err != nil {
-		conn.Close()
-		return nil, err
+		return nil, fmt.Errorf("discovery address %q: %w", n.cfg.DiscoveryListen, err)
 	}
 	d := &discovery{
-		n:     n,
-		conn:  conn,
-		raw:   raw,
-		port:  conn.LocalAddr().(*net.UDPAddr).AddrPort().Port(),
-		joinQ: make(chan netip.AddrPort, 16),
-		tried: make(map[netip.AddrPort]time.Time),
+		n:      n,
+		port:   listen.Port(),
+		joinQ:  make(chan netip.AddrPort, 16),
+		kick:   make(chan struct{}, 1),
+		tried:  make(map[NodeID]time.Time),
+		joined: make(map[string]bool),
 	}
-	if len(n.cfg.BeaconTargets) == 0 {
-		for _, ifc := range beaconInterfaces() {
-			if ifc.Flags&net.FlagMulticast == 0 {
-				continue
-			}
-			if err := joinGroup(raw, BeaconGroup, ifc.Index); err != nil {
-				n.log.Debug("multicast join failed", "iface", ifc.Name, "err", err)
-			}
+	ip := listen.Addr().Unmap()
+	var errs []error
+	if ip.Is4() {
+		if d.v4, err = listenDiscovery(n, "udp4", netip.AddrPortFrom(ip, d.port)); err != nil {
+			errs = append(errs, err)
+		} else {
+			d.p4 = ipv4.NewPacketConn(d.v4)
 		}
 	}
+	if ip.IsUnspecified() || ip.Is6() {
+		at := netip.AddrPortFrom(netip.IPv6Unspecified(), d.port)
+		if ip.Is6() {
+			at = netip.AddrPortFrom(ip, d.port)
+		}
+		if d.v6, err = listenDiscovery(n, "udp6", at); err != nil {
+			errs = append(errs, err)
+		} else {
+			d.p6 = ipv6.NewPacketConn(d.v6)
+		}
+	}
+	if d.v4 == nil && d.v6 == nil {
+		return nil, errors.Join(errs...)
+	}
+	if len(errs) > 0 {
+		n.log.Info("discovery on one address family only", "err", errors.Join(errs...))
+	}
+	if d.port == 0 {
+		d.port = d.anyConn().LocalAddr().(*net.UDPAddr).AddrPort().Port()
+	}
+	d.joinGroups()
 	return d, nil
 }
 
-func (d *discovery) close() error { return d.conn.Close() }
+func listenDiscovery(n *Node, network string, at netip.AddrPort) (*net.UDPConn, error) {
+	lc := net.ListenConfig{Control: discoveryControl}
+	pc, err := lc.ListenPacket(n.ctx, network, at.String())
+	if err != nil {
+		return nil, fmt.Errorf("listen %s %s: %w", network, at, err)
+	}
+	return pc.(*net.UDPConn), nil
+}
 
-// run sends beacons until the node closes; it also runs the receiver and the
-// joiner.
+func (d *discovery) anyConn() *net.UDPConn {
+	if d.v4 != nil {
+		return d.v4
+	}
+	return d.v6
+}
+
+func (d *discovery) close() error {
+	var errs []error
+	for _, c := range []*net.UDPConn{d.v4, d.v6} {
+		if c != nil {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// joinGroups joins the beacon groups on every multicast interface not
+// joined yet (interfaces appear while the node runs). Explicit beacon
+// targets (tests, unusual networks) replace multicast.
+func (d *discovery) joinGroups() {
+	if len(d.n.cfg.BeaconTargets) > 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, ifc := range beaconInterfaces() {
+		if ifc.Flags&net.FlagMulticast == 0 {
+			continue
+		}
+		if d.p4 != nil && !d.joined["4/"+ifc.Name] {
+			if err := d.p4.JoinGroup(&ifc, &net.UDPAddr{IP: BeaconGroup.AsSlice()}); err == nil {
+				d.joined["4/"+ifc.Name] = true
+			} else {
+				d.n.log.Debug("multicast join failed", "iface", ifc.Name, "err", err)
+			}
+		}
+		if d.p6 != nil && !d.joined["6/"+ifc.Name] {
+			if err := d.p6.JoinGroup(&ifc, &net.UDPAddr{IP: BeaconGroup6.AsSlice()}); err == nil {
+				d.joined["6/"+ifc.Name] = true
+			} else {
+				d.n.log.Debug("IPv6 multicast join failed", "iface", ifc.Name, "err", err)
+			}
+		}
+	}
+}
+
+// interfacesChanged re-joins the groups and beacons at once.
+func (d *discovery) interfacesChanged() {
+	d.mu.Lock()
+	clear(d.joined) // an interface that went down and up lost its groups
+	d.mu.Unlock()
+	d.joinGroups()
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run sends beacons until the node closes; it also runs the receivers and
+// the joiner.
 func (d *discovery) run() {
-	d.n.goroutine(d.receive)
+	for _, c := range []*net.UDPConn{d.v4, d.v6} {
+		if c != nil {
+			d.n.goroutine(func() { d.receive(c) })
+		}
+	}
 	d.n.goroutine(d.joiner)
 	cfg := d.n.cfg
 	aloneCap := max(cfg.BeaconMin, min(cfg.BeaconMax, 2*time.Second))
@@ -80,6 +176,10 @@ func (d *discovery) run() {
 		case <-d.n.ctx.Done():
 			t.Stop()
 			return
+		case <-d.kick:
+			t.Stop()
+			wait = cfg.BeaconMin
+			continue
 		case <-t.C:
 		}
 		wait = min(2*wait, cfg.BeaconMax)
@@ -118,16 +218,19 @@ func directedBroadcast(p netip.Prefix) netip.Addr {
 	return netip.AddrFrom4(a)
 }
 
+// sendBeacons announces the node on every up interface: IPv4 limited and
+// directed broadcast and the IPv4 group, and the IPv6 link-local group
+// with the interface as zone.
 func (d *discovery) sendBeacons() {
 	if d.n.leaving.Load() {
 		return
 	}
-	adv, err := d.n.advertiseAddr()
-	if err != nil {
-		d.n.log.Debug("no beacon: no address", "err", err)
-		return
-	}
-	msg := encodeBeacon(beacon{Version: beaconVersion, Port: adv.Port(), Name: d.n.name}, d.n.keys)
+	msg := encodeBeacon(beacon{
+		Version:     beaconVersion,
+		Port:        d.n.LocalAddr().Port(),
+		Fingerprint: d.n.fp,
+		Name:        d.n.name,
+	}, d.n.keys)
 	if len(d.n.cfg.BeaconTargets) > 0 {
 		for _, t := range d.n.cfg.BeaconTargets {
 			d.send(msg, t)
@@ -136,24 +239,50 @@ func (d *discovery) sendBeacons() {
 	}
 	d.send(msg, netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), d.port))
 	for _, ifc := range beaconInterfaces() {
-		if ifc.Flags&net.FlagBroadcast != 0 {
-			for _, p := range ifacePrefixes(ifc) {
-				if p.Bits() < 32 {
-					d.send(msg, netip.AddrPortFrom(directedBroadcast(p), d.port))
-				}
-			}
-		}
-		if ifc.Flags&net.FlagMulticast != 0 {
-			if err := setMulticastIf(d.raw, ifc.Index); err != nil {
+		addrs := ifaceAddrs(ifc)
+		has6 := false
+		for _, a := range addrs {
+			if a.Addr.Is6() {
+				has6 = true
 				continue
 			}
-			d.send(msg, netip.AddrPortFrom(BeaconGroup, d.port))
+			if ifc.Flags&net.FlagBroadcast != 0 && a.Bits < 32 {
+				d.send(msg, netip.AddrPortFrom(directedBroadcast(netip.PrefixFrom(a.Addr, a.Bits)), d.port))
+			}
+		}
+		if ifc.Flags&net.FlagMulticast == 0 {
+			continue
+		}
+		if d.p4 != nil && len(addrs) > 0 && !has6Only(addrs) {
+			if err := d.p4.SetMulticastInterface(&ifc); err == nil {
+				d.send(msg, netip.AddrPortFrom(BeaconGroup, d.port))
+			}
+		}
+		if d.p6 != nil && has6 {
+			d.send(msg, netip.AddrPortFrom(BeaconGroup6.WithZone(ifc.Name), d.port))
 		}
 	}
 }
 
+// has6Only reports whether every address is IPv6.
+func has6Only(addrs []localAddr) bool {
+	for _, a := range addrs {
+		if a.Addr.Is4() {
+			return false
+		}
+	}
+	return true
+}
+
 func (d *discovery) send(msg []byte, to netip.AddrPort) {
-	if _, err := d.conn.WriteToUDPAddrPort(msg, to); err != nil {
+	c := d.v4
+	if to.Addr().Is6() && !to.Addr().Is4In6() {
+		c = d.v6
+	}
+	if c == nil {
+		return
+	}
+	if _, err := c.WriteToUDPAddrPort(msg, to); err != nil {
 		// No route (no default gateway on a link-local LAN) is expected.
 		d.n.log.Debug("beacon send failed", "to", to, "err", err)
 		return
@@ -161,10 +290,10 @@ func (d *discovery) send(msg []byte, to netip.AddrPort) {
 	d.n.stats.beaconsSent.Add(1)
 }
 
-func (d *discovery) receive() {
+func (d *discovery) receive(c *net.UDPConn) {
 	buf := make([]byte, 1500)
 	for {
-		sz, from, err := d.conn.ReadFromUDPAddrPort(buf)
+		sz, from, err := c.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) || d.n.ctx.Err() != nil {
 				return
@@ -176,50 +305,57 @@ func (d *discovery) receive() {
 			d.n.stats.beaconsRejected.Add(1)
 			continue
 		}
-		if b.Name == d.n.name || d.n.leaving.Load() {
+		id := IDOf(b.Fingerprint)
+		if id == d.n.id || d.n.leaving.Load() {
 			continue
 		}
 		d.n.stats.beaconsIn.Add(1)
-		peer := netip.AddrPortFrom(from.Addr().Unmap(), b.Port)
-		if d.n.IsMember(peer) || !d.shouldTry(peer, time.Now()) {
+		// The source, zoned by the interface it came in on, is a path
+		// candidate for the key the beacon names.
+		d.n.paths.hint(id, b.Fingerprint, netip.AddrPortFrom(from.Addr().Unmap(), b.Port), time.Now())
+		if _, ok := d.n.members.lookupID(id); ok || !d.shouldTry(id, time.Now()) {
 			continue
 		}
 		select {
-		case d.joinQ <- peer:
+		case d.joinQ <- StandIn(id, b.Port):
 		default:
 		}
 	}
 }
 
-func (d *discovery) shouldTry(peer netip.AddrPort, now time.Time) bool {
+func (d *discovery) shouldTry(id NodeID, now time.Time) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if t, ok := d.tried[peer]; ok && now.Sub(t) < beaconRetry {
+	if t, ok := d.tried[id]; ok && now.Sub(t) < beaconRetry {
 		return false
 	}
-	for p, t := range d.tried {
-		if now.Sub(t) >= beaconRetry {
-			delete(d.tried, p)
+	if len(d.tried) > 1024 {
+		for p, t := range d.tried {
+			if now.Sub(t) >= beaconRetry {
+				delete(d.tried, p)
+			}
 		}
 	}
-	d.tried[peer] = now
+	d.tried[id] = now
 	return true
 }
 
-// joiner joins beacon senders one at a time.
+// joiner joins beacon senders one at a time, by their stand-ins: the
+// transport dials the paths the beacons came in on, pinned to their keys.
 func (d *discovery) joiner() {
 	for {
 		select {
 		case <-d.n.ctx.Done():
 			return
 		case peer := <-d.joinQ:
-			if d.n.IsMember(peer) {
+			id, _ := StandInID(peer)
+			if _, ok := d.n.members.lookupID(id); ok {
 				continue
 			}
 			if _, err := d.n.Join([]string{peer.String()}, ViaBeacon); err != nil {
-				d.n.log.Debug("join beacon sender failed", "peer", peer, "err", err)
+				d.n.log.Debug("join beacon sender failed", "peer", id, "err", err)
 			} else {
-				d.n.log.Info("joined beacon sender", "peer", peer, "members", d.n.NumMembers())
+				d.n.log.Info("joined beacon sender", "peer", id, "members", d.n.NumMembers())
 			}
 		}
 	}

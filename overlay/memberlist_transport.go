@@ -3,6 +3,7 @@ package overlay
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,32 +17,56 @@ import (
 
 // mlTransport is memberlist's transport on the node's shared socket: packets
 // are datagrams on PlaneMemberlist, streams are QUIC streams on connections
-// with ALPN ALPNMemberlist. Each stream starts with a 16-byte tag derived
-// from the drill key (zeros without one); the acceptor answers with a status
-// byte, so a key mismatch surfaces as ErrDrillKey instead of a silent EOF.
+// with ALPN ALPNMemberlist. memberlist knows every member by its stand-in
+// address (StandIn); the transport resolves it per packet to the member's
+// verified path, or while there is none, to its candidate addresses.
+//
+// A packet is the plane byte, the sender's NodeID (8 bytes, a hint of who
+// sent it from where; memberlist's own encryption authenticates the rest
+// when a drill key is set) and memberlist's message. Each stream starts with
+// a 16-byte tag derived from the drill key (zeros without one); the acceptor
+// answers with a status byte, so a key mismatch surfaces as ErrDrillKey
+// instead of a silent EOF.
 type mlTransport struct {
 	n        *Node
 	packetCh chan *memberlist.Packet
 	streamCh chan net.Conn
 
 	mu    sync.Mutex
-	conns map[netip.AddrPort]*quic.Conn // outgoing, reused per peer
+	conns map[NodeID]*quic.Conn // outgoing, reused per peer
 }
 
 var _ memberlist.NodeAwareTransport = (*mlTransport)(nil)
+
+// maxPacketFanout is how many candidate addresses one memberlist packet
+// goes to while a member has no verified path.
+const maxPacketFanout = 3
 
 func newMLTransport(n *Node) *mlTransport {
 	return &mlTransport{
 		n:        n,
 		packetCh: make(chan *memberlist.Packet, 1024),
 		streamCh: make(chan net.Conn, 64),
-		conns:    make(map[netip.AddrPort]*quic.Conn),
+		conns:    make(map[NodeID]*quic.Conn),
 	}
 }
 
 // deliverPacket hands a memberlist packet over without blocking the reader.
+// The sender's NodeID becomes a path hint and the packet's From its stand-in.
 func (t *mlTransport) deliverPacket(from netip.AddrPort, b []byte) {
-	p := &memberlist.Packet{Buf: b, From: net.UDPAddrFromAddrPort(from), Timestamp: time.Now()}
+	if len(b) < len(NodeID{}) {
+		t.n.stats.droppedMalformed.Add(1)
+		return
+	}
+	var id NodeID
+	copy(id[:], b)
+	b = b[len(id):]
+	if id == t.n.id {
+		t.n.stats.droppedMalformed.Add(1) // our own packet, looped back
+		return
+	}
+	t.n.paths.hint(id, Fingerprint{}, from, time.Now())
+	p := &memberlist.Packet{Buf: b, From: net.UDPAddrFromAddrPort(StandIn(id, from.Port())), Timestamp: time.Now()}
 	select {
 	case t.packetCh <- p:
 	default:
@@ -50,10 +75,7 @@ func (t *mlTransport) deliverPacket(from netip.AddrPort, b []byte) {
 }
 
 func (t *mlTransport) FinalAdvertiseAddr(string, int) (net.IP, int, error) {
-	a, err := t.n.advertiseAddr()
-	if err != nil {
-		return nil, 0, err
-	}
+	a := StandIn(t.n.id, t.n.LocalAddr().Port())
 	return a.Addr().AsSlice(), int(a.Port()), nil
 }
 
@@ -66,8 +88,34 @@ func (t *mlTransport) WriteToAddress(b []byte, addr memberlist.Address) (time.Ti
 	if err != nil {
 		return time.Time{}, err
 	}
+	if len(b)+1+len(NodeID{}) > MaxDatagram {
+		t.n.stats.droppedOversize.Add(1)
+		return time.Time{}, fmt.Errorf("%d bytes: %w", len(b), ErrTooLarge)
+	}
+	msg := make([]byte, 0, 1+len(NodeID{})+len(b))
+	msg = append(msg, PlaneMemberlist)
+	msg = append(msg, t.n.id[:]...)
+	msg = append(msg, b...)
 	now := time.Now()
-	return now, t.n.SendDatagram(ap, PlaneMemberlist, b)
+	id, ok := StandInID(ap)
+	if !ok {
+		return now, t.n.writeMemberlist(ap, msg)
+	}
+	if path, ok := t.n.paths.best(id); ok {
+		return now, t.n.writeMemberlist(path, msg)
+	}
+	t.n.probe(id, 0)
+	cands := t.n.paths.candidates(id, t.n.localAddrs())
+	if len(cands) == 0 {
+		return now, fmt.Errorf("member %s: %w", id, ErrNoPath)
+	}
+	var errs []error
+	for _, c := range cands[:min(len(cands), maxPacketFanout)] {
+		if err := t.n.writeMemberlist(c, msg); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return now, errors.Join(errs...)
 }
 
 func (t *mlTransport) PacketCh() <-chan *memberlist.Packet { return t.packetCh }
@@ -84,13 +132,18 @@ func (t *mlTransport) DialAddressTimeout(addr memberlist.Address, timeout time.D
 	ctx, cancel := context.WithTimeout(t.n.ctx, timeout)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
-		c, err := t.conn(ctx, ap)
+		var c *quic.Conn
+		if id, ok := StandInID(ap); ok {
+			c, err = t.connTo(ctx, id)
+		} else {
+			c, _, err = t.dialAddr(ctx, ap)
+		}
 		if err != nil {
 			return nil, err
 		}
 		s, err := c.OpenStreamSync(ctx)
 		if err != nil {
-			t.forget(ap, c)
+			t.forget(c)
 			if attempt == 0 && ctx.Err() == nil {
 				continue // the cached connection was stale
 			}
@@ -107,33 +160,55 @@ func (t *mlTransport) DialAddressTimeout(addr memberlist.Address, timeout time.D
 	}
 }
 
-// conn returns a live cached connection to ap or dials one.
-func (t *mlTransport) conn(ctx context.Context, ap netip.AddrPort) (*quic.Conn, error) {
+// connTo returns a live cached connection to node id or dials one on its
+// paths, pinned to its key.
+func (t *mlTransport) connTo(ctx context.Context, id NodeID) (*quic.Conn, error) {
 	t.mu.Lock()
-	c := t.conns[ap]
+	c := t.conns[id]
 	t.mu.Unlock()
 	if c != nil && c.Context().Err() == nil {
 		return c, nil
 	}
-	conf := t.n.ClientTLS(Fingerprint{})
-	conf.NextProtos = []string{ALPNMemberlist}
-	c, err := t.n.DialTLS(ctx, ap, conf, quietQUICConfig)
+	c, err := t.n.dialID(ctx, id, t.n.idTLS(id, ALPNMemberlist), quietQUICConfig)
 	if err != nil {
 		return nil, err
 	}
-	t.mu.Lock()
-	if old := t.conns[ap]; old != nil && old != c {
-		old.CloseWithError(0, "replaced")
-	}
-	t.conns[ap] = c
-	t.mu.Unlock()
+	t.keep(id, c)
 	return c, nil
 }
 
-func (t *mlTransport) forget(ap netip.AddrPort, c *quic.Conn) {
+// dialAddr dials a real address (a seed, a cached peer), learning the key
+// of whoever answers there, and keeps the connection for that node. With a
+// drill key the memberlist stream tag proves membership; the handshake
+// alone proves only the key.
+func (t *mlTransport) dialAddr(ctx context.Context, ap netip.AddrPort) (*quic.Conn, NodeID, error) {
+	conf := t.n.ClientTLS(Fingerprint{})
+	conf.NextProtos = []string{ALPNMemberlist}
+	c, _, err := t.n.raceDial(ctx, []netip.AddrPort{ap}, conf, quietQUICConfig)
+	if err != nil {
+		return nil, NodeID{}, err
+	}
+	fp, _ := peerFingerprint(c)
+	id := IDOf(fp)
+	t.keep(id, c)
+	return c, id, nil
+}
+
+func (t *mlTransport) keep(id NodeID, c *quic.Conn) {
 	t.mu.Lock()
-	if t.conns[ap] == c {
-		delete(t.conns, ap)
+	defer t.mu.Unlock()
+	if old := t.conns[id]; old != nil && old != c {
+		old.CloseWithError(0, "replaced")
+	}
+	t.conns[id] = c
+}
+
+func (t *mlTransport) forget(c *quic.Conn) {
+	t.mu.Lock()
+	for id, x := range t.conns {
+		if x == c {
+			delete(t.conns, id)
+		}
 	}
 	t.mu.Unlock()
 	c.CloseWithError(0, "stale")
@@ -146,9 +221,9 @@ func (t *mlTransport) StreamCh() <-chan net.Conn { return t.streamCh }
 func (t *mlTransport) Shutdown() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for ap, c := range t.conns {
+	for id, c := range t.conns {
 		c.CloseWithError(0, "shutdown")
-		delete(t.conns, ap)
+		delete(t.conns, id)
 	}
 	return nil
 }

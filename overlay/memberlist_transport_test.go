@@ -30,14 +30,19 @@ func TestMLTransportPacketsAndStreams(t *testing.T) {
 	a := bareNode(t, testConfig(t, "a"))
 	b := bareNode(t, testConfig(t, "b"))
 
-	// Packets: a datagram on plane 0x01 arrives on b's PacketCh.
+	// Packets: a datagram on plane 0x01 arrives on b's PacketCh, from a's
+	// stand-in, and a's address becomes a path hint at b.
 	if _, err := a.mlt.WriteTo([]byte("probe"), b.LocalAddr().String()); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case p := <-b.mlt.PacketCh():
-		if string(p.Buf) != "probe" || p.From.String() != a.LocalAddr().String() {
+		from := p.From.(*net.UDPAddr).AddrPort()
+		if id, ok := StandInID(from); string(p.Buf) != "probe" || !ok || id != a.id {
 			t.Fatalf("packet %q from %v", p.Buf, p.From)
+		}
+		if got := b.paths.candidates(a.id, nil); len(got) != 1 || got[0] != a.LocalAddr() {
+			t.Fatalf("b's candidates for a: %v, want [%v]", got, a.LocalAddr())
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no packet")

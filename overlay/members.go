@@ -5,8 +5,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/quic-go/quic-go"
 )
 
 // State is a member's liveness as seen by this node.
@@ -38,7 +40,7 @@ func (s State) String() string {
 // Member is one node of the membership, this node included.
 type Member struct {
 	Name  string
-	Addr  netip.AddrPort // the member's UDP socket (QUIC and datagrams)
+	Addr  netip.AddrPort // the member's stand-in (StandIn); PathTo resolves it
 	Meta  Meta
 	State State
 }
@@ -72,32 +74,40 @@ type Event struct {
 	Member Member
 }
 
-// memberTable indexes the current members by name and address.
+// memberTable indexes the current members by name and by key.
 type memberTable struct {
-	mu     sync.RWMutex
-	byN    map[string]Member
-	byAddr map[netip.AddrPort]string
+	mu   sync.RWMutex
+	byN  map[string]Member
+	byID map[NodeID]string
 }
 
 func newMemberTable() memberTable {
-	return memberTable{byN: make(map[string]Member), byAddr: make(map[netip.AddrPort]string)}
+	return memberTable{byN: make(map[string]Member), byID: make(map[NodeID]string)}
+}
+
+// memberID is the key a member is known by: its stand-in names it.
+func memberID(m Member) NodeID {
+	if id, ok := StandInID(m.Addr); ok {
+		return id
+	}
+	return IDOf(m.Meta.Fingerprint)
 }
 
 func (t *memberTable) put(m Member) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if old, ok := t.byN[m.Name]; ok && old.Addr != m.Addr {
-		delete(t.byAddr, old.Addr)
+	if old, ok := t.byN[m.Name]; ok && memberID(old) != memberID(m) {
+		delete(t.byID, memberID(old))
 	}
 	t.byN[m.Name] = m
-	t.byAddr[m.Addr] = m.Name
+	t.byID[memberID(m)] = m.Name
 }
 
 func (t *memberTable) remove(name string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if old, ok := t.byN[name]; ok {
-		delete(t.byAddr, old.Addr)
+		delete(t.byID, memberID(old))
 		delete(t.byN, name)
 	}
 }
@@ -108,14 +118,6 @@ func unmapped(a netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 }
 
-func (t *memberTable) hasAddr(a netip.AddrPort) bool {
-	a = unmapped(a)
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	_, ok := t.byAddr[a]
-	return ok
-}
-
 func (t *memberTable) byName(name string) (Member, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
@@ -123,23 +125,20 @@ func (t *memberTable) byName(name string) (Member, bool) {
 	return m, ok
 }
 
-func (t *memberTable) lookupAddr(a netip.AddrPort) (Member, bool) {
-	a = unmapped(a)
+func (t *memberTable) lookupID(id NodeID) (Member, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	m, ok := t.byN[t.byAddr[a]]
+	name, ok := t.byID[id]
+	if !ok {
+		return Member{}, false
+	}
+	m, ok := t.byN[name]
 	return m, ok
 }
 
 func (t *memberTable) hasFingerprint(fp Fingerprint) bool {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	for _, m := range t.byN {
-		if m.Meta.Fingerprint == fp {
-			return true
-		}
-	}
-	return false
+	m, ok := t.lookupID(IDOf(fp))
+	return ok && m.Meta.Fingerprint == fp
 }
 
 func (t *memberTable) count() int {
@@ -181,12 +180,50 @@ func (n *Node) NumMembers() int {
 	return n.ml.NumMembers()
 }
 
-// IsMember reports whether addr is the socket address of a current member.
-func (n *Node) IsMember(addr netip.AddrPort) bool { return n.members.hasAddr(addr) }
+// IsMember reports whether addr is a current member's stand-in or a
+// verified path of one.
+func (n *Node) IsMember(addr netip.AddrPort) bool {
+	_, ok := n.MemberByAddr(addr)
+	return ok
+}
 
-// MemberByAddr returns the current member whose socket address is addr.
+// MemberByAddr returns the current member addr names: its stand-in
+// (Member.Addr), or a real address this node verified as its path (the
+// source of a datagram). An address never verified names nobody: a
+// datagram's source address alone proves nothing.
 func (n *Node) MemberByAddr(addr netip.AddrPort) (Member, bool) {
-	return n.members.lookupAddr(addr)
+	id, ok := StandInID(addr)
+	if !ok {
+		if id, ok = n.paths.owner(addr); !ok {
+			return Member{}, false
+		}
+	}
+	return n.members.lookupID(id)
+}
+
+// MemberByConn returns the current member at the other end of c, by the key
+// it proved in the handshake.
+func (n *Node) MemberByConn(c *quic.Conn) (Member, bool) {
+	fp, ok := peerFingerprint(c)
+	if !ok {
+		return Member{}, false
+	}
+	m, ok := n.members.lookupID(IDOf(fp))
+	if !ok || m.Meta.Fingerprint != fp {
+		return Member{}, false
+	}
+	return m, true
+}
+
+// PathTo returns the address this node reaches member m at: the newest
+// path a pinned QUIC handshake completed on (an IPv6 link-local one with
+// this host's interface as zone), and false while there is none.
+func (n *Node) PathTo(m Member) (netip.AddrPort, bool) {
+	id := memberID(m)
+	if id == n.id {
+		return n.LocalAddr(), true
+	}
+	return n.paths.best(id)
 }
 
 // MemberByName returns the current member named name. Safe for concurrent use.
@@ -207,20 +244,40 @@ var _ memberlist.EventDelegate = eventDelegate{}
 
 func (d eventDelegate) NotifyJoin(nd *memberlist.Node) {
 	m := memberOf(nd)
+	d.n.learnMember(m)
 	d.n.members.put(m)
 	d.n.emit(EventJoin, m)
 }
 
 func (d eventDelegate) NotifyLeave(nd *memberlist.Node) {
 	m := memberOf(nd)
+	// Its paths stay (the table is bounded): memberlist keeps gossiping to
+	// dead members for a while, so a node declared dead by mistake hears
+	// it and refutes.
 	d.n.members.remove(m.Name)
 	d.n.emit(EventLeave, m)
 }
 
 func (d eventDelegate) NotifyUpdate(nd *memberlist.Node) {
 	m := memberOf(nd)
+	d.n.learnMember(m)
 	d.n.members.put(m)
 	d.n.emit(EventUpdate, m)
+}
+
+// learnProbeSpread spreads the path probes a node starts for members it
+// has just learnt of.
+const learnProbeSpread = 2 * time.Second
+
+// learnMember records the key and addresses a member publishes, and starts
+// looking for a path to it.
+func (n *Node) learnMember(m Member) {
+	id := memberID(m)
+	if id == n.id {
+		return
+	}
+	n.paths.setMeta(id, m.Meta.Fingerprint, m.Meta.Addrs, m.Meta.QUICPort, time.Now())
+	n.probe(id, learnProbeSpread)
 }
 
 func (n *Node) emit(k EventKind, m Member) {

@@ -1,11 +1,10 @@
 package overlay
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -13,8 +12,10 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// memberlistLabel isolates servent's memberlist traffic from other clusters.
-const memberlistLabel = "servent"
+// memberlistLabel isolates servent's memberlist traffic from other clusters
+// and from other protocol versions (memberlist drops a packet or stream
+// with another label).
+const memberlistLabel = "servent/2"
 
 func (n *Node) startMemberlist() error {
 	c := memberlist.DefaultLANConfig()
@@ -38,85 +39,6 @@ func (n *Node) startMemberlist() error {
 	}
 	n.ml = ml
 	return nil
-}
-
-// advertiseAddr is the address other members reach this node at.
-func (n *Node) advertiseAddr() (netip.AddrPort, error) {
-	local := n.LocalAddr()
-	ip := n.cfg.Advertise
-	if !ip.IsValid() {
-		ip = local.Addr().Unmap()
-	}
-	if ip.IsUnspecified() {
-		var err error
-		if ip, err = pickInterfaceAddr(); err != nil {
-			return netip.AddrPort{}, err
-		}
-	}
-	return netip.AddrPortFrom(ip, local.Port()), nil
-}
-
-// errNoAddress: no usable IPv4 address to advertise.
-var errNoAddress = errors.New("no usable IPv4 address on any up interface; set an advertise address")
-
-// pickInterfaceAddr returns the first private IPv4 address of an up
-// interface, else the first link-local one.
-func pickInterfaceAddr() (netip.Addr, error) {
-	var linkLocal netip.Addr
-	for _, p := range interfacePrefixes() {
-		a := p.Addr()
-		if a.IsLinkLocalUnicast() {
-			if !linkLocal.IsValid() {
-				linkLocal = a
-			}
-			continue
-		}
-		return a, nil
-	}
-	if linkLocal.IsValid() {
-		return linkLocal, nil
-	}
-	return netip.Addr{}, errNoAddress
-}
-
-// interfacePrefixes lists the IPv4 prefixes of up, non-loopback interfaces.
-func interfacePrefixes() []netip.Prefix {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return nil
-	}
-	var out []netip.Prefix
-	for _, ifc := range ifs {
-		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
-			continue
-		}
-		out = append(out, ifacePrefixes(ifc)...)
-	}
-	return out
-}
-
-func ifacePrefixes(ifc net.Interface) []netip.Prefix {
-	addrs, err := ifc.Addrs()
-	if err != nil {
-		return nil
-	}
-	var out []netip.Prefix
-	for _, a := range addrs {
-		ipn, ok := a.(*net.IPNet)
-		if !ok {
-			continue
-		}
-		ip, ok := netip.AddrFromSlice(ipn.IP)
-		if !ok {
-			continue
-		}
-		ip = ip.Unmap()
-		ones, _ := ipn.Mask.Size()
-		if ip.Is4() {
-			out = append(out, netip.PrefixFrom(ip, ones))
-		}
-	}
-	return out
 }
 
 // metaDelegate publishes the node metadata.
@@ -145,22 +67,42 @@ func (n *Node) Meta() Meta {
 	return m
 }
 
-// SetMeta publishes m; Fingerprint, Protocol and QUICPort are always the
-// node's own, and a zero Started keeps the node's start time. After Start it
-// gossips the update (memberlist UpdateNode, waiting up to 2 s). Blocks.
+// SetMeta publishes m; Fingerprint, Protocol, QUICPort and Addrs are always
+// the node's own, and a zero Started keeps the node's start time. After
+// Start it gossips the update (memberlist UpdateNode, waiting up to 2 s).
+// Blocks.
 func (n *Node) SetMeta(m Meta) error {
 	n.metaMu.Lock()
 	old, _ := DecodeMeta(n.meta)
-	m.Fingerprint = n.fp
-	m.Protocol = ProtocolVersion
 	if m.Started.IsZero() {
 		m.Started = old.Started
 	}
+	n.meta = EncodeMeta(n.ownMeta(m))
+	n.metaMu.Unlock()
+	return n.gossipMeta()
+}
+
+// ownMeta fills in the fields of m that only the node itself knows.
+func (n *Node) ownMeta(m Meta) Meta {
+	m.Fingerprint = n.fp
+	m.Protocol = ProtocolVersion
 	if n.udp != nil {
 		m.QUICPort = n.LocalAddr().Port()
 	}
-	n.meta = EncodeMeta(m)
+	m.Addrs = n.publishedAddrs()
+	return m
+}
+
+// republishAddrs refreshes the addresses in the metadata and gossips them.
+func (n *Node) republishAddrs() error {
+	n.metaMu.Lock()
+	m, _ := DecodeMeta(n.meta)
+	n.meta = EncodeMeta(n.ownMeta(m))
 	n.metaMu.Unlock()
+	return n.gossipMeta()
+}
+
+func (n *Node) gossipMeta() error {
 	if n.ml == nil {
 		return nil
 	}
@@ -170,20 +112,13 @@ func (n *Node) SetMeta(m Meta) error {
 	return nil
 }
 
-// setQUICPort records the socket's port in the metadata before memberlist
-// first publishes it.
-func (n *Node) setQUICPort() {
-	n.metaMu.Lock()
-	defer n.metaMu.Unlock()
-	m, _ := DecodeMeta(n.meta)
-	m.QUICPort = n.LocalAddr().Port()
-	n.meta = EncodeMeta(m)
-}
-
-// Join contacts addrs ("host:port") in parallel and merges their view; via
-// (ViaSeed, ViaCache, ViaBeacon) is recorded in Stats. It returns the number
-// of nodes contacted. When every peer refused our drill key the error wraps
-// ErrDrillKey. Blocks up to Config.StreamTimeout per address.
+// Join contacts addrs ("host:port", a member's stand-in, or an IPv6
+// link-local "[fe80::1%eth0]:6346") in parallel and merges their view; via
+// (ViaSeed, ViaCache, ViaBeacon) is recorded in Stats. A real address is
+// first dialled to learn the key of the node there; memberlist then joins
+// that node's stand-in. It returns the number of nodes contacted. When
+// every peer refused our drill key the error wraps ErrDrillKey. Blocks up
+// to Config.StreamTimeout per address.
 func (n *Node) Join(addrs []string, via string) (int, error) {
 	if n.ml == nil {
 		return 0, ErrNotStarted
@@ -195,17 +130,15 @@ func (n *Node) Join(addrs []string, via string) (int, error) {
 		errs []error
 	)
 	for _, a := range addrs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := n.ml.Join([]string{a})
+		wg.Go(func() {
+			c, err := n.joinOne(a)
 			mu.Lock()
 			defer mu.Unlock()
 			ok += c
 			if err != nil {
 				errs = append(errs, joinError(a, err))
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if ok > 0 {
@@ -216,6 +149,29 @@ func (n *Node) Join(addrs []string, via string) (int, error) {
 		return 0, nil
 	}
 	return 0, errors.Join(errs...)
+}
+
+// errJoinSelf: the address to join is this node's own.
+var errJoinSelf = errors.New("that address is this node")
+
+func (n *Node) joinOne(addr string) (int, error) {
+	ap, err := resolveAddrPort(addr)
+	if err != nil {
+		return 0, err
+	}
+	if _, ok := StandInID(ap); !ok {
+		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.StreamTimeout)
+		_, id, err := n.mlt.dialAddr(ctx, ap)
+		cancel()
+		if err != nil {
+			return 0, err
+		}
+		if id == n.id {
+			return 0, errJoinSelf
+		}
+		ap = StandIn(id, ap.Port())
+	}
+	return n.ml.Join([]string{ap.String()})
 }
 
 // joinError turns memberlist's flattened error text back into ErrDrillKey
@@ -266,6 +222,9 @@ func (n *Node) joinConfigured() {
 			continue
 		}
 		c, err := n.Join(src.addrs, src.via)
+		if errors.Is(err, errJoinSelf) {
+			err = nil
+		}
 		if c > 0 {
 			n.log.Info("joined", "via", src.via, "contacted", c, "members", n.NumMembers())
 			return

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"time"
 )
 
@@ -43,6 +44,10 @@ type Meta struct {
 	Shares      uint64      // number of shared files
 	Started     time.Time   // start time (second precision on the wire)
 	QUICPort    uint16      // UDP port of the node's QUIC socket
+	// Addrs are the node's candidate addresses (every usable unicast
+	// address of its up interfaces, at most 16, without zones): where to
+	// look for it. Only a pinned handshake makes one a path.
+	Addrs []netip.Addr
 }
 
 // Wire layout of metadata version 1 (big-endian):
@@ -55,9 +60,12 @@ type Meta struct {
 //	40 shares uint64
 //	48 started unix seconds int64
 //	56 quic port uint16
-//	58 end; later versions append fields, older decoders ignore them
+//	58 end of version 1; later versions append fields, older decoders ignore them
+//
+// Version 2 appends the candidate addresses: a count byte, then per address
+// its length (4 or 16) and its bytes.
 const (
-	metaVersion = 1
+	metaVersion = 2
 	metaLenV1   = 58
 	// MaxMetaLen is memberlist's limit on node metadata.
 	MaxMetaLen = 512
@@ -66,9 +74,10 @@ const (
 // ErrBadMeta reports undecodable metadata.
 var ErrBadMeta = errors.New("bad node metadata")
 
-// EncodeMeta returns the wire form of m (58 bytes, well under MaxMetaLen).
+// EncodeMeta returns the wire form of m (at most 331 bytes, under
+// MaxMetaLen); addresses past the 16th are left out.
 func EncodeMeta(m Meta) []byte {
-	b := make([]byte, metaLenV1)
+	b := make([]byte, metaLenV1, metaLenV1+1+maxMetaAddrs*17)
 	b[0] = metaVersion
 	b[1] = byte(m.Role)
 	binary.BigEndian.PutUint32(b[2:], math.Float32bits(m.Capacity))
@@ -81,6 +90,13 @@ func EncodeMeta(m Meta) []byte {
 	}
 	binary.BigEndian.PutUint64(b[48:], uint64(started))
 	binary.BigEndian.PutUint16(b[56:], m.QUICPort)
+	addrs := m.Addrs[:min(len(m.Addrs), maxMetaAddrs)]
+	b = append(b, byte(len(addrs)))
+	for _, a := range addrs {
+		raw := a.WithZone("").AsSlice()
+		b = append(b, byte(len(raw)))
+		b = append(b, raw...)
+	}
 	return b
 }
 
@@ -89,7 +105,7 @@ func DecodeMeta(b []byte) (Meta, error) {
 	if len(b) < 1 {
 		return Meta{}, fmt.Errorf("empty: %w", ErrBadMeta)
 	}
-	if b[0] < metaVersion {
+	if b[0] < 1 {
 		return Meta{}, fmt.Errorf("version %d: %w", b[0], ErrBadMeta)
 	}
 	if len(b) < metaLenV1 || len(b) > MaxMetaLen {
@@ -106,5 +122,35 @@ func DecodeMeta(b []byte) (Meta, error) {
 	if s := int64(binary.BigEndian.Uint64(b[48:])); s != 0 {
 		m.Started = time.Unix(s, 0)
 	}
+	if b[0] >= 2 {
+		addrs, err := decodeMetaAddrs(b[metaLenV1:])
+		if err != nil {
+			return Meta{}, err
+		}
+		m.Addrs = addrs
+	}
 	return m, nil
+}
+
+// decodeMetaAddrs parses version 2's address list; bytes after it belong to
+// later versions.
+func decodeMetaAddrs(p []byte) ([]netip.Addr, error) {
+	if len(p) < 1 {
+		return nil, fmt.Errorf("no address count: %w", ErrBadMeta)
+	}
+	count := int(p[0])
+	if count > maxMetaAddrs {
+		return nil, fmt.Errorf("%d addresses: %w", count, ErrBadMeta)
+	}
+	p = p[1:]
+	out := make([]netip.Addr, 0, count)
+	for range count {
+		if len(p) < 1 || (p[0] != 4 && p[0] != 16) || len(p) < 1+int(p[0]) {
+			return nil, fmt.Errorf("truncated address: %w", ErrBadMeta)
+		}
+		a, _ := netip.AddrFromSlice(p[1 : 1+p[0]])
+		out = append(out, a)
+		p = p[1+p[0]:]
+	}
+	return out, nil
 }

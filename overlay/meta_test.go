@@ -3,6 +3,9 @@ package overlay
 import (
 	"bytes"
 	"errors"
+	"net/netip"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -14,7 +17,8 @@ func TestMetaRoundTrip(t *testing.T) {
 		m    Meta
 	}{
 		{"zero", Meta{}},
-		{"full", Meta{Role: RoleUltrapeer, Capacity: 3.5, Protocol: 1, Fingerprint: fp, Shares: 1 << 40, Started: time.Unix(1_700_000_000, 0), QUICPort: 6346}},
+		{"full", Meta{Role: RoleUltrapeer, Capacity: 3.5, Protocol: 1, Fingerprint: fp, Shares: 1 << 40, Started: time.Unix(1_700_000_000, 0), QUICPort: 6346,
+			Addrs: []netip.Addr{netip.MustParseAddr("10.77.0.1"), netip.MustParseAddr("fe80::1"), netip.MustParseAddr("2001:db8::7")}}},
 		{"flood", Meta{Role: RoleFlood, Capacity: -1}},
 	}
 	for _, tc := range tests {
@@ -31,7 +35,11 @@ func TestMetaRoundTrip(t *testing.T) {
 				t.Fatalf("started %v, want %v", got.Started, tc.m.Started)
 			}
 			got.Started = tc.m.Started
-			if got != tc.m {
+			if !slices.Equal(got.Addrs, tc.m.Addrs) {
+				t.Fatalf("addrs %v, want %v", got.Addrs, tc.m.Addrs)
+			}
+			got.Addrs, tc.m.Addrs = nil, nil
+			if !reflect.DeepEqual(got, tc.m) {
 				t.Fatalf("got %+v, want %+v", got, tc.m)
 			}
 		})
@@ -49,7 +57,11 @@ func TestDecodeMetaErrors(t *testing.T) {
 		{"version0", append([]byte{0}, good[1:]...), false},
 		{"short", good[:20], false},
 		{"too long", append(append([]byte{}, good...), make([]byte, MaxMetaLen)...), false},
-		{"future version with extra fields", append(append([]byte{2}, good[1:]...), 7, 7), true},
+		{"version 1 (no addresses)", append([]byte{1}, good[1:metaLenV1]...), true},
+		{"version 2 without address count", append([]byte{2}, good[1:metaLenV1]...), false},
+		{"bad address length", append(append([]byte{2}, good[1:metaLenV1]...), 1, 5, 1, 2, 3, 4, 5), false},
+		{"truncated address", append(append([]byte{2}, good[1:metaLenV1]...), 1, 16, 1, 2), false},
+		{"future version with extra fields", append(append([]byte{3}, good[1:]...), 7, 7), true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,6 +78,7 @@ func TestDecodeMetaErrors(t *testing.T) {
 
 func FuzzDecodeMeta(f *testing.F) {
 	f.Add(EncodeMeta(Meta{Role: RoleUltrapeer, Capacity: 2, Shares: 5}))
+	f.Add(EncodeMeta(Meta{Addrs: []netip.Addr{netip.MustParseAddr("fe80::1"), netip.MustParseAddr("169.254.3.4")}}))
 	f.Add([]byte{})
 	f.Add([]byte{1, 2, 3})
 	f.Add(bytes.Repeat([]byte{0xff}, 80))
@@ -78,7 +91,7 @@ func FuzzDecodeMeta(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-decode: %v", err)
 		}
-		if again.Fingerprint != m.Fingerprint || again.Shares != m.Shares || again.Role != m.Role {
+		if again.Fingerprint != m.Fingerprint || again.Shares != m.Shares || again.Role != m.Role || !slices.Equal(again.Addrs, m.Addrs) {
 			t.Fatalf("round trip changed %+v to %+v", m, again)
 		}
 	})

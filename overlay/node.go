@@ -59,6 +59,15 @@ type Node struct {
 	metaMu sync.Mutex
 	meta   []byte
 
+	id      NodeID     // IDOf(fp)
+	paths   *pathTable // peer key -> paths
+	pending pendingQueue
+	dg      dgConns
+	probes  chan struct{} // semaphore of running path probes
+
+	localMu sync.Mutex
+	locals  []localAddr // this host's addresses, refreshed by watchInterfaces
+
 	members memberTable
 	events  chan Event
 	faults  *faultInjector // nil: no injected faults
@@ -134,6 +143,10 @@ func New(cfg Config) (*Node, error) {
 		cert:    cert,
 		fp:      fp,
 		keys:    keys,
+		id:      IDOf(fp),
+		paths:   newPathTable(),
+		probes:  make(chan struct{}, maxProbes),
+		dg:      dgConns{byID: make(map[NodeID]*quic.Conn), dialing: make(map[NodeID]bool)},
 		alpn:    make(map[string]func(*quic.Conn)),
 		planes:  make(map[byte]*plane),
 		members: newMemberTable(),
@@ -147,7 +160,9 @@ func New(cfg Config) (*Node, error) {
 }
 
 // ProtocolVersion is the servent protocol version this package speaks.
-const ProtocolVersion = 1
+// Version 2: members are known by stand-in addresses, memberlist packets
+// carry the sender's NodeID, beacons its fingerprint.
+const ProtocolVersion = 2
 
 // Name returns the node's memberlist name.
 func (n *Node) Name() string { return n.name }
@@ -168,7 +183,11 @@ func (n *Node) Start(ctx context.Context) error {
 		n.Close()
 		return err
 	}
-	n.setQUICPort()
+	n.refreshLocalAddrs()
+	if err := n.republishAddrs(); err != nil { // memberlist is not up: cannot fail
+		n.Close()
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		n.Close()
 		return err
@@ -187,6 +206,7 @@ func (n *Node) Start(ctx context.Context) error {
 		n.goroutine(d.run)
 	}
 	n.goroutine(n.rejoinLoop)
+	n.goroutine(n.watchInterfaces)
 	if !n.keys.set {
 		n.log.Warn("no drill key: the network is open to any host on the LAN")
 	}

@@ -21,6 +21,9 @@ type counters struct {
 	droppedOversize     atomic.Uint64
 	droppedNonMember    atomic.Uint64
 	droppedMalformed    atomic.Uint64
+	droppedNoPath       atomic.Uint64
+	droppedUnauth       atomic.Uint64
+	droppedSend         atomic.Uint64
 	eventsDropped       atomic.Uint64
 	beaconsSent         atomic.Uint64
 	beaconsIn           atomic.Uint64
@@ -60,10 +63,16 @@ type Stats struct {
 	DroppedOversize     uint64 // refused by SendDatagram
 	DroppedNonMember    uint64 // MembersOnlyDatagrams filter
 	DroppedMalformed    uint64
-	EventsDropped       uint64 // Events channel full
-	BeaconsSent         uint64
-	BeaconsIn           uint64 // valid beacons received
-	BeaconsRejected     uint64 // undecodable or bad MAC
+	DroppedNoPath       uint64 // no connection to the member could be made in time
+	// DroppedUnauthenticated counts raw UDP datagrams on a plane that
+	// travels only inside QUIC connections (the query plane): their source
+	// address proves nothing.
+	DroppedUnauthenticated uint64
+	DroppedSend            uint64 // refused by QUIC (congestion, connection closing)
+	EventsDropped          uint64 // Events channel full
+	BeaconsSent            uint64
+	BeaconsIn              uint64 // valid beacons received
+	BeaconsRejected        uint64 // undecodable or bad MAC
 	// JoinedVia is how the node first found a peer (ViaSeed, ViaCache,
 	// ViaBeacon, ViaIncoming), "" while alone; Joins counts successful joins
 	// (nodes contacted) per way.
@@ -77,16 +86,19 @@ func (n *Node) Stats() Stats {
 		Planes: map[byte]PlaneStats{PlaneMemberlist: {
 			In: n.stats.mlIn.Load(), Out: n.stats.mlOut.Load(), Dropped: n.stats.mlDropped.Load(),
 		}},
-		DroppedQUICQueue:    n.stats.droppedQueue.Load(),
-		DroppedUnknownPlane: n.stats.droppedUnknownPlane.Load(),
-		DroppedOversize:     n.stats.droppedOversize.Load(),
-		DroppedNonMember:    n.stats.droppedNonMember.Load(),
-		DroppedMalformed:    n.stats.droppedMalformed.Load(),
-		EventsDropped:       n.stats.eventsDropped.Load(),
-		BeaconsSent:         n.stats.beaconsSent.Load(),
-		BeaconsIn:           n.stats.beaconsIn.Load(),
-		BeaconsRejected:     n.stats.beaconsRejected.Load(),
-		Joins:               make(map[string]uint64),
+		DroppedQUICQueue:       n.stats.droppedQueue.Load(),
+		DroppedUnknownPlane:    n.stats.droppedUnknownPlane.Load(),
+		DroppedOversize:        n.stats.droppedOversize.Load(),
+		DroppedNonMember:       n.stats.droppedNonMember.Load(),
+		DroppedMalformed:       n.stats.droppedMalformed.Load(),
+		DroppedNoPath:          n.stats.droppedNoPath.Load(),
+		DroppedUnauthenticated: n.stats.droppedUnauth.Load(),
+		DroppedSend:            n.stats.droppedSend.Load(),
+		EventsDropped:          n.stats.eventsDropped.Load(),
+		BeaconsSent:            n.stats.beaconsSent.Load(),
+		BeaconsIn:              n.stats.beaconsIn.Load(),
+		BeaconsRejected:        n.stats.beaconsRejected.Load(),
+		Joins:                  make(map[string]uint64),
 	}
 	for id, p := range n.planes {
 		s.Planes[id] = PlaneStats{In: p.in.Load(), Out: p.out.Load(), Dropped: p.dropped.Load()}

@@ -31,6 +31,14 @@ var (
 		HandshakeIdleTimeout: 3 * time.Second,
 		MaxIdleTimeout:       10 * time.Second,
 	}
+	// listenQUICConfig accepts datagram connections (ALPNDatagram); the
+	// idle timeout is the lesser of both sides', so only dialers that ask
+	// for more than 10 s (datagram connections) get it.
+	listenQUICConfig = &quic.Config{
+		HandshakeIdleTimeout: 3 * time.Second,
+		MaxIdleTimeout:       dgQUICConfig.MaxIdleTimeout,
+		EnableDatagrams:      true,
+	}
 )
 
 // HandleALPN routes accepted QUIC connections that negotiated proto to h. h
@@ -40,7 +48,7 @@ func (n *Node) HandleALPN(proto string, h func(*quic.Conn)) error {
 	if n.started.Load() {
 		return ErrStarted
 	}
-	if proto == ALPNMemberlist {
+	if proto == ALPNMemberlist || proto == ALPNDatagram {
 		return fmt.Errorf("alpn %q is reserved", proto)
 	}
 	n.alpn[proto] = h
@@ -66,12 +74,12 @@ func (n *Node) startTransport() error {
 		Tracer:            dropTracer{&n.stats.droppedQueue},
 		StatelessResetKey: n.resetKey(),
 	}
-	protos := []string{ALPNMemberlist}
+	protos := []string{ALPNMemberlist, ALPNDatagram}
 	for p := range n.alpn {
 		protos = append(protos, p)
 	}
-	slices.Sort(protos[1:])
-	n.ln, err = n.tr.Listen(n.serverTLS(protos), quietQUICConfig)
+	slices.Sort(protos[2:])
+	n.ln, err = n.tr.Listen(n.serverTLS(protos), listenQUICConfig)
 	if err != nil {
 		return fmt.Errorf("quic listen: %w", err)
 	}
@@ -93,10 +101,16 @@ func (n *Node) acceptLoop() {
 		if err != nil {
 			return
 		}
+		// A client that proved its key on this address has a verified
+		// path here: QUIC's handshake also proved the address answers.
+		n.learnConn(c, c.RemoteAddr().(*net.UDPAddr).AddrPort())
 		proto := c.ConnectionState().TLS.NegotiatedProtocol
 		h := n.alpn[proto]
-		if proto == ALPNMemberlist {
+		switch proto {
+		case ALPNMemberlist:
 			h = n.mlt.serveConn
+		case ALPNDatagram:
+			h = n.serveDatagrams
 		}
 		if h == nil {
 			c.CloseWithError(0x100, "no handler for alpn")
@@ -106,15 +120,16 @@ func (n *Node) acceptLoop() {
 	}
 }
 
-// Dial opens a QUIC connection with ALPN proto to the member at addr over the
-// node's socket, pinning the fingerprint the member publishes. Without a
-// drill key a non-member is dialled unpinned; with one it is refused
-// (ErrNotMember). Blocks until the handshake completes or ctx ends.
+// Dial opens a QUIC connection with ALPN proto to the member at addr (its
+// stand-in, or a real address of a verified path) over the node's socket,
+// pinning the fingerprint the member publishes. Without a drill key a
+// non-member is dialled unpinned; with one it is refused (ErrNotMember).
+// Blocks until the handshake completes or ctx ends.
 func (n *Node) Dial(ctx context.Context, addr netip.AddrPort, proto string) (*quic.Conn, error) {
 	m, ok := n.MemberByAddr(addr)
 	switch {
 	case ok:
-		return n.DialPinned(ctx, addr, m.Meta.Fingerprint, proto)
+		return n.DialPinned(ctx, m.Addr, m.Meta.Fingerprint, proto)
 	case n.keys.set:
 		return nil, fmt.Errorf("dial %s: %w", addr, ErrNotMember)
 	}
@@ -140,20 +155,19 @@ func (n *Node) DialPinned(ctx context.Context, addr netip.AddrPort, expect Finge
 
 // DialTLS opens a QUIC connection to addr over the node's socket with the
 // caller's TLS config (build it from ClientTLS to keep pinning) and QUIC
-// config (nil: the node's, with keep-alives). It fits http3.Transport.Dial
-// once the address is parsed. Blocks until the handshake completes or ctx ends.
+// config (nil: the node's, with keep-alives). A stand-in address (a member's
+// Addr, a search hit's source) is dialled on the member's paths, happy-
+// eyeballs style. It fits http3.Transport.Dial once the address is parsed.
+// Blocks until the handshake completes or ctx ends.
 func (n *Node) DialTLS(ctx context.Context, addr netip.AddrPort, conf *tls.Config, qconf *quic.Config) (*quic.Conn, error) {
 	if n.tr == nil {
 		return nil, ErrNotStarted
 	}
-	if qconf == nil {
-		qconf = dialQUICConfig
+	if id, ok := StandInID(addr); ok {
+		return n.dialID(ctx, id, conf, qconf)
 	}
-	c, err := n.tr.Dial(ctx, net.UDPAddrFromAddrPort(addr), conf, qconf)
-	if err != nil {
-		return nil, fmt.Errorf("quic dial %s: %w", addr, err)
-	}
-	return c, nil
+	c, _, err := n.raceDial(ctx, []netip.AddrPort{unmapped(addr)}, conf, qconf)
+	return c, err
 }
 
 // resetKey derives the QUIC stateless reset key from the node's persistent

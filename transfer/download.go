@@ -260,6 +260,11 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 	if done > dl.Size {
 		done = dl.Size
 	}
+	report := func() { // with mu held
+		if req.Progress != nil {
+			req.Progress(Progress{Name: dl.Name, Hash: dl.Hash, Size: dl.Size, Done: done, Sources: sc.liveSources(), Queued: queuePlaces(srcs)})
+		}
+	}
 	w := &worker{d: d, dl: dl, p: p, sc: sc}
 	w.onChunk = func(c int, length int) {
 		p.markVerified(dl, c)
@@ -268,9 +273,12 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 		defer mu.Unlock()
 		fetched++
 		done += int64(length)
-		if req.Progress != nil {
-			req.Progress(Progress{Name: dl.Name, Hash: dl.Hash, Size: dl.Size, Done: done, Sources: sc.liveSources()})
-		}
+		report()
+	}
+	w.onQueue = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		report()
 	}
 	for _, s := range srcs {
 		if s.dropped {
@@ -294,6 +302,17 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 	}
 }
 
+// queuePlaces lists this download's places in its sources' queues.
+func queuePlaces(srcs []*source) []QueuePlace {
+	var out []QueuePlace
+	for _, s := range srcs {
+		if q, ok := s.queuePlace(); ok {
+			out = append(out, QueuePlace{Source: s.Name, Position: q.Position, Length: q.Length, Wait: q.ETA})
+		}
+	}
+	return out
+}
+
 // noSources builds ErrNoSources with every source's reason.
 func (d *Downloader) noSources(srcs []*source) error {
 	var errs []error
@@ -315,7 +334,7 @@ func (d *Downloader) finishResult(res Result, srcs []*source, start time.Time) R
 	res.Duration = time.Since(start)
 	res.Sources, res.Liars = nil, nil
 	for _, s := range srcs {
-		u := SourceUse{Name: s.Name, Addr: s.Addr.String(), Bytes: s.bytes.Load(), Chunks: int(s.chunks.Load()), Liar: s.liar.Load()}
+		u := SourceUse{Name: s.Name, Addr: s.Addr.String(), Bytes: s.bytes.Load(), Chunks: int(s.chunks.Load()), Liar: s.liar.Load(), Redials: s.redials()}
 		if s.err != nil {
 			u.Err = s.err.Error()
 		}

@@ -2,8 +2,10 @@ package transfer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/quic-go/quic-go"
 
 	"github.com/servent-p2p/servent/storage"
 )
@@ -339,5 +343,47 @@ func TestDownloadSlowSource(t *testing.T) {
 	t.Logf("sources: %+v", res.Sources)
 	if res.Sources[1].Chunks <= res.Sources[0].Chunks {
 		t.Errorf("the slow source delivered as much as the fast one: %+v", res.Sources)
+	}
+}
+
+// TestDownloadRedialsLostConnection: the only source's connection drops
+// mid-download; the downloader dials it again and finishes from it.
+func TestDownloadRedialsLostConnection(t *testing.T) {
+	cat := newCatalog()
+	f, data := share(t, cat, "redial.bin", 12*storage.ChunkSize)
+	_, srcs := peers(t, 1, cat)
+	var (
+		mu    sync.Mutex
+		conns []*quic.Conn
+		once  sync.Once
+	)
+	dial := newDialer(t, "127.0.0.1")
+	d := newTestDownloader(t, newState(), func(c *Config) {
+		c.Dial = func(ctx context.Context, addr netip.AddrPort, tlsConf *tls.Config, qc *quic.Config) (*quic.Conn, error) {
+			conn, err := dial(ctx, addr, tlsConf, qc)
+			if err == nil {
+				mu.Lock()
+				conns = append(conns, conn)
+				mu.Unlock()
+			}
+			return conn, err
+		}
+	})
+	res, err := d.Get(testCtx(t), Request{Hash: f.Hash, Name: "redial.bin", OutDir: t.TempDir(), Sources: srcs,
+		Progress: func(p Progress) {
+			if p.Done >= p.Size/3 {
+				once.Do(func() {
+					mu.Lock()
+					defer mu.Unlock()
+					conns[0].CloseWithError(0, "network blip")
+				})
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDownloaded(t, res, data)
+	if res.Sources[0].Redials < 1 || len(conns) < 2 {
+		t.Errorf("source not redialled: %+v, %d connections", res.Sources[0], len(conns))
 	}
 }

@@ -179,7 +179,7 @@ func newPeer(t testing.TB, ip string, cat Catalog, cfg ServerConfig, wrap func(h
 	t.Helper()
 	tr := newTransport(t, ip)
 	cert, fp := selfSigned(t)
-	ln, err := tr.ListenEarly(http3.ConfigureTLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}), testQUIC())
+	ln, err := tr.ListenEarly(http3.ConfigureTLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13, ClientAuth: tls.RequestClientCert}), testQUIC())
 	if err != nil {
 		t.Fatal(err)
 	}

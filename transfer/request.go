@@ -74,16 +74,28 @@ type Progress struct {
 	Done     int64 // verified bytes, those resumed included
 	Sources  int   // sources still in use
 	Finished bool  // the last report of this download
+	// Queued lists the sources that queued this download (busy: every
+	// upload slot taken) and its place there.
+	Queued []QueuePlace
+}
+
+// QueuePlace is a download's place in a source's upload queue.
+type QueuePlace struct {
+	Source   string
+	Position int           // 1 is next
+	Length   int           // peers waiting there
+	Wait     time.Duration // the source's estimate; 0 if unknown
 }
 
 // SourceUse says what one source contributed.
 type SourceUse struct {
-	Name   string
-	Addr   string
-	Bytes  int64  // verified bytes written from this source
-	Chunks int    // verified chunks written from this source
-	Liar   bool   // sent data that failed verification
-	Err    string // why it was dropped, if it was
+	Name    string
+	Addr    string
+	Bytes   int64  // verified bytes written from this source
+	Chunks  int    // verified chunks written from this source
+	Liar    bool   // sent data that failed verification
+	Redials int    // times its connection was lost and dialled again
+	Err     string // why it was dropped, if it was
 }
 
 // Result describes a finished download.

@@ -2,11 +2,13 @@ package transfer
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,8 +21,17 @@ import (
 	"github.com/servent-p2p/servent/storage"
 )
 
-// DefaultMaxUploads is the default per-node cap on concurrent uploads.
-const DefaultMaxUploads = 8
+// Upload limits; see ServerConfig.
+const (
+	DefaultMaxUploads  = 8
+	DefaultQueueLength = 64
+	DefaultWriteStall  = 20 * time.Second
+	// MaxRequestsPerPeer caps one served peer's requests in flight.
+	MaxRequestsPerPeer = 8
+	// slotIdle: a served peer with no request in flight for this long
+	// gives its slot up (closing its connection gives it up at once).
+	slotIdle = 2 * time.Second
+)
 
 // ALPN is the TLS application protocol the transfer plane is served on.
 const ALPN = http3.NextProtoH3
@@ -29,11 +40,21 @@ const ALPN = http3.NextProtoH3
 type ServerConfig struct {
 	// Catalog resolves content hashes to files. Required.
 	Catalog Catalog
-	// MaxUploads caps concurrent file uploads; beyond it requests get
-	// 503 "busy" with Retry-After. 0 means DefaultMaxUploads.
+	// MaxUploads caps how many peers are served at once (an upload slot
+	// per peer, each with at most MaxRequestsPerPeer requests in flight);
+	// the others wait in the upload queue. 0 means DefaultMaxUploads.
 	MaxUploads int
-	// RetryAfter is the Retry-After sent with a busy answer; 0 means 1 s.
+	// QueueLength caps how many peers wait for a slot; beyond it requests
+	// get a plain 503 "busy". 0 means DefaultQueueLength.
+	QueueLength int
+	// RetryAfter is the Retry-After sent with a busy answer and the
+	// queue's pollMin; 0 means 1 s. A queued peer must poll again within
+	// 10 RetryAfter (pollMax) or lose its place.
 	RetryAfter time.Duration
+	// WriteStall is the progress deadline of an upload: a peer that reads
+	// nothing for this long loses its request and its slot. 0 means
+	// DefaultWriteStall.
+	WriteStall time.Duration
 	// OnStale is called (synchronously, so it must not block) when a
 	// catalog entry no longer matches the file on disk, so the owner can
 	// re-hash it. May be nil.
@@ -50,9 +71,11 @@ type ServerConfig struct {
 type Server struct {
 	cfg   ServerConfig
 	log   *slog.Logger
-	slots chan struct{}
 	h3    *http3.Server
 	stats stats
+
+	mu    sync.Mutex // guards queue
+	queue *uploadQueue
 
 	closeOnce sync.Once
 }
@@ -68,16 +91,60 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.MaxUploads <= 0 {
 		cfg.MaxUploads = DefaultMaxUploads
 	}
-	if cfg.RetryAfter <= 0 {
+	if cfg.QueueLength <= 0 {
+		cfg.QueueLength = DefaultQueueLength
+	}
+	if cfg.RetryAfter < time.Second {
 		cfg.RetryAfter = time.Second
+	}
+	if cfg.WriteStall <= 0 {
+		cfg.WriteStall = DefaultWriteStall
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("pkg", "transfer"), slots: make(chan struct{}, cfg.MaxUploads)}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("pkg", "transfer")}
+	s.queue = newUploadQueue(queueConfig{
+		Slots: cfg.MaxUploads, PerPeer: MaxRequestsPerPeer, Limit: cfg.QueueLength,
+		PollMin: cfg.RetryAfter, PollMax: 10 * cfg.RetryAfter, Idle: slotIdle,
+	}, s.logQueue)
 	s.stats.perPeer = make(map[string]int64)
-	s.h3 = &http3.Server{Handler: s, Logger: s.log}
+	s.h3 = &http3.Server{Handler: s, Logger: s.log, ConnContext: s.trackConn}
 	return s, nil
+}
+
+// logQueue logs what happens in the upload queue. Called with s.mu held.
+func (s *Server) logQueue(ev queueEvent, peer string, held time.Duration) {
+	serving, waiting := s.queue.counts()
+	switch ev {
+	case eventQueued:
+		s.log.Debug("upload queued", "peer", peer, "position", waiting, "serving", serving)
+	case eventSlotStart:
+		s.stats.slotStarted(serving)
+		s.log.Debug("upload slot start", "peer", peer, "serving", serving, "queued", waiting)
+	case eventSlotEnd:
+		s.log.Debug("upload slot end", "peer", peer, "held", held, "serving", serving, "queued", waiting)
+	}
+}
+
+// trackConn counts a new connection for its peer until it closes: a peer
+// keeps its slot and its queue place only while it stays connected.
+func (s *Server) trackConn(ctx context.Context, c *quic.Conn) context.Context {
+	select { // the client's certificate is known once the handshake is done
+	case <-c.HandshakeComplete():
+	case <-c.Context().Done():
+	}
+	peer := connPeer(c.ConnectionState().TLS, c.RemoteAddr())
+	s.mu.Lock()
+	s.queue.connOpened(peer)
+	s.mu.Unlock()
+	context.AfterFunc(c.Context(), func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.log.Debug("peer connection closed", "peer", peer)
+		s.queue.connClosed(time.Now(), peer)
+	})
+	return ctx
 }
 
 // ServeQUICConn serves HTTP/3 on one accepted QUIC connection whose ALPN
@@ -161,15 +228,15 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
 	if !ok {
 		return
 	}
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	default:
-		s.stats.busy.Add(1)
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(s.cfg.RetryAfter/time.Second))))
-		s.refuse(w, r, http.StatusServiceUnavailable, fmt.Sprintf("busy: %d uploads in progress, retry later", cap(s.slots)), "busy")
+	peer := requestPeer(r)
+	if !s.admit(w, r, peer) {
 		return
 	}
+	defer func() {
+		s.mu.Lock()
+		s.queue.finish(time.Now(), peer)
+		s.mu.Unlock()
+	}()
 	s.stats.active.Add(1)
 	defer s.stats.active.Add(-1)
 
@@ -193,10 +260,37 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
 	w.Header().Set("ETag", `"`+f.Hash.String()+`"`)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	w.Header().Set("X-Content-URN", f.Hash.URN())
-	cw := &countingWriter{ResponseWriter: w}
+	cw := &countingWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: s.cfg.WriteStall}
 	s.stats.uploads.Add(1)
 	http.ServeContent(cw, r, name, time.Unix(0, f.ModTime), file)
 	s.stats.sent(r.RemoteAddr, cw.n)
+	if errors.Is(cw.err, os.ErrDeadlineExceeded) {
+		s.log.Info("peer stopped reading; upload slot taken back", "peer", peer, "stall", s.cfg.WriteStall)
+		s.mu.Lock()
+		s.queue.revoke(time.Now(), peer)
+		s.mu.Unlock()
+	}
+}
+
+// admit asks the upload queue about a file request and, unless it is
+// served now, answers it: 503 with the queue place (X-Queue) or plain
+// busy. It reports whether to serve.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, peer string) bool {
+	s.mu.Lock()
+	v := s.queue.admit(time.Now(), peer, r.Header.Get(HeaderQueue) != "")
+	s.mu.Unlock()
+	if v.serve {
+		return true
+	}
+	s.stats.busy.Add(1)
+	w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.RetryAfter/time.Second)))
+	if v.queued {
+		w.Header().Set(HeaderQueue, v.q.String())
+		s.refuse(w, r, http.StatusServiceUnavailable, fmt.Sprintf("queued at position %d of %d", v.q.Position, v.q.Length), "queued")
+		return false
+	}
+	s.refuse(w, r, http.StatusServiceUnavailable, fmt.Sprintf("busy: %d peers served and the queue is full, retry later", s.cfg.MaxUploads), "busy")
+	return false
 }
 
 // stale reports a catalog entry that no longer matches the disk.
@@ -207,14 +301,22 @@ func (s *Server) stale(f File, err error) {
 	}
 }
 
-// countingWriter counts the body bytes written through it.
+// countingWriter counts the body bytes written through it and gives
+// every write a progress deadline: stall from its start.
 type countingWriter struct {
 	http.ResponseWriter
-	n int64
+	rc    *http.ResponseController
+	stall time.Duration
+	n     int64
+	err   error // the first write error
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	c.rc.SetWriteDeadline(time.Now().Add(c.stall)) // not every writer supports it: then no deadline
 	n, err := c.ResponseWriter.Write(p)
 	c.n += int64(n)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
 	return n, err
 }

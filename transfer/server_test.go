@@ -5,15 +5,19 @@ import (
 	"context"
 	"crypto/tls"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
 	"github.com/servent-p2p/servent/storage"
@@ -23,6 +27,23 @@ import (
 func plainClient(t *testing.T) *http.Client {
 	t.Helper()
 	tr := &http3.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, QUICConfig: testQUIC()}
+	t.Cleanup(func() { tr.Close() })
+	return &http.Client{Transport: tr, Timeout: 20 * time.Second}
+}
+
+// plainClientFrom is plainClient dialling from ip: another peer to the
+// server (a client without a certificate is known by its IP address).
+func plainClientFrom(t *testing.T, ip string) *http.Client {
+	t.Helper()
+	qt := newTransport(t, ip)
+	tr := &http3.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, QUICConfig: testQUIC(),
+		Dial: func(ctx context.Context, addr string, tlsConf *tls.Config, conf *quic.Config) (*quic.Conn, error) {
+			ua, err := net.ResolveUDPAddr("udp", addr)
+			if err != nil {
+				return nil, err
+			}
+			return qt.DialEarly(ctx, ua, tlsConf, conf)
+		}}
 	t.Cleanup(func() { tr.Close() })
 	return &http.Client{Transport: tr, Timeout: 20 * time.Second}
 }
@@ -162,12 +183,22 @@ func TestServeBusy(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	got := fetch(t, c, "GET", url, nil)
+	// Another peer that cannot queue is told busy; one that can is queued.
+	other := plainClientFrom(t, "127.0.0.32")
+	got := fetch(t, other, "GET", url, nil)
 	if got.code != http.StatusServiceUnavailable || got.hdr.Get("Retry-After") == "" || !strings.HasPrefix(string(got.body), "busy") {
-		t.Fatalf("second upload: %d %q Retry-After %q", got.code, got.body, got.hdr.Get("Retry-After"))
+		t.Fatalf("second upload: %d %.80q Retry-After %q", got.code, got.body, got.hdr.Get("Retry-After"))
 	}
-	if p.srv.Stats().Busy != 1 {
-		t.Errorf("busy counter %d", p.srv.Stats().Busy)
+	got = fetch(t, other, "GET", url, map[string]string{HeaderQueue: QueueVersion})
+	if q, err := parseQueueInfo(got.hdr.Get(HeaderQueue)); got.code != http.StatusServiceUnavailable || err != nil || q.Position != 1 || q.Limit != 1 {
+		t.Fatalf("queued upload: %d %.80q X-Queue %q (%v)", got.code, got.body, got.hdr.Get(HeaderQueue), err)
+	}
+	if st := p.srv.Stats(); st.Busy != 2 || st.Serving != 1 || st.Queued != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	// The peer holding the slot gets its further requests served.
+	if got := fetch(t, c, "GET", url, map[string]string{"Range": "bytes=0-9"}); got.code != http.StatusPartialContent {
+		t.Errorf("slot holder's second request: %d", got.code)
 	}
 	resp.Body.Close()
 	cancel()
@@ -216,4 +247,46 @@ func FuzzServeHTTP(f *testing.F) {
 			t.Fatalf("%q served %d bytes that are not the file's", target, w.Body.Len())
 		}
 	})
+}
+
+// TestServeStalledPeerLosesSlot: a peer that stops reading loses its slot
+// after the write progress deadline, and the next in the queue is served.
+func TestServeStalledPeerLosesSlot(t *testing.T) {
+	cat := newCatalog()
+	f, _ := share(t, cat, "big.bin", 32*storage.ChunkSize)
+	log := &queueLog{}
+	p := newPeer(t, "127.0.0.33", cat, ServerConfig{MaxUploads: 1, WriteStall: 300 * time.Millisecond, Logger: slog.New(log)}, nil)
+	url := "https://" + p.addr.String() + "/f/" + f.Hash.String()
+
+	staller := plainClientFrom(t, "127.0.0.34")
+	req, _ := http.NewRequestWithContext(testCtx(t), "GET", url, nil)
+	resp, err := staller.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close() // never read
+
+	waiter := plainClientFrom(t, "127.0.0.35")
+	q := map[string]string{HeaderQueue: QueueVersion, "Range": "bytes=0-9"}
+	if got := fetch(t, waiter, "GET", url, q); got.code != http.StatusServiceUnavailable || got.hdr.Get(HeaderQueue) == "" {
+		t.Fatalf("while the slot is held: %d X-Queue %q", got.code, got.hdr.Get(HeaderQueue))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := fetch(t, waiter, "GET", url, q)
+		if got.code == http.StatusPartialContent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the staller still holds the slot after 10 s: %d %q", got.code, got.hdr.Get(HeaderQueue))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if !slices.ContainsFunc(log.events, func(e queueLogEntry) bool {
+		return strings.HasPrefix(e.msg, "peer stopped reading") && e.peer == "ip:127.0.0.34"
+	}) {
+		t.Errorf("the slot was not taken back for stalling (it idled out): %v", log.events)
+	}
 }

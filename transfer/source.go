@@ -32,11 +32,48 @@ var (
 	errLiar = errors.New("source sent bad data")
 )
 
-// busyError carries a busy source's Retry-After.
-type busyError struct{ after time.Duration }
+// headerTimeout bounds the wait for a response's header: a source that
+// died without closing the connection is noticed this fast, not after the
+// whole ChunkTimeout.
+const headerTimeout = 10 * time.Second
 
-func (e busyError) Error() string { return fmt.Sprintf("source busy, retry after %s", e.after) }
+// redialBackoff is how long a failed dial is not retried: the workers of
+// a source share one dial and its failure.
+const redialBackoff = time.Second
+
+// busyError carries a busy source's Retry-After and, when it queued this
+// download, its queue place.
+type busyError struct {
+	after time.Duration
+	place *queueInfo
+}
+
+func (e busyError) Error() string {
+	if e.place != nil {
+		return fmt.Sprintf("source busy, queued at position %d of %d", e.place.Position, e.place.Length)
+	}
+	return fmt.Sprintf("source busy, retry after %s", e.after)
+}
 func (e busyError) Unwrap() error { return errBusy }
+
+// poll is how long to wait before asking a busy source again: its
+// pollMin (or Retry-After) plus up to a quarter more, so that downloaders
+// turned away together do not come back together, and never past its
+// pollMax.
+func (e busyError) poll(jitter float64) time.Duration {
+	base, limit := e.after, time.Duration(0)
+	if e.place != nil && e.place.PollMin > 0 {
+		base = e.place.PollMin
+	}
+	if e.place != nil && e.place.PollMax > base {
+		limit = e.place.PollMax - base
+	}
+	extra := time.Duration(jitter * float64(base) / 4)
+	if limit > 0 {
+		extra = min(extra, limit/2)
+	}
+	return base + extra
+}
 
 // source is one peer serving a download, with its connection and tallies.
 // dropped and err are guarded by the schedule's mutex.
@@ -44,10 +81,16 @@ type source struct {
 	Source
 	d *Downloader
 
-	dialOnce sync.Once
-	conn     *quic.Conn
-	cc       *http3.ClientConn
-	dialErr  error
+	mu      sync.Mutex // guards the connection and its dial (held while dialling)
+	conn    *quic.Conn
+	cc      *http3.ClientConn
+	dialErr error
+	dialAt  time.Time
+	dials   int
+	closed  bool
+
+	placeMu sync.Mutex // guards place; never held while dialling
+	place   *queueInfo // this download's place in the source's queue
 
 	bytes    atomic.Int64
 	chunks   atomic.Int64
@@ -86,30 +129,73 @@ func pinTLS(fp [32]byte) *tls.Config {
 // SubjectPublicKeyInfo: the fingerprint Sources are pinned by.
 func KeyFingerprint(c *x509.Certificate) [32]byte { return sha256.Sum256(c.RawSubjectPublicKeyInfo) }
 
-// client dials the source once and returns its HTTP/3 client connection.
+// client returns the source's HTTP/3 client connection, dialling it
+// first, or again when the last connection ended (a source whose
+// connection drops is redialled). A failed dial is not retried for
+// redialBackoff: callers in that time get its error.
 func (s *source) client(ctx context.Context) (*http3.ClientConn, error) {
-	s.dialOnce.Do(func() {
-		tlsConf := s.d.cfg.TLSConfig(s.Source)
-		conn, err := s.d.cfg.Dial(ctx, s.Addr, tlsConf, s.d.cfg.QUICConfig.Clone())
-		if err != nil {
-			s.dialErr = fmt.Errorf("dial %s: %w", s.Addr, err)
-			return
-		}
-		s.conn = conn
-		s.cc = (&http3.Transport{}).NewClientConn(conn)
-	})
-	return s.cc, s.dialErr
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("download ended")
+	}
+	if s.conn != nil && s.conn.Context().Err() == nil {
+		return s.cc, nil
+	}
+	if s.dialErr != nil && time.Since(s.dialAt) < redialBackoff {
+		return nil, s.dialErr
+	}
+	if s.conn != nil {
+		s.d.log.Info("connection to source lost; redialling", "source", s.Name, "err", context.Cause(s.conn.Context()))
+	}
+	s.dials++
+	s.dialAt = time.Now()
+	conn, err := s.d.cfg.Dial(ctx, s.Addr, s.d.cfg.TLSConfig(s.Source), s.d.cfg.QUICConfig.Clone())
+	if err != nil {
+		s.conn, s.cc = nil, nil
+		s.dialErr = fmt.Errorf("dial %s: %w", s.Addr, err)
+		return nil, s.dialErr
+	}
+	s.conn, s.cc, s.dialErr = conn, (&http3.Transport{}).NewClientConn(conn), nil
+	return s.cc, nil
 }
 
-// close closes the source's connection, if any.
+// close closes the source's connection, if any, and stops redialling.
 func (s *source) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
 	if s.conn != nil {
 		s.conn.CloseWithError(0, "done")
 	}
 }
 
-// connDead reports whether the source's QUIC connection has ended.
-func (s *source) connDead() bool { return s.conn != nil && s.conn.Context().Err() != nil }
+// redials returns how many times the source was dialled after the first.
+func (s *source) redials() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return max(0, s.dials-1)
+}
+
+// setPlace records this download's queue place at the source (nil: not
+// queued) and reports whether it changed.
+func (s *source) setPlace(q *queueInfo) bool {
+	s.placeMu.Lock()
+	defer s.placeMu.Unlock()
+	changed := (s.place == nil) != (q == nil) || q != nil && (q.Position != s.place.Position || q.Length != s.place.Length)
+	s.place = q
+	return changed
+}
+
+// queuePlace returns the source's queue place, if this download has one.
+func (s *source) queuePlace() (queueInfo, bool) {
+	s.placeMu.Lock()
+	defer s.placeMu.Unlock()
+	if s.place == nil {
+		return queueInfo{}, false
+	}
+	return *s.place, true
+}
 
 // get issues GET path with an optional byte range and returns the body
 // read into buf (which must have exactly the expected length).
@@ -125,7 +211,8 @@ func (s *source) get(ctx context.Context, path string, off int64, buf []byte, wh
 	if !whole {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(off, 10)+"-"+strconv.FormatInt(off+int64(len(buf))-1, 10))
 	}
-	resp, err := cc.RoundTrip(req)
+	req.Header.Set(HeaderQueue, QueueVersion)
+	resp, err := roundTrip(ctx, cc, req)
 	if err != nil {
 		return fmt.Errorf("GET %s from %s: %w", path, s.Name, err)
 	}
@@ -135,7 +222,12 @@ func (s *source) get(ctx context.Context, path string, off int64, buf []byte, wh
 		resp.StatusCode == http.StatusOK && (whole || off == 0 && resp.ContentLength == int64(len(buf))):
 	case resp.StatusCode == http.StatusServiceUnavailable:
 		after, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-		return busyError{after: time.Duration(min(max(after, 1), 30)) * time.Second}
+		busy := busyError{after: time.Duration(min(max(after, 1), 30)) * time.Second}
+		if q, err := parseQueueInfo(resp.Header.Get(HeaderQueue)); err == nil {
+			q.PollMin, q.PollMax = min(q.PollMin, 30*time.Second), min(q.PollMax, 300*time.Second)
+			busy.place = &q
+		}
+		return busy
 	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusConflict,
 		resp.StatusCode == http.StatusForbidden, resp.StatusCode == http.StatusRequestedRangeNotSatisfiable:
 		return fmt.Errorf("%w: %s answered %s", errGoneAtSource, s.Name, resp.Status)
@@ -162,7 +254,7 @@ func (s *source) outboard(ctx context.Context, h storage.Hash, size int64) ([]by
 	if err != nil {
 		return nil, 0, err
 	}
-	resp, err := cc.RoundTrip(req)
+	resp, err := roundTrip(ctx, cc, req)
 	if err != nil {
 		return nil, 0, fmt.Errorf("outboard from %s: %w", s.Name, err)
 	}
@@ -188,4 +280,24 @@ func (s *source) outboard(ctx context.Context, h storage.Hash, size int64) ([]by
 		return nil, 0, fmt.Errorf("%w: outboard does not match the hash", errLiar)
 	}
 	return ob, obSize, nil
+}
+
+// roundTrip sends req (made with ctx) and waits at most headerTimeout
+// for the response header; the body is then bounded by ctx alone.
+func roundTrip(ctx context.Context, cc *http3.ClientConn, req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	t := time.AfterFunc(headerTimeout, func() { cancel(fmt.Errorf("no answer within %s", headerTimeout)) })
+	resp, err := cc.RoundTrip(req.WithContext(ctx))
+	if !t.Stop() {
+		if err == nil {
+			resp.Body.Close()
+		}
+		return nil, context.Cause(ctx)
+	}
+	if err != nil {
+		cancel(nil)
+		return nil, err
+	}
+	context.AfterFunc(req.Context(), func() { cancel(nil) })
+	return resp, nil
 }

@@ -3,6 +3,7 @@ package transfer
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 
 	"github.com/servent-p2p/servent/storage"
@@ -16,6 +17,7 @@ type worker struct {
 	p       *partial
 	sc      *schedule
 	onChunk func(chunk, length int)
+	onQueue func() // a source's queue place changed
 }
 
 // run takes chunks for src from the schedule until the download is done,
@@ -64,6 +66,7 @@ func (w *worker) run(ctx context.Context, src *source) {
 			w.d.log.Warn("mark chunk verified", "hash", w.dl.Hash, "chunk", a.chunk, "err", err)
 		}
 		src.failures.Store(0)
+		w.leaveQueue(src)
 		src.bytes.Add(int64(len(data)))
 		src.chunks.Add(1)
 		w.onChunk(a.chunk, len(data))
@@ -71,30 +74,35 @@ func (w *worker) run(ctx context.Context, src *source) {
 }
 
 // failed decides what a failed request means for its source: a liar or a
-// source without the file is dropped at once, a busy source is waited
-// for, anything else counts towards MaxFailures.
+// source without the file is dropped at once; a busy source is alive and
+// is waited for (holding this download's place in its queue, if it gave
+// one) for as long as the download runs; anything else, a lost
+// connection or a failed redial included, counts towards MaxFailures.
 func (w *worker) failed(ctx context.Context, src *source, err error) {
 	log := w.d.log.With("source", src.Name, "hash", w.dl.Hash)
 	var busy busyError
 	switch {
 	case errors.Is(err, errLiar):
 		src.liar.Store(true)
+		w.leaveQueue(src)
 		if w.sc.drop(src, err) {
 			log.Warn("source sent bad data; dropped for this file", "err", err)
 		}
 		return
-	case errors.Is(err, errGoneAtSource), src.dialErr != nil, src.connDead():
+	case errors.Is(err, errGoneAtSource):
+		w.leaveQueue(src)
 		if w.sc.drop(src, err) {
 			log.Info("source dropped", "err", err)
 		}
 		return
 	case errors.As(err, &busy):
-		log.Debug("source busy", "retry_after", busy.after)
-		if src.failures.Add(1) >= int64(w.d.cfg.MaxFailures) {
-			w.sc.drop(src, err)
-			return
+		src.failures.Store(0)
+		if src.setPlace(busy.place) {
+			w.onQueue()
 		}
-		t := time.NewTimer(busy.after)
+		wait := busy.poll(rand.Float64())
+		log.Debug("source busy", "retry_after", busy.after, "queued", busy.place != nil, "wait", wait)
+		t := time.NewTimer(wait)
 		defer t.Stop()
 		select {
 		case <-t.C:
@@ -104,6 +112,17 @@ func (w *worker) failed(ctx context.Context, src *source, err error) {
 	}
 	log.Debug("chunk request failed", "err", err)
 	if src.failures.Add(1) >= int64(w.d.cfg.MaxFailures) {
-		w.sc.drop(src, err)
+		w.leaveQueue(src)
+		if w.sc.drop(src, err) {
+			log.Info("source dropped", "err", err)
+		}
+	}
+}
+
+// leaveQueue forgets src's queue place: it serves this download now, or
+// is dropped.
+func (w *worker) leaveQueue(src *source) {
+	if src.setPlace(nil) {
+		w.onQueue()
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -63,26 +64,14 @@ func download(cmd *cobra.Command, client *api.Client, req api.GetRequest, out st
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	var (
-		done     *api.GetDone
-		progress = newGetProgress(os.Stderr, stdoutIsTerminal() && !asJSON, req.Name)
-	)
-	err = client.Get(ctx, req, func(ev api.GetEvent) {
-		switch {
-		case ev.Progress != nil:
-			progress.update(*ev.Progress)
-		case ev.Done != nil:
-			done = ev.Done
-		case ev.Error != "":
-			err = errors.New(ev.Error)
-		}
-	})
-	progress.finish(done != nil && err == nil)
+	progress := newGetProgress(os.Stderr, stdoutIsTerminal() && !asJSON, req.Name)
+	if asJSON {
+		progress.events = cmd.OutOrStdout()
+	}
+	done, err := runGet(ctx, client, req, progress.update)
+	progress.finish(err == nil)
 	if err != nil {
 		return err
-	}
-	if done == nil {
-		return errors.New("download ended without a result; run the same command to resume")
 	}
 	w := cmd.OutOrStdout()
 	if asJSON {
@@ -97,6 +86,44 @@ func download(cmd *cobra.Command, client *api.Client, req api.GetRequest, out st
 	fmt.Fprintf(w, "saved %s (%s, verified) in %.1fs from %d source(s)\n",
 		done.Path, humanBytes(done.Size), done.Seconds, len(done.Sources))
 	return nil
+}
+
+// errStreamBug: the daemon's download stream ended with neither a
+// result nor an error, which the daemon must never do.
+var errStreamBug = errors.New("bug: the daemon ended the download without a result or an error; its log (the output of `servent run`) says why")
+
+// runGet runs a download through the daemon and returns its final record,
+// or an error that says why there is none: the daemon's reason, an
+// interruption, or a broken stream (a bug, not something to resume).
+func runGet(ctx context.Context, client *api.Client, req api.GetRequest, progress func(api.Progress)) (*api.GetDone, error) {
+	var (
+		done   *api.GetDone
+		reason string
+	)
+	err := client.Get(ctx, req, func(ev api.GetEvent) {
+		switch {
+		case ev.Progress != nil:
+			progress(*ev.Progress)
+		case ev.Done != nil:
+			done = ev.Done
+		case ev.Error != "":
+			reason = ev.Error
+		}
+	})
+	switch {
+	case reason != "":
+		return nil, errors.New(reason)
+	case done != nil:
+		return done, nil
+	case ctx.Err() != nil:
+		return nil, errors.New("interrupted; the partial file is kept: run the same command to resume")
+	case errors.Is(err, api.ErrBrokenStream):
+		return nil, fmt.Errorf("%w (%v)", errStreamBug, err)
+	case err != nil:
+		return nil, err
+	default:
+		return nil, errStreamBug
+	}
 }
 
 // resolveTarget turns HASH, N or a name prefix into a request, with the

@@ -38,11 +38,15 @@ func newPeersCmd() *cobra.Command {
 				if p.Self {
 					name += " (this node)"
 				}
+				addr := p.Addr
+				if addr == "" {
+					addr = "no path yet (tries " + strings.Join(p.Candidates, " ") + ")"
+				}
 				attached := strings.Join(p.AttachedTo, ",")
 				if attached == "" {
 					attached = "-"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", name, p.Addr, p.Role, p.State, p.Shares, attached)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", name, addr, p.Role, p.State, p.Shares, attached)
 			}
 			return tw.Flush()
 		},

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/vbauerster/mpb/v8"
@@ -12,16 +15,34 @@ import (
 )
 
 // getProgress shows a download's progress: a bar with bytes, rate, ETA and
-// sources on a terminal, a plain line every few seconds otherwise.
+// sources on a terminal, a plain line every few seconds otherwise, and a
+// line at once when the download's place in a source's queue changes.
+// With events set (--json) queue changes are also written there as
+// progress events, one JSON object per line.
 type getProgress struct {
 	w       io.Writer
+	events  io.Writer
 	name    string
 	tty     bool
 	bars    *mpb.Progress
 	bar     *mpb.Bar
-	sources int
+	sources atomic.Int64
+	queued  atomic.Pointer[string] // the queue places, as last shown (read by the bar's goroutine)
 	last    time.Time
 	lastN   int64
+}
+
+// queueText describes a download's queue places ("" when not queued).
+func queueText(places []api.QueuePlace) string {
+	var parts []string
+	for _, q := range places {
+		s := fmt.Sprintf("queued at position %d of %d on %s", q.Position, q.Length, q.Source)
+		if q.WaitSecs > 0 {
+			s += fmt.Sprintf(" (about %s)", (time.Duration(q.WaitSecs) * time.Second).String())
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func newGetProgress(w io.Writer, tty bool, name string) *getProgress {
@@ -32,7 +53,16 @@ func newGetProgress(w io.Writer, tty bool, name string) *getProgress {
 }
 
 func (p *getProgress) update(pr api.Progress) {
-	p.sources = pr.Sources
+	p.sources.Store(int64(pr.Sources))
+	if q := queueText(pr.Queue); q != p.queuedText() {
+		p.queued.Store(&q)
+		if p.events != nil {
+			json.NewEncoder(p.events).Encode(api.GetEvent{Progress: &pr})
+		}
+		if !p.tty && q != "" {
+			fmt.Fprintf(p.w, "%s: %s\n", p.name, q)
+		}
+	}
 	if p.tty {
 		if p.bar == nil {
 			p.bars = mpb.New(mpb.WithOutput(p.w), mpb.WithWidth(40))
@@ -41,7 +71,12 @@ func (p *getProgress) update(pr api.Progress) {
 				mpb.AppendDecorators(
 					decor.EwmaSpeed(decor.SizeB1024(0), " % .1f", 30),
 					decor.Name(" ETA "), decor.EwmaETA(decor.ET_STYLE_GO, 30),
-					decor.Any(func(decor.Statistics) string { return fmt.Sprintf(" [%d sources]", p.sources) }),
+					decor.Any(func(decor.Statistics) string {
+						if q := p.queuedText(); q != "" {
+							return " [" + q + "]"
+						}
+						return fmt.Sprintf(" [%d sources]", p.sources.Load())
+					}),
 				))
 		}
 		p.bar.EwmaSetCurrent(pr.Bytes, time.Since(p.last))
@@ -49,7 +84,7 @@ func (p *getProgress) update(pr api.Progress) {
 		return
 	}
 	now := time.Now()
-	if p.last.IsZero() || now.Sub(p.last) >= 2*time.Second || pr.Bytes == pr.Total {
+	if p.last.IsZero() || now.Sub(p.last) >= 2*time.Second || pr.Bytes == pr.Total && p.lastN != pr.Total {
 		rate := 0.0
 		if !p.last.IsZero() {
 			rate = float64(pr.Bytes-p.lastN) / now.Sub(p.last).Seconds()
@@ -59,6 +94,14 @@ func (p *getProgress) update(pr api.Progress) {
 			humanBytes(int64(rate)), pr.Sources)
 		p.last, p.lastN = now, pr.Bytes
 	}
+}
+
+// queuedText returns the queue places last shown.
+func (p *getProgress) queuedText() string {
+	if q := p.queued.Load(); q != nil {
+		return *q
+	}
+	return ""
 }
 
 // finish completes or aborts the bar and waits for it to render.

@@ -37,6 +37,7 @@ func newStatusCmd() *cobra.Command {
 				{"version", s.Version},
 				{"role", s.Role + " (" + s.Routing + " routing)"},
 				{"listen", s.Listen + " (UDP)"},
+				{"addresses", list(s.Addresses)},
 				{"network", network},
 				{"fingerprint", s.Fingerprint},
 				{"uptime", s.Uptime.Round(time.Second).String()},

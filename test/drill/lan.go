@@ -25,6 +25,30 @@ var (
 	// linkLocalPrefix is the IPv4 link-local range (RFC 3927) used when the
 	// router is gone and nobody hands out addresses.
 	linkLocalPrefix = netip.MustParsePrefix("169.254.0.0/16")
+	// dockerBridge is the address Docker gives docker0 on every host that
+	// ever ran it: the same on all of them.
+	dockerBridge = netip.MustParsePrefix("172.17.0.1/16")
+	// vpnAddr is a VPN client's address on its tunnel, which holds the
+	// default route.
+	vpnAddr = netip.MustParsePrefix("10.8.0.2/24")
+)
+
+// IPv4Mode says which IPv4 address a host's LAN interface gets. Every
+// host also has the IPv6 link-local address the kernel gives an up
+// interface, except an IPv4Late host until its address comes.
+type IPv4Mode uint8
+
+// IPv4 modes.
+const (
+	// IPv4Plain is 10.77.0.N/24 with a default route via a dead router.
+	IPv4Plain IPv4Mode = iota
+	// IPv4None is no IPv4 address at all: IPv6 link-local only, a LAN
+	// whose DHCP server is gone.
+	IPv4None
+	// IPv4Late starts with no address at all (IPv6 off too) and gets
+	// 10.77.0.N/24 when the test calls AddLateAddresses, as when DHCP
+	// answers late.
+	IPv4Late
 )
 
 // maxHosts is the most hosts one LAN holds (the plain /24 minus router).
@@ -45,6 +69,15 @@ type LANConfig struct {
 	// MulticastRoute adds `224.0.0.0/4 dev eth0` in every host. Off by
 	// default: the daemon has to cope without it, as on a real laptop.
 	MulticastRoute bool
+	// IPv4 picks each host's IPv4 addressing on eth0 (nil: IPv4Plain).
+	// Ignored with LinkLocal.
+	IPv4 func(i int) IPv4Mode
+	// DockerBridge gives every host a docker0 bridge with the same
+	// 172.17.0.1/16 address, up, created before eth0 (a lower ifindex).
+	DockerBridge bool
+	// VPN gives every host a vpn0 interface (10.8.0.2/24) holding the
+	// default route, as a VPN client does.
+	VPN bool
 	// Binary is the servent binary the hosts run.
 	Binary string
 	// Dir holds one directory per host (data, shares, log).
@@ -165,17 +198,46 @@ func (l *LAN) addHost(ctx context.Context, h *Host) error {
 	if err := ip(ctx, "netns", "add", h.NS); err != nil {
 		return err
 	}
-	steps := [][]string{
-		{"-n", h.NS, "link", "set", "lo", "up"},
-		// The pair is created inside the two namespaces at once, so its
-		// names never clash with the root namespace or another run.
-		{"-n", l.BridgeNS, "link", "add", h.port, "type", "veth", "peer", "name", "eth0", "netns", h.NS},
-		{"-n", l.BridgeNS, "link", "set", h.port, "master", "br0"},
-		{"-n", l.BridgeNS, "link", "set", h.port, "up"},
-		{"-n", h.NS, "addr", "add", h.Addr.String(), "brd", "+", "dev", "eth0"},
-		{"-n", h.NS, "link", "set", "eth0", "up"},
+	steps := [][]string{{"-n", h.NS, "link", "set", "lo", "up"}}
+	if l.cfg.DockerBridge {
+		steps = append(steps,
+			[]string{"-n", h.NS, "link", "add", "docker0", "type", "bridge"},
+			[]string{"-n", h.NS, "addr", "add", dockerBridge.String(), "dev", "docker0"},
+			[]string{"-n", h.NS, "link", "set", "docker0", "up"})
 	}
-	if !l.cfg.LinkLocal {
+	// The pair is created inside the two namespaces at once, so its
+	// names never clash with the root namespace or another run.
+	steps = append(steps,
+		[]string{"-n", l.BridgeNS, "link", "add", h.port, "type", "veth", "peer", "name", "eth0", "netns", h.NS},
+		[]string{"-n", l.BridgeNS, "link", "set", h.port, "master", "br0"},
+		[]string{"-n", l.BridgeNS, "link", "set", h.port, "up"})
+	for _, s := range steps {
+		if err := ip(ctx, s...); err != nil {
+			return err
+		}
+	}
+	mode := l.ipv4Mode(h.Index)
+	if mode == IPv4Late {
+		if _, err := run(ctx, "ip", "netns", "exec", h.NS, "sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=1"); err != nil {
+			return err
+		}
+	}
+	steps = nil
+	if mode == IPv4Plain {
+		steps = append(steps, []string{"-n", h.NS, "addr", "add", h.Addr.String(), "brd", "+", "dev", "eth0"})
+	}
+	steps = append(steps, []string{"-n", h.NS, "link", "set", "eth0", "up"})
+	switch {
+	case l.cfg.VPN:
+		steps = append(steps,
+			// A veth pair whose far end goes nowhere stands in for the
+			// tunnel (no dummy or tun driver needed).
+			[]string{"-n", h.NS, "link", "add", "vpn0", "type", "veth", "peer", "name", "vpn0-far"},
+			[]string{"-n", h.NS, "addr", "add", vpnAddr.String(), "dev", "vpn0"},
+			[]string{"-n", h.NS, "link", "set", "vpn0-far", "up"},
+			[]string{"-n", h.NS, "link", "set", "vpn0", "up"},
+			[]string{"-n", h.NS, "route", "add", "default", "dev", "vpn0"})
+	case !l.cfg.LinkLocal && mode == IPv4Plain:
 		steps = append(steps, []string{"-n", h.NS, "route", "add", "default", "via", routerAddr.String(), "dev", "eth0"})
 	}
 	if l.cfg.MulticastRoute {
@@ -183,6 +245,31 @@ func (l *LAN) addHost(ctx context.Context, h *Host) error {
 	}
 	for _, s := range steps {
 		if err := ip(ctx, s...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ipv4Mode is host i's IPv4 addressing.
+func (l *LAN) ipv4Mode(i int) IPv4Mode {
+	if l.cfg.LinkLocal || l.cfg.IPv4 == nil {
+		return IPv4Plain
+	}
+	return l.cfg.IPv4(i)
+}
+
+// AddLateAddresses gives every IPv4Late host its address (and IPv6 back):
+// DHCP answered at last. The daemons must notice without a restart.
+func (l *LAN) AddLateAddresses(ctx context.Context) error {
+	for _, h := range l.Hosts {
+		if l.ipv4Mode(h.Index) != IPv4Late {
+			continue
+		}
+		if _, err := run(ctx, "ip", "netns", "exec", h.NS, "sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=0"); err != nil {
+			return err
+		}
+		if err := ip(ctx, "-n", h.NS, "addr", "add", h.Addr.String(), "brd", "+", "dev", "eth0"); err != nil {
 			return err
 		}
 	}
