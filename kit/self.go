@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -37,8 +38,8 @@ func PlaceSelf(dir, exe string, own Target, have ...string) (string, error) {
 	dst := filepath.Join(dir, name)
 	if a, err := os.Stat(exe); err != nil {
 		return "", fmt.Errorf("kit: own binary: %w", err)
-	} else if b, err := os.Stat(dst); err == nil && os.SameFile(a, b) {
-		return dst, nil
+	} else if b, err := os.Stat(dst); err == nil && (os.SameFile(a, b) || a.Size() == b.Size() && sameContent(exe, dst)) {
+		return dst, nil // kept as it is: no rescan of an unchanged copy
 	}
 	tmp := dst + ".tmp"
 	os.Remove(tmp)
@@ -53,6 +54,32 @@ func PlaceSelf(dir, exe string, own Target, have ...string) (string, error) {
 		return "", fmt.Errorf("kit: own binary: %w", err)
 	}
 	return dst, nil
+}
+
+// sameContent reports whether the files at a and b hold the same bytes.
+func sameContent(a, b string) bool {
+	fa, err := os.Open(a)
+	if err != nil {
+		return false
+	}
+	defer fa.Close()
+	fb, err := os.Open(b)
+	if err != nil {
+		return false
+	}
+	defer fb.Close()
+	ba, bb := make([]byte, 1<<20), make([]byte, 1<<20)
+	for {
+		na, ea := io.ReadFull(fa, ba)
+		nb, eb := io.ReadFull(fb, bb)
+		if na != nb || !bytes.Equal(ba[:na], bb[:nb]) {
+			return false
+		}
+		if ea != nil || eb != nil { // both at their end, or a read error
+			end := func(e error) bool { return e == io.EOF || e == io.ErrUnexpectedEOF }
+			return end(ea) && end(eb)
+		}
+	}
 }
 
 func copyFile(src, dst string) error {

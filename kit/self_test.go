@@ -19,6 +19,18 @@ func TestPlaceSelf(t *testing.T) {
 	if want := filepath.Join(dir, own.FileName()); err != nil || got != want {
 		t.Fatalf("PlaceSelf = %q, %v; want %q", got, err, want)
 	}
+	// A copy with the same bytes (another file system) is kept, mtime and all.
+	os.Remove(got)
+	if err := os.WriteFile(got, []byte("v1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(got)
+	if _, err := PlaceSelf(dir, exe, own, stick); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.Stat(got); !os.SameFile(before, after) {
+		t.Fatal("an identical copy was replaced")
+	}
 	// The executable replaced by a new build (a new file): the copy follows.
 	os.Remove(exe)
 	if err := os.WriteFile(exe, []byte("v2"), 0o755); err != nil {
