@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,6 +32,8 @@ var ErrInvalid = errors.New("invalid configuration")
 type Config struct {
 	Data               string        `mapstructure:"data"`
 	Shares             []string      `mapstructure:"shares"`
+	Kit                string        `mapstructure:"kit"`
+	OfferSelf          bool          `mapstructure:"offer_self"`
 	Listen             string        `mapstructure:"listen"`
 	Advertise          string        `mapstructure:"advertise"`
 	Seeds              []string      `mapstructure:"seeds"`
@@ -141,16 +142,4 @@ func checkKnownKeys(file string, raw []byte, known map[string]any) error {
 		}
 	}
 	return nil
-}
-
-// DefaultDataDir is $XDG_DATA_HOME/servent, or ~/.local/share/servent, or
-// ./servent-data when no home directory is known.
-func DefaultDataDir() string {
-	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-		return filepath.Join(d, "servent")
-	}
-	if h, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(h, ".local", "share", "servent")
-	}
-	return "servent-data"
 }

@@ -27,6 +27,11 @@ func (c *Config) Validate() error {
 			return bad("shares", "%s is not a directory; --share takes a folder", s)
 		}
 	}
+	if c.Kit != "" {
+		if st, err := os.Stat(c.Kit); err != nil || !st.IsDir() {
+			return bad("kit", "%s is not a folder; point --kit at the folder `go run ./cmd/kit -out DIR` wrote", c.Kit)
+		}
+	}
 	if err := checkAddrPort("listen", c.Listen, false); err != nil {
 		return err
 	}

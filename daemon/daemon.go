@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/configs"
+	"github.com/servent-p2p/servent/kit"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/storage"
@@ -30,6 +31,9 @@ type Daemon struct {
 
 	store *storage.Store
 	ov    *overlay.Node
+
+	kitDirs []string     // drill kit folders, scanned with the shares
+	kit     []kit.Binary // the servent binaries in them
 
 	routerMu sync.Mutex // serialises the routing core; use withRouter
 	router   *query.Router
@@ -110,6 +114,9 @@ func CatalogDir(dataDir string) string { return filepath.Join(dataDir, "db") }
 func (d *Daemon) Start(ctx context.Context) error {
 	d.started = time.Now()
 	d.ctx, d.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	if err := d.loadKit(); err != nil {
+		return err
+	}
 	if err := d.startNetwork(ctx); err != nil {
 		return err
 	}
@@ -131,7 +138,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 	d.goFunc(func() { d.store.RunGC(d.ctx, 5*time.Minute) })
 	d.goFunc(d.keepCatalog)
 	if len(d.cfg.Shares) == 0 {
-		d.log.Warn("sharing nothing: add folders with --share DIR")
+		d.log.Warn("sharing nothing: add folders with --share DIR", "public_folder", configs.PublicDir())
 	}
 	return nil
 }
@@ -200,7 +207,7 @@ func (d *Daemon) keepCatalog() {
 		},
 	}
 	d.scanning.Store(true)
-	roots := append([]string{sharedDownloadsDir(d.cfg.Data)}, d.cfg.Shares...)
+	roots := append(append([]string{sharedDownloadsDir(d.cfg.Data)}, d.cfg.Shares...), d.kitDirs...)
 	st, err := d.store.Scan(d.ctx, roots, opts)
 	d.scanning.Store(false)
 	if err != nil && d.ctx.Err() == nil {

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
@@ -148,17 +146,6 @@ func (d *Daemon) capacity() float32 {
 		return float32(d.cfg.Capacity)
 	}
 	return float32(ultrapeerCapacity(runtime.NumCPU(), totalMemory()))
-}
-
-// totalMemory is the machine's physical memory in bytes (0 when unknown).
-// It is stable for the life of the process, so the published capacity is
-// too: a capacity that drifted would reshuffle the election.
-func totalMemory() uint64 {
-	var si unix.Sysinfo_t
-	if err := unix.Sysinfo(&si); err != nil {
-		return 0
-	}
-	return uint64(si.Totalram) * uint64(si.Unit)
 }
 
 func newGUID() query.GUID {

@@ -37,6 +37,9 @@ func (b webBackend) Fetch(ctx context.Context, req api.GetRequest) (string, erro
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
+	if err := b.d.cacheLocal(h, path); err == nil {
+		return path, nil
+	}
 	req.OutDir, req.Name = dir, h.String()
 	res, err := b.d.download(ctx, req, nil)
 	if err != nil {
@@ -61,6 +64,7 @@ func (d *Daemon) startWeb(ctx context.Context) error {
 		Listen:     d.cfg.WebListen,
 		Passphrase: d.drillPass,
 		NodeName:   d.ov.Name(),
+		Kit:        d.kit,
 		Logger:     d.log,
 	}
 	if d.cfg.WebUpload {

@@ -218,6 +218,7 @@ func (ln *liveNet) env(ttl int) []string {
 		"SERVENT_QUERY_RATE=10000",
 		"SERVENT_MAX_LEAVES=" + strconv.Itoa(c.Hierarchy.MaxLeaves),
 		"SERVENT_CAPACITY=100",
+		"SERVENT_OFFER_SELF=false", // the workload's files only
 	}
 }
 

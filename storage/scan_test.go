@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -177,9 +176,7 @@ func TestScanRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := syscall.Mkfifo(filepath.Join(share, "fifo"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mkfifo(t, filepath.Join(share, "fifo"))
 
 	s := openTest(t, "")
 	st := scan(t, s, []string{share}, ScanOptions{Exclude: []string{data}})
@@ -361,9 +358,7 @@ func TestScanProgressAndCancel(t *testing.T) {
 func TestHashStableRefusesWhatItCannotRead(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo") // e.g. swapped in after the walk saw a file
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mkfifo(t, fifo)
 	s := openTest(t, "")
 	r := &scanRun{s: s, ctx: context.Background(), log: quietLogger()}
 	for _, p := range []string{fifo, filepath.Join(dir, "missing")} {
@@ -387,9 +382,7 @@ func TestScanDropsFileReplacedByFIFO(t *testing.T) {
 	s := openTest(t, "")
 	scan(t, s, []string{share}, ScanOptions{})
 	os.Remove(path)
-	if err := syscall.Mkfifo(path, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mkfifo(t, path)
 	st := scan(t, s, []string{share}, ScanOptions{})
 	if st.Removed != 1 || st.Skipped != 1 || s.Count() != 0 {
 		t.Fatalf("stats %+v count %d", st, s.Count())

@@ -114,7 +114,7 @@ func TestDownloadDiskFullMidway(t *testing.T) {
 		t.Fatal(err)
 	}
 	filler := filepath.Join(out, "filler")
-	if err := os.WriteFile(filler, make([]byte, int64(fs.Bavail)*fs.Bsize-2<<20), 0o644); err != nil {
+	if err := os.WriteFile(filler, make([]byte, int64(fs.Bavail)*int64(fs.Bsize)-2<<20), 0o644); err != nil {
 		t.Fatal(err)
 	}
 

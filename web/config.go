@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"time"
+
+	"github.com/servent-p2p/servent/kit"
 )
 
 // Defaults and limits.
@@ -46,6 +48,9 @@ type Config struct {
 	// Passphrase is the drill key. Empty: the network is open, the page
 	// says so and asks for nothing; otherwise the page asks for it once.
 	Passphrase string
+	// Kit are the servent binaries the node offers (package kit): the page
+	// links the ones for the visitor's computer, with their SHA-256.
+	Kit []kit.Binary
 	// NodeName is shown in the page title (optional).
 	NodeName string
 	// SearchTimeout is how long a search listens (0: DefaultSearchTimeout).

@@ -39,6 +39,8 @@ type pageData struct {
 
 	Upload    bool
 	MaxUpload string
+
+	Kit []kitView // servent for the visitor's computer
 }
 
 // resultView is one file in the result list.
@@ -67,6 +69,7 @@ func (s *Server) basePage(w http.ResponseWriter, r *http.Request) pageData {
 		Locked:    s.cfg.Passphrase != "",
 		Upload:    s.drop != nil,
 		MaxUpload: humanSize(s.cfg.MaxUpload),
+		Kit:       s.kitFor(r.UserAgent()),
 	}
 }
 

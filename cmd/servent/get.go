@@ -42,43 +42,50 @@ again. An existing file is never overwritten.`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			if out == "" {
-				out = "."
-			}
-			if req.OutDir, err = filepath.Abs(out); err != nil {
-				return err
-			}
 			req.Share = share
-			ctx, stop := signalContext()
-			defer stop()
-			progress := newGetProgress(os.Stderr, stdoutIsTerminal() && !cf.json, req.Name)
-			if cf.json {
-				progress.events = cmd.OutOrStdout()
-			}
-			done, err := runGet(ctx, client, req, progress.update)
-			progress.finish(err == nil)
-			if err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			if cf.json {
-				return printJSON(w, done)
-			}
-			if done.Renamed {
-				fmt.Fprintf(w, "a file of that name existed: saved under a new name\n")
-			}
-			for _, liar := range done.Liars {
-				fmt.Fprintf(w, "warning: %s sent corrupt data; it was dropped and the chunks fetched elsewhere\n", liar)
-			}
-			fmt.Fprintf(w, "saved %s (%s, verified) in %.1fs from %d source(s)\n",
-				done.Path, humanBytes(done.Size), done.Seconds, len(done.Sources))
-			return nil
+			return download(cmd, client, req, out, cf.json)
 		},
 	}
 	cf.register(cmd)
 	cmd.Flags().StringVar(&out, "out", ".", "folder to save into")
 	cmd.Flags().BoolVar(&share, "share", false, "share the file once downloaded (it spreads through the drill)")
 	return cmd
+}
+
+// download runs one verified download into the folder out and prints its
+// result. It blocks until the file is saved or the download fails.
+func download(cmd *cobra.Command, client *api.Client, req api.GetRequest, out string, asJSON bool) error {
+	if out == "" {
+		out = "."
+	}
+	var err error
+	if req.OutDir, err = filepath.Abs(out); err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	progress := newGetProgress(os.Stderr, stdoutIsTerminal() && !asJSON, req.Name)
+	if asJSON {
+		progress.events = cmd.OutOrStdout()
+	}
+	done, err := runGet(ctx, client, req, progress.update)
+	progress.finish(err == nil)
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	if asJSON {
+		return printJSON(w, done)
+	}
+	if done.Renamed {
+		fmt.Fprintf(w, "a file of that name existed: saved under a new name\n")
+	}
+	for _, liar := range done.Liars {
+		fmt.Fprintf(w, "warning: %s sent corrupt data; it was dropped and the chunks fetched elsewhere\n", liar)
+	}
+	fmt.Fprintf(w, "saved %s (%s, verified) in %.1fs from %d source(s)\n",
+		done.Path, humanBytes(done.Size), done.Seconds, len(done.Sources))
+	return nil
 }
 
 // errStreamBug: the daemon's download stream ended with neither a

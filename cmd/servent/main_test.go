@@ -17,6 +17,7 @@ import (
 	zeebo "github.com/zeebo/blake3"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/kit"
 )
 
 // binary is the servent binary built once for the tests in this package.
@@ -131,8 +132,14 @@ func TestRunIndexesAndSharesLists(t *testing.T) {
 			}
 			shares = append(shares, s)
 		}
-		return len(shares) == len(files)
+		return len(shares) == len(files)+1
 	})
+	// Every node offers its own binary (DATA_DIR/kit) besides the shares.
+	self, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files[kit.Own().FileName()] = self
 	for _, s := range shares {
 		body, ok := files[s.Path]
 		if !ok {
@@ -165,13 +172,13 @@ func TestSharesWithoutDaemonReadsCatalog(t *testing.T) {
 	data, share := t.TempDir(), t.TempDir()
 	os.WriteFile(filepath.Join(share, "a.txt"), []byte("hello"), 0o644)
 	stop, _ := startDaemon(t, "--data", data, "--share", share, "--listen", "127.0.0.1:0")
-	eventually(t, 30*time.Second, "the file to be indexed", func() bool {
+	eventually(t, 30*time.Second, "the file and the node's own binary to be indexed", func() bool {
 		out, _, _ := servent(t, "shares", "--data", data, "--json")
-		return strings.Contains(out, `"a.txt"`)
+		return strings.Contains(out, `"a.txt"`) && strings.Contains(out, kit.Own().FileName())
 	})
 	stop()
 	out, stderr, code := servent(t, "shares", "--data", data)
-	if code != 0 || !strings.Contains(out, "a.txt") || !strings.Contains(out, "1 files") {
+	if code != 0 || !strings.Contains(out, "a.txt") || !strings.Contains(out, "2 files") {
 		t.Fatalf("read-only shares: exit %d\n%s\n%s", code, out, stderr)
 	}
 }

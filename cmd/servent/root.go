@@ -70,7 +70,7 @@ download with "servent get N" (N: a result of the last search) or a hash.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w: %v (see `%s --help`)", errUsage, err, cmd.CommandPath())
 	})
-	root.AddCommand(newRunCmd(), newSharesCmd(), newStatusCmd(), newPeersCmd(),
+	root.AddCommand(newRunCmd(), newKitCmd(), newSharesCmd(), newStatusCmd(), newPeersCmd(),
 		newSearchCmd(), newGetCmd(), newBenchCmd(), newKeyCmd(), newVersionCmd())
 	return root
 }

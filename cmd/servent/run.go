@@ -10,6 +10,7 @@ import (
 
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/daemon"
+	"github.com/servent-p2p/servent/kit"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -38,8 +39,9 @@ func newRunCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&configFile, "config", "", "config file (YAML; every key in configs/servent.yaml)")
-	f.String("data", "", "data dir for catalog, identity and state (default ~/.local/share/servent)")
-	f.StringArray("share", nil, "folder to share (repeatable)")
+	f.String("data", "", "data dir for catalog, identity and state (default "+configs.DefaultDataDir()+")")
+	f.StringArray("share", nil, "folder to share (repeatable), e.g. your Public folder "+configs.PublicDir())
+	f.String("kit", "", "drill kit folder to offer (default DATA_DIR/kit when it exists)")
 	f.String("listen", "", "UDP IP:PORT of the node's one port (default [::]:6346, IPv4 and IPv6)")
 	f.String("advertise", "", "an extra address (IP) for others to try, for routed or NATed networks")
 	f.StringArray("seed", nil, "peer IP:PORT to join (repeatable; usually not needed on a LAN)")
@@ -72,12 +74,29 @@ func runDaemon(cmd *cobra.Command, cfg configs.Config) error {
 		return err
 	}
 	defer d.Close()
+	if cfg.OfferSelf {
+		offerSelf(logger, cfg)
+	}
 	if err := d.Start(ctx); err != nil {
 		return err
 	}
 	<-ctx.Done()
 	logger.Info("stopping: leaving the network")
 	return d.Close()
+}
+
+// offerSelf places this binary in DATA_DIR/kit, unless a kit there (listed
+// in its SHA256SUMS) or the kit key's has one for this platform: every node offers servent for its
+// own platform to peers and to the phone page. Failing that only costs the
+// offer, so it is logged, not fatal.
+func offerSelf(logger *slog.Logger, cfg configs.Config) {
+	exe, err := os.Executable()
+	if err == nil {
+		_, err = kit.PlaceSelf(daemon.KitDir(cfg.Data), exe, kit.Own(), cfg.Kit)
+	}
+	if err != nil {
+		logger.Warn("not offering this servent binary to others", "err", err)
+	}
 }
 
 func newLogger(level string) *slog.Logger {

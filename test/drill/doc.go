@@ -11,6 +11,9 @@
 // drill_test.go; docs/DRILL.md tells how to run a drill on a real LAN and
 // lists the figures.
 //
+// Network namespaces are Linux's, so every other file of the package builds
+// on Linux only; on other systems the package is this comment.
+//
 // Everything needs root and iproute2 (`ip netns`); the tests skip with a
 // clear message where either is missing. Every external command runs with a
 // deadline, and every LAN removes its namespaces, links and processes on
