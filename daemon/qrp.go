@@ -74,7 +74,7 @@ func (q *qrpLinks) sync(t topology) {
 func (d *Daemon) buildTable() *query.Table {
 	t := query.NewTable(query.DefaultTableBits)
 	for _, w := range d.registry.Keywords() {
-		t.Add(w)
+		t.AddKeyword(w)
 	}
 	for _, h := range d.registry.Hashes() {
 		t.Add(h.URN())

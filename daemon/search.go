@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -98,6 +99,7 @@ func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api
 	defer deadline.Stop()
 	retry := time.NewTimer(time.Duration(float64(timeout) * searchRetryAfter))
 	defer retry.Stop()
+	words := q.Words()
 	results := map[storage.Hash]*api.Result{}
 	for {
 		select {
@@ -127,11 +129,16 @@ func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api
 					results[fr.Hash] = r
 					done.Results++
 				}
-				if hasSource(r.Sources, src) {
+				named := addName(r, fr.Name, words)
+				if hasSource(r.Sources, src) && !named {
 					continue
 				}
-				r.Sources = append(r.Sources, src)
-				fn(*r)
+				if !hasSource(r.Sources, src) {
+					r.Sources = append(r.Sources, src)
+				}
+				out := *r
+				out.Sources, out.Names = slices.Clone(r.Sources), slices.Clone(r.Names)
+				fn(out)
 			}
 			if req.Max > 0 && len(results) >= req.Max {
 				done.Elapsed = time.Since(start)
@@ -139,6 +146,22 @@ func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api
 			}
 		}
 	}
+}
+
+// addName records a name a peer gave r's content and reports whether it is
+// new. The name matching most query words exactly becomes r.Name.
+func addName(r *api.Result, name string, words []string) bool {
+	if slices.Contains(r.Names, name) {
+		return false
+	}
+	_, exact := query.MatchFile(words, storage.Keywords(name))
+	if len(r.Names) == 0 || exact > r.Exact {
+		r.Name, r.Exact = name, exact
+		r.Names = append([]string{name}, r.Names...)
+	} else {
+		r.Names = append(r.Names, name)
+	}
+	return true
 }
 
 func hasSource(srcs []api.Source, s api.Source) bool {
@@ -177,7 +200,7 @@ func (d *Daemon) serveSearch(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Hash = h.String()
 	}
-	if len(storage.Keywords(strings.Join(req.Words, " "))) == 0 && req.Hash == "" {
+	if len(storage.QueryWords(strings.Join(req.Words, " "))) == 0 && req.Hash == "" {
 		http.Error(w, "nothing to search for: give words with letters or digits, or a hash", http.StatusBadRequest)
 		return
 	}

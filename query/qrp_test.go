@@ -58,8 +58,15 @@ func TestTableMatch(t *testing.T) {
 			}
 		})
 	}
-	if tb.Count() != 6 { // music holst the planets flac + urn
-		t.Errorf("Count = %d, want 6", tb.Count())
+	// music holst the planets flac, their prefixes (mus musi hol hols pla
+	// plan plane planet fla), urn
+	if tb.Count() != 15 {
+		t.Errorf("Count = %d, want 15", tb.Count())
+	}
+	for _, w := range []string{"pla", "plane", "holst"} {
+		if !tb.Contains(w) {
+			t.Errorf("table lacks %q", w)
+		}
 	}
 	var zero Table
 	if zero.Contains("x") {

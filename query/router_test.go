@@ -405,12 +405,12 @@ func TestMatchesFile(t *testing.T) {
 		query string
 		want  bool
 	}{
-		{"planets", true}, {"PLANETS holst", true}, {"planet", false}, {"planets mars", false},
-		{"1916 flac", true}, {"", false}, {"-- !!", false},
+		{"planets", true}, {"PLANETS holst", true}, {"planet", true}, {"pla", true}, {"pl", false},
+		{"planetsx", false}, {"planets mars", false}, {"1916 flac", true}, {"", false}, {"-- !!", false},
 	}
 	for _, c := range cases {
 		t.Run(c.query, func(t *testing.T) {
-			if got := MatchesFile(storage.Keywords(c.query), file); got != c.want {
+			if got := MatchesFile(storage.QueryWords(c.query), file); got != c.want {
 				t.Errorf("MatchesFile(%q) = %v, want %v", c.query, got, c.want)
 			}
 		})

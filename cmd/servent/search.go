@@ -29,9 +29,12 @@ func newSearchCmd() *cobra.Command {
 		Use:   "search [flags] WORDS...",
 		Short: "Search every shared folder on the network",
 		Long: `Search every shared folder on the network. A file matches when each word
-equals a word of its path (case-insensitive; "zurich map" finds
-maps/Zurich-city-map.pdf). Results print as they arrive, numbered; fetch one
-with "servent get N". Exit status: 0 found, 1 nothing found, 2 error.`,
+equals a word of its path, or starts one when it has 3 letters or more; case,
+accents and full-width forms do not matter ("zurich map" finds
+maps/Zürich-city-map.pdf, "evac" finds Évacuation.pdf, 日本語 finds
+日本語のファイル.txt). Results print as they arrive, ranked (exact words first,
+then most sources), numbered; fetch one with "servent get N". Exit status: 0
+found, 1 nothing found, 2 error.`,
 		Example: `  servent search water map
   servent search --hash 3f7a...e1 --json`,
 		Args: func(cmd *cobra.Command, args []string) error {
