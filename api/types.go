@@ -108,6 +108,9 @@ type SearchDone struct {
 	FirstHit time.Duration `json:"first_hit_ns,omitempty"`
 	Elapsed  time.Duration `json:"elapsed_ns"`
 	Warning  string        `json:"warning,omitempty"` // e.g. a leaf with no ultrapeer left
+	// Complete: every node the search waited for answered, so it ended
+	// before its timeout.
+	Complete bool `json:"complete,omitempty"`
 }
 
 // GetRequest asks the daemon to download a file by content hash. With no

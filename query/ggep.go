@@ -25,6 +25,7 @@ const (
 	KeyQUICPort    = "QP" // QHD: QUIC port, uint16 little-endian
 	KeyFingerprint = "FP" // QHD: 32-byte public-key fingerprint
 	KeyNodeName    = "NN" // QHD: node name, UTF-8
+	KeyAnswered    = "AN" // query: empty, answers wanted; QHD: uint16 LE parts + answering node name
 )
 
 // GGEPExt is one GGEP extension: an ID of 1..15 bytes (no NUL) and its data.

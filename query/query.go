@@ -19,12 +19,26 @@ type Query struct {
 	// Hash, when not zero, asks for the file with this content hash; it travels
 	// as a HUGE "urn:blake3:<hex>" element.
 	Hash storage.Hash
+	// WantAnswered (GGEP "AN") asks every node that processes the query to
+	// mark its answer as complete, with an empty hit when it has no match
+	// (QueryHit.Answered), so that a search on a small network ends when
+	// everyone answered (Result.Answered).
+	WantAnswered bool
 }
+
+// answeredGGEP is the GGEP block of WantAnswered.
+var answeredGGEP = []GGEPExt{{ID: KeyAnswered}}
 
 func (q *Query) encodedLen() int {
 	n := 2 + len(q.Criteria) + 1
 	if !q.Hash.IsZero() {
 		n += URNLen
+	}
+	if q.WantAnswered {
+		if !q.Hash.IsZero() {
+			n++ // separator
+		}
+		n += GGEPLen(answeredGGEP)
 	}
 	return n
 }
@@ -48,6 +62,12 @@ func (q *Query) appendTo(dst []byte) ([]byte, error) {
 	dst = append(dst, 0)
 	if !q.Hash.IsZero() {
 		dst = appendURN(dst, q.Hash)
+	}
+	if q.WantAnswered {
+		if !q.Hash.IsZero() {
+			dst = append(dst, extSeparator)
+		}
+		return AppendGGEP(dst, answeredGGEP)
 	}
 	return dst, nil
 }
@@ -75,7 +95,12 @@ func parseQuery(b []byte) (*Query, error) {
 	seenURN := false
 	for len(ext) > 0 {
 		if ext[0] == GGEPMagic {
-			n, err := walkGGEP(ext, func(_, _ []byte) error { return nil })
+			n, err := walkGGEP(ext, func(id, _ []byte) error {
+				if string(id) == KeyAnswered {
+					q.WantAnswered = true
+				}
+				return nil
+			})
 			if err != nil {
 				return nil, err
 			}

@@ -46,6 +46,21 @@ type QueryHit struct {
 	Node        string
 	// ServentID is the responder's 16-byte servent identifier.
 	ServentID GUID
+	// Answered (GGEP "AN"), when set, says that this descriptor is one of
+	// the Answered.Parts descriptors with which node Answered.Node answered
+	// a query that asked for it (Query.WantAnswered). Only such a hit may
+	// have no results: a node with no match answers with one empty hit.
+	Answered *Answer
+}
+
+// Answer marks a node's complete answer to a query (GGEP "AN" in the QHD).
+type Answer struct {
+	// Node is the answering node's name (UTF-8, 1..255 bytes); for a leaf's
+	// files it is the ultrapeer, not the leaf.
+	Node string
+	// Parts is how many hit descriptors the node sent for the query, this
+	// one included (1..65535).
+	Parts uint16
 }
 
 // FileResult is one file in a QueryHit.
@@ -107,7 +122,7 @@ func (r *FileResult) appendTo(dst []byte) ([]byte, error) {
 
 // qhdGGEP appends to exts the QHD GGEP extensions in the order they are
 // written. buf backs the small fixed-size values.
-func (h *QueryHit) qhdGGEP(exts []GGEPExt, buf *[2]byte, ip *[16]byte) []GGEPExt {
+func (h *QueryHit) qhdGGEP(exts []GGEPExt, buf *[2]byte, ip *[16]byte, an []byte) []GGEPExt {
 	if h.IPv6.Is6() {
 		*ip = h.IPv6.As16()
 		exts = append(exts, GGEPExt{ID: KeyIPv6, Data: ip[:]})
@@ -121,6 +136,10 @@ func (h *QueryHit) qhdGGEP(exts []GGEPExt, buf *[2]byte, ip *[16]byte) []GGEPExt
 	}
 	if h.Node != "" {
 		exts = append(exts, GGEPExt{ID: KeyNodeName, Data: []byte(h.Node)})
+	}
+	if h.Answered != nil {
+		exts = append(exts, GGEPExt{ID: KeyAnswered, Data: binary.LittleEndian.AppendUint16(an[:0:len(an)], h.Answered.Parts)})
+		exts[len(exts)-1].Data = append(exts[len(exts)-1].Data, h.Answered.Node...)
 	}
 	return exts
 }
@@ -141,6 +160,10 @@ func (h *QueryHit) trailerLen() int {
 	if h.Node != "" {
 		g += 1 + 2 + ggepLenBytes(len(h.Node)) + len(h.Node)
 	}
+	if h.Answered != nil {
+		l := 2 + len(h.Answered.Node)
+		g += 1 + 2 + ggepLenBytes(l) + l
+	}
 	if g > 1 {
 		n += g
 	}
@@ -156,11 +179,14 @@ func (h *QueryHit) encodedLen() int {
 }
 
 func (h *QueryHit) appendTo(dst []byte) ([]byte, error) {
-	if len(h.Results) == 0 || len(h.Results) > 255 {
+	if (len(h.Results) == 0 && h.Answered == nil) || len(h.Results) > 255 {
 		return dst, fmt.Errorf("%d results: %w", len(h.Results), ErrBadCount)
 	}
 	if len(h.Node) > MaxNodeName || !utf8.ValidString(h.Node) {
 		return dst, fmt.Errorf("node name: %w", ErrBadString)
+	}
+	if a := h.Answered; a != nil && (a.Parts == 0 || !validNodeName(a.Node)) {
+		return dst, fmt.Errorf("answer mark %q parts %d: %w", a.Node, a.Parts, ErrBadGGEP)
 	}
 	dst = append(dst, byte(len(h.Results)))
 	dst = binary.LittleEndian.AppendUint16(dst, h.Port)
@@ -184,8 +210,9 @@ func (h *QueryHit) appendTo(dst []byte) ([]byte, error) {
 	var (
 		buf  [2]byte
 		ip6  [16]byte
-		arr  [4]GGEPExt
-		exts = h.qhdGGEP(arr[:0], &buf, &ip6)
+		an   [2 + MaxNodeName]byte
+		arr  [5]GGEPExt
+		exts = h.qhdGGEP(arr[:0], &buf, &ip6, an[:])
 	)
 	var flags byte
 	if len(exts) > 0 {
@@ -206,9 +233,6 @@ func parseQueryHit(b []byte) (*QueryHit, error) {
 		return nil, fmt.Errorf("hit header: %w", ErrTruncated)
 	}
 	count := int(b[0])
-	if count == 0 {
-		return nil, ErrBadCount
-	}
 	h := &QueryHit{
 		Port:  binary.LittleEndian.Uint16(b[1:3]),
 		Addr:  netip.AddrFrom4([4]byte(b[3:7])),
@@ -226,8 +250,13 @@ func parseQueryHit(b []byte) (*QueryHit, error) {
 	if err := h.parseTrailer(b[p:]); err != nil {
 		return nil, err
 	}
+	if count == 0 && h.Answered == nil {
+		return nil, ErrBadCount
+	}
 	return h, nil
 }
+
+func validNodeName(s string) bool { return len(s) > 0 && len(s) <= MaxNodeName && utf8.ValidString(s) }
 
 func parseResult(b []byte, r *FileResult) (int, error) {
 	if len(b) < resultFixed {
@@ -364,10 +393,19 @@ func (h *QueryHit) qhdExtension(id, data []byte) error {
 		}
 		h.Fingerprint = [FingerprintLen]byte(data)
 	case KeyNodeName:
-		if len(data) == 0 || len(data) > MaxNodeName || !utf8.Valid(data) {
+		if !validNodeName(string(data)) {
 			return bad()
 		}
 		h.Node = string(data)
+	case KeyAnswered:
+		if len(data) < 3 || !validNodeName(string(data[2:])) {
+			return bad()
+		}
+		a := &Answer{Parts: binary.LittleEndian.Uint16(data), Node: string(data[2:])}
+		if a.Parts == 0 {
+			return bad()
+		}
+		h.Answered = a
 	}
 	return nil
 }

@@ -99,10 +99,28 @@ type Result struct {
 	// Send lists the descriptors to send.
 	Send []Outbound
 	// Delivered lists hit descriptors for queries this node originated (the
-	// header carries the query GUID and the hops the hit travelled).
+	// header carries the query GUID and the hops the hit travelled). Empty
+	// answer marks (hits without results) are not delivered.
 	Delivered []*Descriptor
+	// Answered lists the nodes whose whole answer to a query this node
+	// originated with Query.WantAnswered has now arrived (every part of it;
+	// each node once per query). A search can end when every node it
+	// expects has answered.
+	Answered []Answered
 	// Drop is why the event's descriptor was dropped, DropNone otherwise.
 	Drop DropReason
+}
+
+// MaxAnswering is the largest number of answering nodes (ultrapeers, or
+// flood nodes) for which a search asks for answer marks
+// (Query.WantAnswered): each costs one more hit descriptor per query when
+// it has no match, which a small network does not notice.
+const MaxAnswering = 64
+
+// Answered says that node Node has answered the query GUID completely.
+type Answered struct {
+	GUID GUID
+	Node PeerID
 }
 
 // Router is the routing core of one node. It is a synchronous state machine:
@@ -223,18 +241,23 @@ func (r *Router) Originate(now time.Time, guid GUID, q *Query, ttl uint8) Result
 		ttl = r.cfg.DefaultTTL
 	}
 	ttl = min(ttl, r.cfg.MaxTTL)
-	r.seen.insert(guid, seenEntry{at: now.UnixNano(), origin: true})
+	e := seenEntry{at: now.UnixNano(), origin: true}
+	if q.WantAnswered {
+		e.answers = make(map[string]uint16)
+	}
+	r.seen.insert(guid, e)
 	d := &Descriptor{Header: Header{GUID: guid, Type: TypeQuery, TTL: ttl}, Query: q}
 	r.counters.Query.Originated++
 	var res Result
 	if r.cfg.Mode == Smart && r.role == Leaf {
 		res.Send = r.sendAll(res.Send, r.ultrapeers, "", d)
 	} else {
-		for _, hd := range r.answer(d) {
-			res.Delivered = append(res.Delivered, hd)
+		targets, skipped := r.floodTargets(d)
+		for _, hd := range append(r.answer(d), r.answerFor(d, skipped, "")...) {
 			r.counters.QueryHit.Delivered++
+			r.deliver(&res, e, hd)
 		}
-		res.Send = r.sendAll(res.Send, r.floodTargets(d), "", d)
+		res.Send = r.sendAll(res.Send, targets, "", d)
 	}
 	r.counters.Query.Sent += uint64(len(res.Send))
 	if len(res.Send) == 0 {
@@ -283,8 +306,13 @@ func (r *Router) handleQuery(now int64, from PeerID, d *Descriptor) Result {
 	}
 	if d.TTL > 1 {
 		fwd := &Descriptor{Header: Header{GUID: d.GUID, Type: TypeQuery, TTL: d.TTL - 1, Hops: d.Hops + 1}, Query: d.Query}
+		targets, skipped := r.floodTargets(fwd)
+		for _, hd := range r.answerFor(d, skipped, from) {
+			res.Send = append(res.Send, Outbound{To: from, D: hd})
+			r.counters.QueryHit.Sent++
+		}
 		n := len(res.Send)
-		res.Send = r.sendAll(res.Send, r.floodTargets(fwd), from, fwd)
+		res.Send = r.sendAll(res.Send, targets, from, fwd)
 		tc.Forwarded += uint64(len(res.Send) - n)
 		tc.Sent += uint64(len(res.Send) - n)
 	}
@@ -299,7 +327,9 @@ func (r *Router) handleHit(now int64, d *Descriptor) Result {
 	}
 	if e.origin {
 		tc.Delivered++
-		return Result{Delivered: []*Descriptor{d}}
+		var res Result
+		r.deliver(&res, e, d)
+		return res
 	}
 	if d.TTL <= 1 {
 		return r.drop(tc, Result{}, DropTTL)
@@ -329,28 +359,76 @@ func (r *Router) allow(now int64, p PeerID) bool {
 	return allowed
 }
 
+// deliver adds hit descriptor d of an originated query (seen entry e) to
+// res: d itself when it has results, and its node to res.Answered when d
+// completes that node's marked answer.
+func (r *Router) deliver(res *Result, e seenEntry, d *Descriptor) {
+	if len(d.Hit.Results) > 0 {
+		res.Delivered = append(res.Delivered, d)
+	}
+	a := d.Hit.Answered
+	if a == nil || e.answers == nil {
+		return
+	}
+	n, ok := e.answers[a.Node]
+	if ok && n >= a.Parts {
+		return // complete already (a duplicate or a lying count)
+	}
+	n++
+	e.answers[a.Node] = n
+	if n == a.Parts {
+		res.Answered = append(res.Answered, Answered{GUID: d.GUID, Node: PeerID(a.Node)})
+	}
+}
+
 // answer asks the Index and wraps its hits in descriptors addressed back
-// along the query's path. Hits that cannot be encoded are skipped.
+// along the query's path. Hits that cannot be encoded are skipped. When the
+// query asks for it (WantAnswered), every descriptor carries this node's
+// answer mark, and a node with no match answers with one empty hit.
 func (r *Router) answer(q *Descriptor) []*Descriptor {
-	if r.idx == nil {
+	var hits []QueryHit
+	if r.idx != nil {
+		hits = r.idx.Match(q.Query)
+	}
+	if len(hits) == 0 && !q.Query.WantAnswered {
 		return nil
 	}
-	hits := r.idx.Match(q.Query)
-	if len(hits) == 0 {
-		return nil
+	if len(hits) > 0 {
+		r.counters.Query.Delivered++
 	}
-	r.counters.Query.Delivered++
 	ttl := min(q.Hops+1, r.cfg.MaxTTL)
-	var out []*Descriptor
+	var parts []*QueryHit
 	for i := range hits {
-		parts, err := SplitHits(&hits[i], MaxDescriptor)
+		ps, err := SplitHits(&hits[i], MaxDescriptor)
 		if err != nil {
 			continue
 		}
-		for _, p := range parts {
-			out = append(out, &Descriptor{Header: Header{GUID: q.GUID, Type: TypeQueryHit, TTL: ttl}, Hit: p})
-			r.counters.QueryHit.Originated++
-		}
+		parts = append(parts, ps...)
+	}
+	if q.Query.WantAnswered {
+		parts = markAnswered(parts, string(r.cfg.Self))
+	}
+	out := make([]*Descriptor, len(parts))
+	for i, p := range parts {
+		out[i] = &Descriptor{Header: Header{GUID: q.GUID, Type: TypeQueryHit, TTL: ttl}, Hit: p}
+		r.counters.QueryHit.Originated++
+	}
+	return out
+}
+
+// markAnswered returns copies of parts carrying the answer mark of node
+// (an empty hit when there are none), at most 65535 of them.
+func markAnswered(parts []*QueryHit, node string) []*QueryHit {
+	if len(parts) == 0 {
+		parts = []*QueryHit{{}}
+	}
+	parts = parts[:min(len(parts), 1<<16-1)]
+	mark := &Answer{Node: node, Parts: uint16(len(parts))}
+	out := make([]*QueryHit, len(parts))
+	for i, p := range parts {
+		c := *p
+		c.Answered = mark
+		out[i] = &c
 	}
 	return out
 }
@@ -358,17 +436,41 @@ func (r *Router) answer(q *Descriptor) []*Descriptor {
 // floodTargets returns the peers a query may be flooded to: the ultrapeer
 // mesh (smart) or flood neighbours (flood). The caller excludes the sender.
 // In smart mode with LastHopQRP, a query sent with TTL 1 goes only to
-// neighbours whose table matches it or that have sent no table.
-func (r *Router) floodTargets(d *Descriptor) []PeerID {
+// neighbours whose table matches it or that have sent no table; the others
+// are returned as skipped (a table has no false negatives: they have no
+// match).
+func (r *Router) floodTargets(d *Descriptor) (targets, skipped []PeerID) {
 	if r.cfg.Mode != Smart || !r.cfg.LastHopQRP || d.TTL != 1 || len(r.tables) == 0 {
-		return r.neighbours
+		return r.neighbours, nil
 	}
 	words := d.Query.Words()
 	out := make([]PeerID, 0, len(r.neighbours))
 	for _, p := range r.neighbours {
 		if t, ok := r.tables[p]; !ok || t.MatchQuery(d.Query, words) {
 			out = append(out, p)
+		} else {
+			skipped = append(skipped, p)
 		}
+	}
+	return out, skipped
+}
+
+// answerFor returns, for a query asking for answer marks, the empty
+// answers this node gives on behalf of the neighbours its QRP tables
+// skipped (except from, the query's sender, and non-members): they have no
+// match, so the originator need not wait for them.
+func (r *Router) answerFor(q *Descriptor, skipped []PeerID, from PeerID) []*Descriptor {
+	if !q.Query.WantAnswered {
+		return nil
+	}
+	var out []*Descriptor
+	for _, p := range skipped {
+		if p == from || p == r.cfg.Self || !r.isMember(p) {
+			continue
+		}
+		hit := &QueryHit{Answered: &Answer{Node: string(p), Parts: 1}}
+		out = append(out, &Descriptor{Header: Header{GUID: q.GUID, Type: TypeQueryHit, TTL: min(q.Hops+1, r.cfg.MaxTTL)}, Hit: hit})
+		r.counters.QueryHit.Originated++
 	}
 	return out
 }
