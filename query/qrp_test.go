@@ -28,6 +28,16 @@ func TestQRPHashVectors(t *testing.T) {
 		{"2459345938032343", 10, 146}, {"7777a88a8a8a8", 10, 342},
 		{"asdfjklkj3k", 10, 861}, {"adfk32l", 10, 1011}, {"zzzzzzzzzzz", 10, 944},
 		{"3NJA9", 10, 581}, {"3nJa9", 10, 581},
+		// Non-ASCII: gtk-gnutella's src/core/qrp.c test_hash (the low byte
+		// of each UTF-16 code unit, as LimeWire's charAt(i) & 0xFF).
+		{"\u30a2\u30cb\u30e1", 10, 46}, // アニメ
+		{"\u30e9", 10, 0},              // ラ
+		{"\u58f0\u512a", 10, 731},      // 声優
+		{"\U00010400", 10, 316},        // DESERET CAPITAL LETTER LONG I: D801 DC00
+		{"\U00010428", 10, 658},        // DESERET SMALL LETTER LONG I: D801 DC28
+		{"\u0001\u0028", 10, 658},      // same low bytes
+		{"\uff01\u9428", 10, 658},      // same low bytes
+		{"\u1001\u2000", 10, 316},      // same low bytes as U+10400
 	}
 	for _, c := range cases {
 		if got := QRPHash(c.word, c.bits); got != c.want {

@@ -77,10 +77,18 @@ type FileResult struct {
 func (r *FileResult) encodedLen() int {
 	n := resultFixed + len(r.Name) + 1 + URNLen + 1
 	if r.Size >= size32Escape {
-		l := largeFileLen(r.Size)
-		n += 1 + 1 + 1 + len(KeyLargeFile) + ggepLenBytes(l) + l // separator + GGEP
+		var buf [8]byte
+		n += 1 + GGEPLen(r.largeFileExt(&buf)) // separator + GGEP
 	}
 	return n
+}
+
+// largeFileExt is the GGEP "LF" extension of a result of 4 GiB or more:
+// the size little-endian in minimal bytes, COBS-encoded when it holds a
+// 0x00 (a result's extension block is NUL-terminated). buf backs the data.
+func (r *FileResult) largeFileExt(buf *[8]byte) []GGEPExt {
+	binary.LittleEndian.PutUint64(buf[:], r.Size)
+	return []GGEPExt{{ID: KeyLargeFile, Data: buf[:largeFileLen(r.Size)], COBS: true}}
 }
 
 func largeFileLen(size uint64) int {
@@ -108,12 +116,10 @@ func (r *FileResult) appendTo(dst []byte) ([]byte, error) {
 	dst = append(dst, 0)
 	dst = appendURN(dst, r.Hash)
 	if r.Size >= size32Escape {
-		var lf [8]byte
-		binary.LittleEndian.PutUint64(lf[:], r.Size)
+		var buf [8]byte
 		dst = append(dst, extSeparator)
 		var err error
-		dst, err = AppendGGEP(dst, []GGEPExt{{ID: KeyLargeFile, Data: lf[:largeFileLen(r.Size)]}})
-		if err != nil {
+		if dst, err = AppendGGEP(dst, r.largeFileExt(&buf)); err != nil {
 			return dst, err
 		}
 	}
@@ -239,28 +245,45 @@ func parseQueryHit(b []byte) (*QueryHit, error) {
 		Speed: binary.LittleEndian.Uint32(b[7:11]),
 	}
 	p := hitFixedLen
-	h.Results = make([]FileResult, count)
-	for i := range h.Results {
-		n, err := parseResult(b[p:], &h.Results[i])
+	h.Results = make([]FileResult, 0, count)
+	dropped := 0
+	for i := range count {
+		var r FileResult
+		n, usable, err := parseResult(b[p:], &r)
 		if err != nil {
 			return nil, fmt.Errorf("result %d: %w", i, err)
 		}
 		p += n
+		if usable {
+			h.Results = append(h.Results, r)
+		} else {
+			dropped++
+		}
 	}
 	if err := h.parseTrailer(b[p:]); err != nil {
 		return nil, err
 	}
-	if count == 0 && h.Answered == nil {
+	switch {
+	case count == 0 && h.Answered == nil:
 		return nil, ErrBadCount
+	case count > 0 && len(h.Results) == 0 && h.Answered == nil:
+		return nil, fmt.Errorf("none of %d results has a urn:blake3 and a size: %w", dropped, ErrBadURN)
 	}
 	return h, nil
 }
 
 func validNodeName(s string) bool { return len(s) > 0 && len(s) <= MaxNodeName && utf8.ValidString(s) }
 
-func parseResult(b []byte, r *FileResult) (int, error) {
+// parseResult decodes one result and returns the bytes it used. A result
+// that is well formed but that this servent cannot use (no urn:blake3, as
+// other clients' results with only urn:sha1; a size escape without "LF") is
+// consumed with usable false: the caller drops that result, not the hit.
+// The extension block is read liberally: elements separated by 0x1C,
+// unknown strings (legacy metadata, other URNs) ignored, GGEP blocks walked
+// structurally, "LF" (from 2^31, as real clients write it) gives the size.
+func parseResult(b []byte, r *FileResult) (n int, usable bool, err error) {
 	if len(b) < resultFixed {
-		return 0, fmt.Errorf("result header: %w", ErrTruncated)
+		return 0, false, fmt.Errorf("result header: %w", ErrTruncated)
 	}
 	r.Index = binary.LittleEndian.Uint32(b[0:4])
 	size32 := binary.LittleEndian.Uint32(b[4:8])
@@ -268,29 +291,26 @@ func parseResult(b []byte, r *FileResult) (int, error) {
 	p := resultFixed
 	end := bytes.IndexByte(b[p:], 0)
 	if end < 0 {
-		return 0, fmt.Errorf("name terminator: %w", ErrTruncated)
+		return 0, false, fmt.Errorf("name terminator: %w", ErrTruncated)
 	}
 	name := b[p : p+end]
 	if len(name) == 0 || !utf8.Valid(name) {
-		return 0, fmt.Errorf("name: %w", ErrBadString)
+		return 0, false, fmt.Errorf("name: %w", ErrBadString)
 	}
 	r.Name = string(name)
 	p += end + 1
 	var haveURN, haveLF bool
 	for {
 		if p >= len(b) {
-			return 0, fmt.Errorf("extension block terminator: %w", ErrTruncated)
+			return 0, false, fmt.Errorf("extension block terminator: %w", ErrTruncated)
 		}
 		switch b[p] {
 		case 0:
 			p++
-			if !haveURN {
-				return 0, fmt.Errorf("result without urn:blake3: %w", ErrBadURN)
-			}
-			if (size32 == size32Escape) != haveLF {
-				return 0, fmt.Errorf("size escape and %s disagree: %w", KeyLargeFile, ErrBadGGEP)
-			}
-			return p, nil
+			return p, haveURN && (haveLF || size32 != size32Escape), nil
+		case extSeparator:
+			p++
+			continue
 		case GGEPMagic:
 			n, err := walkGGEP(b[p:], func(id, data []byte) error {
 				if string(id) != KeyLargeFile {
@@ -302,14 +322,11 @@ func parseResult(b []byte, r *FileResult) (int, error) {
 				var v [8]byte
 				copy(v[:], data)
 				r.Size = binary.LittleEndian.Uint64(v[:])
-				if r.Size < size32Escape {
-					return fmt.Errorf("%s %d below 4 GiB: %w", KeyLargeFile, r.Size, ErrBadGGEP)
-				}
 				haveLF = true
 				return nil
 			})
 			if err != nil {
-				return 0, err
+				return 0, false, err
 			}
 			p += n
 		default:
@@ -319,30 +336,22 @@ func parseResult(b []byte, r *FileResult) (int, error) {
 			}
 			h, known, err := parseURN(b[p:i])
 			if err != nil {
-				return 0, err
+				return 0, false, err
 			}
 			if known {
 				if haveURN {
-					return 0, fmt.Errorf("second urn: %w", ErrBadExtension)
+					return 0, false, fmt.Errorf("second urn: %w", ErrBadExtension)
 				}
 				haveURN = true
 				r.Hash = h
 			}
 			p = i
 		}
-		if p < len(b) && b[p] == extSeparator {
-			p++
-			if p >= len(b) || b[p] == 0 || b[p] == extSeparator {
-				return 0, fmt.Errorf("empty extension element: %w", ErrBadExtension)
-			}
-		} else if p < len(b) && b[p] != 0 {
-			return 0, fmt.Errorf("extension separator: %w", ErrBadExtension)
-		}
 	}
 }
 
-// parseTrailer decodes the QHD (vendor, open data, optional GGEP in the
-// private area) and the servent ID, which must end the payload exactly.
+// parseTrailer decodes the QHD (vendor, open data, private area with an
+// optional GGEP block) and the servent ID, the last 16 bytes.
 func (h *QueryHit) parseTrailer(b []byte) error {
 	if len(b) < qhdFixedLen+serventIDLen {
 		return fmt.Errorf("qhd: %w", ErrTruncated)
@@ -356,18 +365,17 @@ func (h *QueryHit) parseTrailer(b []byte) error {
 		return fmt.Errorf("qhd open data: %w", ErrTruncated)
 	}
 	flags, valid := b[5], b[6]
-	p := 5 + open
+	private := b[5+open : len(b)-serventIDLen]
 	if flags&valid&qhdFlagGGEP != 0 {
-		n, err := walkGGEP(b[p:len(b)-serventIDLen], h.qhdExtension)
-		if err != nil {
-			return fmt.Errorf("qhd: %w", err)
+		// The block starts at the private area's first 0xC3 (GGEP 0.51);
+		// bytes around it (LimeWire's chat byte, XML) are skipped.
+		if i := bytes.IndexByte(private, GGEPMagic); i >= 0 {
+			if _, err := walkGGEP(private[i:], h.qhdExtension); err != nil {
+				return fmt.Errorf("qhd: %w", err)
+			}
 		}
-		p += n
 	}
-	if len(b)-p != serventIDLen {
-		return fmt.Errorf("qhd private area %d bytes: %w", len(b)-p-serventIDLen, ErrTrailing)
-	}
-	copy(h.ServentID[:], b[p:])
+	copy(h.ServentID[:], b[len(b)-serventIDLen:])
 	return nil
 }
 
