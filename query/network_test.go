@@ -112,8 +112,8 @@ func TestMeshRecall(t *testing.T) {
 
 // TestAnswered checks answer marks: a leaf's search that asks for them
 // learns that each of the 8 ultrapeers answered, exactly once, whether it
-// had a match, had none, or was skipped by last-hop QRP (then its
-// neighbour answers for it); no empty hit is delivered; a search that does
+// had a match or not (last-hop QRP lets such a query through: every
+// ultrapeer answers itself); no empty hit is delivered; a search that does
 // not ask sends no empty hit.
 func TestAnswered(t *testing.T) {
 	for _, lastHop := range []bool{false, true} {

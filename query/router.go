@@ -252,12 +252,11 @@ func (r *Router) Originate(now time.Time, guid GUID, q *Query, ttl uint8) Result
 	if r.cfg.Mode == Smart && r.role == Leaf {
 		res.Send = r.sendAll(res.Send, r.ultrapeers, "", d)
 	} else {
-		targets, skipped := r.floodTargets(d)
-		for _, hd := range append(r.answer(d), r.answerFor(d, skipped, "")...) {
+		for _, hd := range r.answer(d) {
 			r.counters.QueryHit.Delivered++
 			r.deliver(&res, e, hd)
 		}
-		res.Send = r.sendAll(res.Send, targets, "", d)
+		res.Send = r.sendAll(res.Send, r.floodTargets(d), "", d)
 	}
 	r.counters.Query.Sent += uint64(len(res.Send))
 	if len(res.Send) == 0 {
@@ -306,13 +305,8 @@ func (r *Router) handleQuery(now int64, from PeerID, d *Descriptor) Result {
 	}
 	if d.TTL > 1 {
 		fwd := &Descriptor{Header: Header{GUID: d.GUID, Type: TypeQuery, TTL: d.TTL - 1, Hops: d.Hops + 1}, Query: d.Query}
-		targets, skipped := r.floodTargets(fwd)
-		for _, hd := range r.answerFor(d, skipped, from) {
-			res.Send = append(res.Send, Outbound{To: from, D: hd})
-			r.counters.QueryHit.Sent++
-		}
 		n := len(res.Send)
-		res.Send = r.sendAll(res.Send, targets, from, fwd)
+		res.Send = r.sendAll(res.Send, r.floodTargets(fwd), from, fwd)
 		tc.Forwarded += uint64(len(res.Send) - n)
 		tc.Sent += uint64(len(res.Send) - n)
 	}
@@ -436,41 +430,20 @@ func markAnswered(parts []*QueryHit, node string) []*QueryHit {
 // floodTargets returns the peers a query may be flooded to: the ultrapeer
 // mesh (smart) or flood neighbours (flood). The caller excludes the sender.
 // In smart mode with LastHopQRP, a query sent with TTL 1 goes only to
-// neighbours whose table matches it or that have sent no table; the others
-// are returned as skipped (a table has no false negatives: they have no
-// match).
-func (r *Router) floodTargets(d *Descriptor) (targets, skipped []PeerID) {
-	if r.cfg.Mode != Smart || !r.cfg.LastHopQRP || d.TTL != 1 || len(r.tables) == 0 {
-		return r.neighbours, nil
+// neighbours whose table matches it or that have sent no table, unless it
+// asks for answer marks: then every neighbour gets it and answers itself
+// (a table received before the neighbour's index changed would otherwise
+// end the search without its files).
+func (r *Router) floodTargets(d *Descriptor) []PeerID {
+	if r.cfg.Mode != Smart || !r.cfg.LastHopQRP || d.TTL != 1 || len(r.tables) == 0 || d.Query.WantAnswered {
+		return r.neighbours
 	}
 	words := d.Query.Words()
 	out := make([]PeerID, 0, len(r.neighbours))
 	for _, p := range r.neighbours {
 		if t, ok := r.tables[p]; !ok || t.MatchQuery(d.Query, words) {
 			out = append(out, p)
-		} else {
-			skipped = append(skipped, p)
 		}
-	}
-	return out, skipped
-}
-
-// answerFor returns, for a query asking for answer marks, the empty
-// answers this node gives on behalf of the neighbours its QRP tables
-// skipped (except from, the query's sender, and non-members): they have no
-// match, so the originator need not wait for them.
-func (r *Router) answerFor(q *Descriptor, skipped []PeerID, from PeerID) []*Descriptor {
-	if !q.Query.WantAnswered {
-		return nil
-	}
-	var out []*Descriptor
-	for _, p := range skipped {
-		if p == from || p == r.cfg.Self || !r.isMember(p) {
-			continue
-		}
-		hit := &QueryHit{Answered: &Answer{Node: string(p), Parts: 1}}
-		out = append(out, &Descriptor{Header: Header{GUID: q.GUID, Type: TypeQueryHit, TTL: min(q.Hops+1, r.cfg.MaxTTL)}, Hit: hit})
-		r.counters.QueryHit.Originated++
 	}
 	return out
 }
