@@ -36,8 +36,14 @@ func (t *resultTable) header() int {
 	return 1
 }
 
+// row prints one result: the best-matching name, and how many other names
+// its peers gave the same content.
 func (t *resultTable) row(n int, r api.Result) {
-	fmt.Fprintf(t.w, "%-3d %10s %7d  %s\n", n, humanBytes(r.Size), len(r.Sources), r.Name)
+	name := r.Name
+	if len(r.Names) > 1 {
+		name += fmt.Sprintf("  (+%d other names)", len(r.Names)-1)
+	}
+	fmt.Fprintf(t.w, "%-3d %10s %7d  %s\n", n, humanBytes(r.Size), len(r.Sources), name)
 }
 
 // add records a new or grown result and updates the display.

@@ -14,6 +14,7 @@ func TestResultTable(t *testing.T) {
 	exact := api.Result{Name: "evac.txt", Hash: "b", Exact: 1, Sources: src(1)}
 	grown := prefix
 	grown.Sources = src(3)
+	grown.Names = []string{"evacuation.pdf", "Evacuation (copy).pdf"}
 
 	var term bytes.Buffer
 	tt := newResultTable(&term, true)
@@ -25,7 +26,7 @@ func TestResultTable(t *testing.T) {
 		t.Fatalf("terminal rows %+v: want the exact match first, then the prefix match with 3 sources", got)
 	}
 	last := term.String()[strings.LastIndex(term.String(), "\x1b[J")+len("\x1b[J"):]
-	if lines := strings.Split(strings.TrimSpace(last), "\n"); len(lines) != 3 || !strings.Contains(lines[1], "evac.txt") || !strings.Contains(lines[2], "      3  evacuation.pdf") {
+	if lines := strings.Split(strings.TrimSpace(last), "\n"); len(lines) != 3 || !strings.Contains(lines[1], "evac.txt") || !strings.Contains(lines[2], "      3  evacuation.pdf  (+1 other names)") {
 		t.Errorf("last redraw:\n%s", last)
 	}
 
