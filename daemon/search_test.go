@@ -10,6 +10,8 @@ import (
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/configs"
+	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/query/matchtest"
 	"github.com/servent-p2p/servent/storage"
 )
@@ -52,4 +54,30 @@ func TestClusterSearchTable(t *testing.T) {
 		first := d.search(api.SearchRequest{Words: []string{"evac"}, Timeout: timeout}, nil, func(api.Result) {})
 		t.Logf("%s (%s): %q: first hit after %v, search ended after %v", d.ov.Name(), d.role(), "evac", first.FirstHit, first.Elapsed)
 	}
+}
+
+// TestClusterQRPTables checks the ROUTE_TABLE_UPDATE links end to end: on
+// a 9-node network with 3 ultrapeers, every ultrapeer holds, from each mesh
+// neighbour, a table with the neighbour's own file word and its prefixes (doc003, doc0).
+func TestClusterQRPTables(t *testing.T) {
+	o := clusterOptions{nodes: 9, routing: "smart", leavesPerUltrapeer: 3, meshDegree: 4, ttl: 3}
+	c := startCluster(t, o)
+	c.settled(60 * time.Second)
+	eventually(t, 30*time.Second, "every ultrapeer holds its neighbours' tables", func() bool {
+		ups := c.byRole(overlay.RoleUltrapeer)
+		if len(ups) != 3 {
+			return false
+		}
+		for _, u := range ups {
+			for _, nb := range u.Status().Mesh {
+				var tb *query.Table
+				u.withRouter(func(r *query.Router) { tb = r.NeighbourTable(query.PeerID(nb)) })
+				word := c.files[slices.IndexFunc(c.nodes, func(d *Daemon) bool { return d.ov.Name() == nb })]
+				if tb == nil || tb.Bits() != query.DefaultTableBits || !tb.Contains(word) || !tb.Contains(word[:4]) {
+					return false
+				}
+			}
+		}
+		return true
+	})
 }

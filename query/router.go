@@ -207,6 +207,10 @@ func (r *Router) SetNeighbourTable(p PeerID, t *Table) {
 	r.tables[p] = t
 }
 
+// NeighbourTable returns the QRP table last recorded for p (nil: none).
+// The table is shared: read it only.
+func (r *Router) NeighbourTable(p PeerID) *Table { return r.tables[p] }
+
 // CountMalformed counts a datagram the caller could not decode.
 func (r *Router) CountMalformed() { r.counters.Malformed++ }
 
