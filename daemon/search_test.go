@@ -63,9 +63,16 @@ func TestClusterQRPTables(t *testing.T) {
 	o := clusterOptions{nodes: 9, routing: "smart", leavesPerUltrapeer: 3, meshDegree: 4, ttl: 3}
 	c := startCluster(t, o)
 	c.settled(60 * time.Second)
+	var why string
+	defer func() {
+		if t.Failed() {
+			t.Log("last state:", why)
+		}
+	}()
 	eventually(t, 30*time.Second, "every ultrapeer holds its neighbours' tables", func() bool {
 		ups := c.byRole(overlay.RoleUltrapeer)
 		if len(ups) != 3 {
+			why = fmt.Sprintf("%d ultrapeers", len(ups))
 			return false
 		}
 		for _, u := range ups {
@@ -74,6 +81,7 @@ func TestClusterQRPTables(t *testing.T) {
 				u.withRouter(func(r *query.Router) { tb = r.NeighbourTable(query.PeerID(nb)) })
 				word := c.files[slices.IndexFunc(c.nodes, func(d *Daemon) bool { return d.ov.Name() == nb })]
 				if tb == nil || tb.Bits() != query.DefaultTableBits || !tb.Contains(word) || !tb.Contains(word[:4]) {
+					why = fmt.Sprintf("%s: table from %s: %v", u.ov.Name(), nb, tb != nil)
 					return false
 				}
 			}

@@ -165,8 +165,11 @@ func NewRouter(cfg Config, idx Index) *Router {
 // SetTopology sets this node's role and peers. neighbours are the ultrapeer
 // mesh neighbours of an ultrapeer, or the flood neighbours in Flood mode;
 // ultrapeers are the ultrapeers a leaf is attached to; leaves are an
-// ultrapeer's attached leaves. The slices are copied. Rate-limit state and
-// QRP tables of peers no longer listed are forgotten.
+// ultrapeer's attached leaves. The slices are copied. Rate-limit state of
+// peers no longer listed is forgotten. QRP tables are kept (only the
+// current neighbours' are consulted): a neighbour sends its table once per
+// change, so a table that arrived while the topology was settling must
+// survive it; the caller forgets a table with SetNeighbourTable(p, nil).
 func (r *Router) SetTopology(role Role, neighbours, ultrapeers, leaves []PeerID) {
 	r.role = role
 	r.neighbours = slices.Clone(neighbours)
@@ -175,11 +178,6 @@ func (r *Router) SetTopology(role Role, neighbours, ultrapeers, leaves []PeerID)
 	for p := range r.buckets {
 		if !r.known(p) {
 			delete(r.buckets, p)
-		}
-	}
-	for p := range r.tables {
-		if !slices.Contains(r.neighbours, p) {
-			delete(r.tables, p)
 		}
 	}
 }
