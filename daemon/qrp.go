@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"slices"
@@ -122,11 +123,17 @@ func (q *qrpLinks) sendSession(ctx context.Context, peer string) error {
 		return err
 	}
 	defer stream.Close()
+	// Waiting for the next change also ends when the neighbour closes the
+	// connection (it refused us, or restarted): then reconnect and resend
+	// the whole table rather than wait for a change that may not come.
+	ctx, cancel = context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(conn.Context(), cancel)()
 	var sent *query.Table
 	for {
 		cur := q.next(ctx, sent)
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return fmt.Errorf("qrp link to %s: %w", peer, ctx.Err())
 		}
 		msgs, err := query.AppendUpdates(nil, newGUID(), sent, cur)
 		if err != nil {
