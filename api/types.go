@@ -87,11 +87,17 @@ type Source struct {
 }
 
 // Result is one file found by a search, grouped by content hash. A result
-// streams again, with more sources, when another peer answers for it.
+// streams again, with more sources or names, when another peer answers for
+// it.
 type Result struct {
-	Name    string   `json:"name"`
-	Size    int64    `json:"size"`
-	Hash    string   `json:"hash"`
+	Name string `json:"name"`
+	// Names are every name the peers gave this content, Name first.
+	Names []string `json:"names,omitempty"`
+	Size  int64    `json:"size"`
+	Hash  string   `json:"hash"`
+	// Exact is how many query words equal a word of the best-matching name
+	// (the others match as prefixes); results rank by it (SortResults).
+	Exact   int      `json:"exact"`
 	Sources []Source `json:"sources"`
 }
 
@@ -109,6 +115,9 @@ type SearchDone struct {
 	FirstHit time.Duration `json:"first_hit_ns,omitempty"`
 	Elapsed  time.Duration `json:"elapsed_ns"`
 	Warning  string        `json:"warning,omitempty"` // e.g. a leaf with no ultrapeer left
+	// Complete: every node the search waited for answered, so it ended
+	// before its timeout.
+	Complete bool `json:"complete,omitempty"`
 }
 
 // GetRequest asks the daemon to download a file by content hash. With no

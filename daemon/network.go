@@ -128,9 +128,7 @@ func (d *Daemon) onQueryDatagram(from netip.AddrPort, b []byte) {
 	var res query.Result
 	d.withRouter(func(r *query.Router) { res = r.Handle(time.Now(), peer, desc) })
 	d.sendAll(res.Send)
-	for _, hit := range res.Delivered {
-		d.searches.deliver(hit)
-	}
+	d.searches.deliver(res)
 }
 
 // capacity is this node's election capacity: forced roles publish the

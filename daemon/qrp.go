@@ -3,7 +3,6 @@ package daemon
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -17,13 +16,11 @@ import (
 	"github.com/servent-p2p/servent/query"
 )
 
-// maxQRPPatch bounds one QRP patch frame (a compressed 2^20-slot table is
-// far smaller).
-const maxQRPPatch = 1 << 20
-
 // qrpLinks sends this ultrapeer's query-routing table (its own and its
-// leaves' keywords) to each mesh neighbour as compressed patches, and keeps
-// the tables neighbours send it in the routing core. Safe for concurrent use.
+// leaves' keywords) to each mesh neighbour as Gnutella ROUTE_TABLE_UPDATE
+// messages (RESET, then zlib-compressed PATCH sequences) on a QUIC stream,
+// and keeps the tables neighbours send it in the routing core. Safe for
+// concurrent use.
 type qrpLinks struct {
 	d *Daemon
 
@@ -73,7 +70,7 @@ func (q *qrpLinks) sync(t topology) {
 func (d *Daemon) buildTable() *query.Table {
 	t := query.NewTable(query.DefaultTableBits)
 	for _, w := range d.registry.Keywords() {
-		t.Add(w)
+		t.AddKeyword(w)
 	}
 	for _, h := range d.registry.Hashes() {
 		t.Add(h.URN())
@@ -125,43 +122,30 @@ func (q *qrpLinks) sendSession(ctx context.Context, peer string) error {
 		return err
 	}
 	defer stream.Close()
+	// Waiting for the next change also ends when the neighbour closes the
+	// connection (it refused us, or restarted): then reconnect and resend
+	// the whole table rather than wait for a change that may not come.
+	ctx, cancel = context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(conn.Context(), cancel)()
 	var sent *query.Table
 	for {
 		cur := q.next(ctx, sent)
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return fmt.Errorf("qrp link to %s: %w", peer, ctx.Err())
 		}
-		patch, err := query.Diff(sent, cur)
+		msgs, err := query.AppendUpdates(nil, newGUID(), sent, cur)
 		if err != nil {
 			return err
 		}
-		if err := writePatch(stream, patch); err != nil {
+		if _, err := stream.Write(msgs); err != nil {
 			return err
 		}
 		sent = cur
 	}
 }
 
-func writePatch(w io.Writer, patch []byte) error {
-	frame := binary.AppendUvarint(nil, uint64(len(patch)))
-	_, err := w.Write(append(frame, patch...))
-	return err
-}
-
-func readPatch(r io.ByteReader, body io.Reader) ([]byte, error) {
-	n, err := binary.ReadUvarint(r)
-	if err != nil {
-		return nil, err
-	}
-	if n == 0 || n > maxQRPPatch {
-		return nil, fmt.Errorf("qrp patch of %d bytes", n)
-	}
-	p := make([]byte, n)
-	_, err = io.ReadFull(body, p)
-	return p, err
-}
-
-// serveQRPConn receives a mesh neighbour's table patches.
+// serveQRPConn receives a mesh neighbour's ROUTE_TABLE_UPDATE messages.
 func (d *Daemon) serveQRPConn(conn *quic.Conn) {
 	defer conn.CloseWithError(0, "")
 	m, ok := d.ov.MemberByConn(conn)
@@ -175,22 +159,24 @@ func (d *Daemon) serveQRPConn(conn *quic.Conn) {
 	defer stream.Close()
 	br := bufio.NewReader(stream)
 	peer := query.PeerID(m.Name)
-	table := &query.Table{}
+	var recv query.TableReceiver
 	defer func() {
 		d.withRouter(func(r *query.Router) { r.SetNeighbourTable(peer, nil) })
 	}()
 	for {
-		patch, err := readPatch(br, br)
+		msg, err := query.ReadRouteTableMsg(br)
+		var table *query.Table
 		if err == nil {
-			err = table.Apply(patch)
+			table, err = recv.Receive(msg)
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
-				d.log.Debug("qrp patch", "peer", m.Name, "err", err)
+				d.log.Debug("qrp update", "peer", m.Name, "err", err)
 			}
 			return
 		}
-		clone := table.Clone()
-		d.withRouter(func(r *query.Router) { r.SetNeighbourTable(peer, clone) })
+		if table != nil {
+			d.withRouter(func(r *query.Router) { r.SetNeighbourTable(peer, table) })
+		}
 	}
 }

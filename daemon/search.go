@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,45 +24,76 @@ const (
 	searchRetryAfter = 0.35
 )
 
-// searches routes delivered hits to the searches waiting for them. Safe
-// for concurrent use.
+// searches routes what the routing core delivers (hits, completed
+// answers) to the searches waiting for it. Safe for concurrent use.
 type searches struct {
 	mu   sync.Mutex
-	byID map[query.GUID]chan *query.Descriptor
+	byID map[query.GUID]chan searchEvent
 }
 
-func (s *searches) add(g query.GUID, ch chan *query.Descriptor) {
+// searchEvent is a hit, or a node that has answered completely.
+type searchEvent struct {
+	hit      *query.Descriptor
+	answered query.PeerID
+}
+
+func (s *searches) add(g query.GUID, ch chan searchEvent) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.byID == nil {
-		s.byID = make(map[query.GUID]chan *query.Descriptor)
+		s.byID = make(map[query.GUID]chan searchEvent)
 	}
 	s.byID[g] = ch
 }
 
-func (s *searches) remove(g query.GUID) {
+// deliver hands res's hits and answers to their searches; those for
+// finished searches, or beyond what a slow reader takes, are dropped.
+func (s *searches) deliver(res query.Result) {
+	if len(res.Delivered) == 0 && len(res.Answered) == 0 {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.byID, g)
-}
-
-// deliver hands a hit to its search; hits for finished searches, or beyond
-// what a slow reader takes, are dropped.
-func (s *searches) deliver(d *query.Descriptor) {
-	s.mu.Lock()
-	ch := s.byID[d.GUID]
-	s.mu.Unlock()
-	if ch != nil {
-		select {
-		case ch <- d:
-		default:
+	send := func(g query.GUID, ev searchEvent) {
+		if ch := s.byID[g]; ch != nil {
+			select {
+			case ch <- ev:
+			default:
+			}
 		}
+	}
+	for _, d := range res.Delivered {
+		send(d.GUID, searchEvent{hit: d})
+	}
+	for _, a := range res.Answered {
+		send(a.GUID, searchEvent{answered: a.Node})
 	}
 }
 
+// answerers returns the nodes a search waits for: the elected ultrapeers
+// (smart routing), or every member (flood). nil when there are more than
+// query.MaxAnswering: then the search runs to its timeout.
+func (d *Daemon) answerers() []string {
+	var out []string
+	if d.cfg.Routing == "flood" {
+		for _, m := range d.ov.Members() {
+			out = append(out, m.Name)
+		}
+	} else {
+		d.topoMu.Lock()
+		out = slices.Clone(d.topo.ultrapeers)
+		d.topoMu.Unlock()
+	}
+	if len(out) > query.MaxAnswering {
+		return nil
+	}
+	return out
+}
+
 // search sends a query into the network and calls fn with every result
-// (grouped by content hash, growing sources) until timeout or max results.
-// It blocks; it returns the summary.
+// (grouped by content hash, growing sources and names) until every node
+// it waits for has answered (answerers), max results, the timeout, or
+// stop. It blocks; it returns the summary.
 func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api.Result)) api.SearchDone {
 	start := time.Now()
 	q := &query.Query{Criteria: strings.Join(req.Words, " ")}
@@ -73,21 +105,24 @@ func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api
 	if d.role() == overlay.RoleLeaf && len(d.leaves.attached()) == 0 {
 		done.Warning = "this leaf is attached to no ultrapeer (none reachable yet): the search cannot leave this node; check `servent peers`"
 	}
-	hits := make(chan *query.Descriptor, 256)
+	waiting := map[query.PeerID]bool{}
+	for _, n := range d.answerers() {
+		waiting[query.PeerID(n)] = true
+	}
+	q.WantAnswered = len(waiting) > 0
+	events := make(chan searchEvent, 256)
 	originate := func() {
 		g := newGUID()
-		d.searches.add(g, hits)
+		d.searches.add(g, events)
 		var res query.Result
 		d.withRouter(func(r *query.Router) { res = r.Originate(time.Now(), g, q, uint8(d.cfg.TTL)) })
 		d.sendAll(res.Send)
-		for _, h := range res.Delivered {
-			d.searches.deliver(h)
-		}
+		d.searches.deliver(res)
 	}
 	defer func() {
 		d.searches.mu.Lock()
 		for g, ch := range d.searches.byID {
-			if ch == hits {
+			if ch == events {
 				delete(d.searches.byID, g)
 			}
 		}
@@ -98,20 +133,32 @@ func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api
 	defer deadline.Stop()
 	retry := time.NewTimer(time.Duration(float64(timeout) * searchRetryAfter))
 	defer retry.Stop()
+	words := q.Words()
 	results := map[storage.Hash]*api.Result{}
+	finish := func() api.SearchDone {
+		done.Elapsed = time.Since(start)
+		return done
+	}
 	for {
 		select {
 		case <-stop:
-			done.Elapsed = time.Since(start)
-			return done
+			return finish()
 		case <-deadline.C:
-			done.Elapsed = time.Since(start)
-			return done
+			return finish()
 		case <-retry.C:
 			if done.Hits == 0 {
 				originate()
 			}
-		case h := <-hits:
+		case ev := <-events:
+			if ev.hit == nil {
+				delete(waiting, ev.answered)
+				if q.WantAnswered && len(waiting) == 0 {
+					done.Complete = true
+					return finish()
+				}
+				continue
+			}
+			h := ev.hit
 			if done.Hits == 0 {
 				done.FirstHit = time.Since(start)
 			}
@@ -127,18 +174,38 @@ func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api
 					results[fr.Hash] = r
 					done.Results++
 				}
-				if hasSource(r.Sources, src) {
+				named := addName(r, fr.Name, words)
+				if hasSource(r.Sources, src) && !named {
 					continue
 				}
-				r.Sources = append(r.Sources, src)
-				fn(*r)
+				if !hasSource(r.Sources, src) {
+					r.Sources = append(r.Sources, src)
+				}
+				out := *r
+				out.Sources, out.Names = slices.Clone(r.Sources), slices.Clone(r.Names)
+				fn(out)
 			}
 			if req.Max > 0 && len(results) >= req.Max {
-				done.Elapsed = time.Since(start)
-				return done
+				return finish()
 			}
 		}
 	}
+}
+
+// addName records a name a peer gave r's content and reports whether it is
+// new. The name matching most query words exactly becomes r.Name.
+func addName(r *api.Result, name string, words []string) bool {
+	if slices.Contains(r.Names, name) {
+		return false
+	}
+	_, exact := query.MatchFile(words, storage.Keywords(name))
+	if len(r.Names) == 0 || exact > r.Exact {
+		r.Name, r.Exact = name, exact
+		r.Names = append([]string{name}, r.Names...)
+	} else {
+		r.Names = append(r.Names, name)
+	}
+	return true
 }
 
 func hasSource(srcs []api.Source, s api.Source) bool {
@@ -177,7 +244,7 @@ func (d *Daemon) serveSearch(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Hash = h.String()
 	}
-	if len(storage.Keywords(strings.Join(req.Words, " "))) == 0 && req.Hash == "" {
+	if len(storage.QueryWords(strings.Join(req.Words, " "))) == 0 && req.Hash == "" {
 		http.Error(w, "nothing to search for: give words with letters or digits, or a hash", http.StatusBadRequest)
 		return
 	}

@@ -8,6 +8,10 @@ type seenEntry struct {
 	from   PeerID
 	at     int64 // unix nanoseconds of the virtual or real clock
 	origin bool
+	// answers counts, for an originated query that asked for answer marks,
+	// the marked hit descriptors received per answering node (nil
+	// otherwise).
+	answers map[string]uint16
 }
 
 // dupCache is a two-generation map GUID → seenEntry, bounded in entries

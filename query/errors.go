@@ -15,8 +15,6 @@ var (
 	ErrBadType = errors.New("unknown payload type")
 	// ErrBadGGEP: a malformed GGEP block or a GGEP extension with a bad value.
 	ErrBadGGEP = errors.New("malformed ggep")
-	// ErrGGEPUnsupported: a GGEP extension using COBS encoding or compression.
-	ErrGGEPUnsupported = errors.New("unsupported ggep encoding")
 	// ErrBadURN: a malformed urn:blake3 HUGE URN, or a missing one where required.
 	ErrBadURN = errors.New("malformed urn")
 	// ErrBadExtension: an extension block element that is neither a URN nor GGEP.

@@ -1,6 +1,9 @@
 package query
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // GGEP (Gnutella Generic Extension Protocol 0.51) framing.
 const (
@@ -10,8 +13,8 @@ const (
 	MaxGGEPData = 1<<18 - 1
 
 	ggepLast       = 0x80 // flags: last extension of the block
-	ggepEncoded    = 0x40 // flags: COBS encoded (unsupported)
-	ggepCompressed = 0x20 // flags: deflate compressed (unsupported)
+	ggepEncoded    = 0x40 // flags: COBS encoded
+	ggepCompressed = 0x20 // flags: deflate compressed
 	ggepReserved   = 0x10 // flags: must be zero
 	ggepIDMask     = 0x0F // flags: ID length 1..15
 	lenMore        = 0x80 // length byte: another length byte follows
@@ -25,20 +28,37 @@ const (
 	KeyQUICPort    = "QP" // QHD: QUIC port, uint16 little-endian
 	KeyFingerprint = "FP" // QHD: 32-byte public-key fingerprint
 	KeyNodeName    = "NN" // QHD: node name, UTF-8
+	KeyAnswered    = "AN" // query: empty, answers wanted; QHD: uint16 LE parts + answering node name
 )
 
 // GGEPExt is one GGEP extension: an ID of 1..15 bytes (no NUL) and its data.
 type GGEPExt struct {
 	ID   string
 	Data []byte
+	// COBS: the data is written COBS-encoded when it holds a 0x00 byte
+	// (where the block sits in NUL-terminated text, as in a result's
+	// extension block). ParseGGEP sets it for data that was encoded.
+	COBS bool
+}
+
+// cobs reports whether e's data is written COBS-encoded.
+func (e *GGEPExt) cobs() bool { return e.COBS && bytes.IndexByte(e.Data, 0) >= 0 }
+
+// wireLen is the length of e's data as written.
+func (e *GGEPExt) wireLen() int {
+	if e.cobs() {
+		return cobsLen(e.Data)
+	}
+	return len(e.Data)
 }
 
 // GGEPLen returns the encoded size of a GGEP block holding exts, magic byte
 // included. It does not validate; AppendGGEP does.
 func GGEPLen(exts []GGEPExt) int {
 	n := 1
-	for _, e := range exts {
-		n += 1 + len(e.ID) + ggepLenBytes(len(e.Data)) + len(e.Data)
+	for i := range exts {
+		l := exts[i].wireLen()
+		n += 1 + len(exts[i].ID) + ggepLenBytes(l) + l
 	}
 	return n
 }
@@ -55,7 +75,8 @@ func ggepLenBytes(n int) int {
 }
 
 // AppendGGEP appends a GGEP block holding exts (at least one) to dst. Data is
-// written raw: never COBS-encoded, never compressed.
+// written raw, or COBS-encoded when GGEPExt.COBS asks and it holds a 0x00;
+// never compressed.
 func AppendGGEP(dst []byte, exts []GGEPExt) ([]byte, error) {
 	if len(exts) == 0 {
 		return dst, fmt.Errorf("empty block: %w", ErrBadGGEP)
@@ -65,17 +86,25 @@ func AppendGGEP(dst []byte, exts []GGEPExt) ([]byte, error) {
 		if err := checkGGEPID(e.ID); err != nil {
 			return dst, err
 		}
-		if len(e.Data) > MaxGGEPData {
-			return dst, fmt.Errorf("ggep %q: %d bytes: %w", e.ID, len(e.Data), ErrTooLong)
+		l := e.wireLen()
+		if l > MaxGGEPData {
+			return dst, fmt.Errorf("ggep %q: %d bytes: %w", e.ID, l, ErrTooLong)
 		}
 		flags := byte(len(e.ID))
 		if i == len(exts)-1 {
 			flags |= ggepLast
 		}
+		if e.cobs() {
+			flags |= ggepEncoded
+		}
 		dst = append(dst, flags)
 		dst = append(dst, e.ID...)
-		dst = appendGGEPLen(dst, len(e.Data))
-		dst = append(dst, e.Data...)
+		dst = appendGGEPLen(dst, l)
+		if e.cobs() {
+			dst = cobsEncode(dst, e.Data)
+		} else {
+			dst = append(dst, e.Data...)
+		}
 	}
 	return dst, nil
 }
@@ -104,11 +133,13 @@ func appendGGEPLen(dst []byte, n int) []byte {
 }
 
 // ParseGGEP decodes the GGEP block at the start of b and returns its
-// extensions and the number of bytes it used. Data slices alias b.
+// extensions (COBS-decoded and inflated; an extension that cannot be
+// decoded is left out) and the number of bytes it used. Raw data slices
+// alias b.
 func ParseGGEP(b []byte) ([]GGEPExt, int, error) {
 	var exts []GGEPExt
-	n, err := walkGGEP(b, func(id, data []byte) error {
-		exts = append(exts, GGEPExt{ID: string(id), Data: data})
+	n, err := walkGGEPFlags(b, func(id, data []byte, flags byte) error {
+		exts = append(exts, GGEPExt{ID: string(id), Data: data, COBS: flags&ggepEncoded != 0})
 		return nil
 	})
 	if err != nil {
@@ -118,9 +149,16 @@ func ParseGGEP(b []byte) ([]GGEPExt, int, error) {
 }
 
 // walkGGEP decodes the GGEP block at the start of b, calling fn for every
-// extension in order, and returns the block's length. A duplicate ID is an
-// error. It allocates nothing itself.
+// extension in order with its data (COBS-decoded and inflated when its
+// flags say so; an extension whose data cannot be decoded is skipped, as
+// the GGEP spec's "be liberal" asks), and returns the block's length. A
+// duplicate ID is an error. It allocates nothing itself for raw data.
 func walkGGEP(b []byte, fn func(id, data []byte) error) (int, error) {
+	return walkGGEPFlags(b, func(id, data []byte, _ byte) error { return fn(id, data) })
+}
+
+// walkGGEPFlags is walkGGEP that also passes each extension's flags.
+func walkGGEPFlags(b []byte, fn func(id, data []byte, flags byte) error) (int, error) {
 	if len(b) == 0 {
 		return 0, fmt.Errorf("ggep magic: %w", ErrTruncated)
 	}
@@ -138,9 +176,6 @@ func walkGGEP(b []byte, fn func(id, data []byte) error) (int, error) {
 		p++
 		if flags&ggepReserved != 0 {
 			return 0, fmt.Errorf("ggep reserved flag: %w", ErrBadGGEP)
-		}
-		if flags&(ggepEncoded|ggepCompressed) != 0 {
-			return 0, fmt.Errorf("ggep flags 0x%02x: %w", flags, ErrGGEPUnsupported)
 		}
 		idLen := int(flags & ggepIDMask)
 		if idLen == 0 {
@@ -175,14 +210,35 @@ func walkGGEP(b []byte, fn func(id, data []byte) error) (int, error) {
 		if len(b)-p < dataLen {
 			return 0, fmt.Errorf("ggep %q data: %w", id, ErrTruncated)
 		}
-		if err := fn(id, b[p:p+dataLen]); err != nil {
-			return 0, err
+		if data, ok := ggepData(b[p:p+dataLen], flags); ok {
+			if err := fn(id, data, flags); err != nil {
+				return 0, err
+			}
 		}
 		p += dataLen
 		if flags&ggepLast != 0 {
 			return p, nil
 		}
 	}
+}
+
+// ggepData returns an extension's data as its flags say: COBS-decoded
+// (encoding is applied after compression), then inflated; ok is false when
+// it cannot be decoded.
+func ggepData(raw []byte, flags byte) (data []byte, ok bool) {
+	data = raw
+	var err error
+	if flags&ggepEncoded != 0 {
+		if data, err = cobsDecode(data); err != nil {
+			return nil, false
+		}
+	}
+	if flags&ggepCompressed != 0 {
+		if data, err = inflate(data); err != nil {
+			return nil, false
+		}
+	}
+	return data, true
 }
 
 // parseGGEPLen decodes a 1..3 byte GGEP data length. Each byte carries 6 bits

@@ -50,8 +50,6 @@ func TestGGEPErrors(t *testing.T) {
 		{"empty", nil, ErrTruncated},
 		{"bad magic", []byte{0xC2, 0x81, 'A', 0x40}, ErrBadGGEP},
 		{"no last", []byte{0xC3, 0x01, 'A', 0x40}, ErrTruncated},
-		{"cobs", []byte{0xC3, 0xC1, 'A', 0x40}, ErrGGEPUnsupported},
-		{"deflate", []byte{0xC3, 0xA1, 'A', 0x40}, ErrGGEPUnsupported},
 		{"reserved", []byte{0xC3, 0x91, 'A', 0x40}, ErrBadGGEP},
 		{"zero id", []byte{0xC3, 0x80, 0x40}, ErrBadGGEP},
 		{"nul id", []byte{0xC3, 0x81, 0, 0x40}, ErrBadGGEP},
@@ -79,18 +77,33 @@ func TestGGEPErrors(t *testing.T) {
 func FuzzGGEP(f *testing.F) {
 	f.Add([]byte{0xC3, 0x01, 'A', 0x40, 0x82, 'B', 'C', 0x42, 1, 2})
 	f.Add([]byte{0xC3, 0x81, 'L', 0x81, 0x40})
+	f.Add([]byte{0xC3, 0xC2, 'L', 'F', 0x46, 0x01, 0x01, 0x01, 0x01, 0x02, 0x01})                                       // COBS
+	f.Add(append([]byte{0xC3, 0xA1, 'Z', 0x40 | 11}, 0x78, 0x9c, 0x63, 0x60, 0x60, 0x64, 0x02, 0x00, 0x00, 0x0a, 0x00)) // deflated
 	f.Fuzz(func(t *testing.T, in []byte) {
 		exts, n, err := ParseGGEP(in)
-		if err != nil {
+		if err != nil || len(exts) == 0 {
 			return
 		}
-		// The encoding is canonical: re-encoding gives the same bytes.
 		out, err := AppendGGEP(nil, exts)
 		if err != nil {
 			t.Fatalf("re-encode: %v", err)
 		}
-		if !bytes.Equal(out, in[:n]) || GGEPLen(exts) != n {
-			t.Fatalf("not canonical: %x vs %x", out, in[:n])
+		if GGEPLen(exts) != len(out) {
+			t.Fatalf("GGEPLen %d, encoded %d", GGEPLen(exts), len(out))
+		}
+		// Raw data re-encodes to the same bytes; COBS-encoded or deflated
+		// data to the same decoded values.
+		if bytes.Equal(out, in[:n]) {
+			return
+		}
+		back, _, err := ParseGGEP(out)
+		if err != nil || len(back) != len(exts) {
+			t.Fatalf("re-parse: %v", err)
+		}
+		for i := range back {
+			if back[i].ID != exts[i].ID || !bytes.Equal(back[i].Data, exts[i].Data) {
+				t.Fatalf("round trip of %q changed its data", exts[i].ID)
+			}
 		}
 	})
 }

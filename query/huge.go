@@ -22,12 +22,13 @@ func appendURN(dst []byte, h storage.Hash) []byte {
 }
 
 // parseURN decodes one HUGE element. known reports whether it is a blake3
-// URN; other "urn:" namespaces (urn:sha1, ...) are skipped by the caller. An
-// element that is not a URN at all is ErrBadExtension.
+// URN; other "urn:" namespaces (urn:sha1, a bare "urn:") and elements that
+// are not URNs at all (XML, legacy metadata) are not known and are ignored
+// by the caller, as HUGE asks. A malformed urn:blake3 is ErrBadURN.
 func parseURN(tok []byte) (h storage.Hash, known bool, err error) {
 	const urn = "urn:"
 	if len(tok) < len(urn) || !equalFoldASCII(tok[:len(urn)], urn) {
-		return h, false, fmt.Errorf("extension element %.16q: %w", tok, ErrBadExtension)
+		return h, false, nil // not a URN: XML, legacy metadata; HUGE says ignore it
 	}
 	p := len(storage.URNPrefix)
 	if len(tok) < p || !equalFoldASCII(tok[:p], storage.URNPrefix) {

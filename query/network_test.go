@@ -109,3 +109,48 @@ func TestMeshRecall(t *testing.T) {
 		t.Errorf("last-hop QRP did not reduce mesh traffic: %v", upMessages)
 	}
 }
+
+// TestAnswered checks answer marks: a leaf's search that asks for them
+// learns that each of the 8 ultrapeers answered, exactly once, whether it
+// had a match or not (last-hop QRP lets such a query through: every
+// ultrapeer answers itself); no empty hit is delivered; a search that does
+// not ask sends no empty hit.
+func TestAnswered(t *testing.T) {
+	for _, lastHop := range []bool{false, true} {
+		n, leaves := meshNet(t, lastHop)
+		l := leaves[0]
+		for i, word := range []string{"file05 report", "nothing-here"} {
+			g := GUID{byte(i), 0xAB}
+			before := n.messages
+			n.run(l, n.routers[l].Originate(n.now, g, &Query{Criteria: word, WantAnswered: true}, 4))
+			var got []PeerID
+			for _, a := range n.answered[l] {
+				if a.GUID != g {
+					t.Fatalf("answer for %x, want %x", a.GUID, g)
+				}
+				got = append(got, a.Node)
+			}
+			slices.Sort(got)
+			if want := []PeerID{"u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7"}; !slices.Equal(got, want) {
+				t.Fatalf("lastHop=%v %q: answered %v, want %v", lastHop, word, got, want)
+			}
+			n.answered[l] = nil
+			for _, d := range n.delivered[l] {
+				if len(d.Hit.Results) == 0 {
+					t.Fatalf("empty hit delivered: %+v", d.Hit)
+				}
+			}
+			marked := n.messages - before
+			g[2] = 1
+			before = n.messages
+			n.run(l, n.routers[l].Originate(n.now, g, &Query{Criteria: word}, 4))
+			if len(n.answered[l]) != 0 {
+				t.Fatalf("answers without asking: %v", n.answered[l])
+			}
+			t.Logf("lastHop=%v %q: %d messages with answer marks, %d without", lastHop, word, marked, n.messages-before)
+			if marked <= n.messages-before {
+				t.Errorf("answer marks cost nothing: the empty answers were not sent")
+			}
+		}
+	}
+}

@@ -46,6 +46,21 @@ type QueryHit struct {
 	Node        string
 	// ServentID is the responder's 16-byte servent identifier.
 	ServentID GUID
+	// Answered (GGEP "AN"), when set, says that this descriptor is one of
+	// the Answered.Parts descriptors with which node Answered.Node answered
+	// a query that asked for it (Query.WantAnswered). Only such a hit may
+	// have no results: a node with no match answers with one empty hit.
+	Answered *Answer
+}
+
+// Answer marks a node's complete answer to a query (GGEP "AN" in the QHD).
+type Answer struct {
+	// Node is the answering node's name (UTF-8, 1..255 bytes); for a leaf's
+	// files it is the ultrapeer, not the leaf.
+	Node string
+	// Parts is how many hit descriptors the node sent for the query, this
+	// one included (1..65535).
+	Parts uint16
 }
 
 // FileResult is one file in a QueryHit.
@@ -62,10 +77,18 @@ type FileResult struct {
 func (r *FileResult) encodedLen() int {
 	n := resultFixed + len(r.Name) + 1 + URNLen + 1
 	if r.Size >= size32Escape {
-		l := largeFileLen(r.Size)
-		n += 1 + 1 + 1 + len(KeyLargeFile) + ggepLenBytes(l) + l // separator + GGEP
+		var buf [8]byte
+		n += 1 + GGEPLen(r.largeFileExt(&buf)) // separator + GGEP
 	}
 	return n
+}
+
+// largeFileExt is the GGEP "LF" extension of a result of 4 GiB or more:
+// the size little-endian in minimal bytes, COBS-encoded when it holds a
+// 0x00 (a result's extension block is NUL-terminated). buf backs the data.
+func (r *FileResult) largeFileExt(buf *[8]byte) []GGEPExt {
+	binary.LittleEndian.PutUint64(buf[:], r.Size)
+	return []GGEPExt{{ID: KeyLargeFile, Data: buf[:largeFileLen(r.Size)], COBS: true}}
 }
 
 func largeFileLen(size uint64) int {
@@ -93,12 +116,10 @@ func (r *FileResult) appendTo(dst []byte) ([]byte, error) {
 	dst = append(dst, 0)
 	dst = appendURN(dst, r.Hash)
 	if r.Size >= size32Escape {
-		var lf [8]byte
-		binary.LittleEndian.PutUint64(lf[:], r.Size)
+		var buf [8]byte
 		dst = append(dst, extSeparator)
 		var err error
-		dst, err = AppendGGEP(dst, []GGEPExt{{ID: KeyLargeFile, Data: lf[:largeFileLen(r.Size)]}})
-		if err != nil {
+		if dst, err = AppendGGEP(dst, r.largeFileExt(&buf)); err != nil {
 			return dst, err
 		}
 	}
@@ -107,7 +128,7 @@ func (r *FileResult) appendTo(dst []byte) ([]byte, error) {
 
 // qhdGGEP appends to exts the QHD GGEP extensions in the order they are
 // written. buf backs the small fixed-size values.
-func (h *QueryHit) qhdGGEP(exts []GGEPExt, buf *[2]byte, ip *[16]byte) []GGEPExt {
+func (h *QueryHit) qhdGGEP(exts []GGEPExt, buf *[2]byte, ip *[16]byte, an []byte) []GGEPExt {
 	if h.IPv6.Is6() {
 		*ip = h.IPv6.As16()
 		exts = append(exts, GGEPExt{ID: KeyIPv6, Data: ip[:]})
@@ -121,6 +142,10 @@ func (h *QueryHit) qhdGGEP(exts []GGEPExt, buf *[2]byte, ip *[16]byte) []GGEPExt
 	}
 	if h.Node != "" {
 		exts = append(exts, GGEPExt{ID: KeyNodeName, Data: []byte(h.Node)})
+	}
+	if h.Answered != nil {
+		exts = append(exts, GGEPExt{ID: KeyAnswered, Data: binary.LittleEndian.AppendUint16(an[:0:len(an)], h.Answered.Parts)})
+		exts[len(exts)-1].Data = append(exts[len(exts)-1].Data, h.Answered.Node...)
 	}
 	return exts
 }
@@ -141,6 +166,10 @@ func (h *QueryHit) trailerLen() int {
 	if h.Node != "" {
 		g += 1 + 2 + ggepLenBytes(len(h.Node)) + len(h.Node)
 	}
+	if h.Answered != nil {
+		l := 2 + len(h.Answered.Node)
+		g += 1 + 2 + ggepLenBytes(l) + l
+	}
 	if g > 1 {
 		n += g
 	}
@@ -156,11 +185,14 @@ func (h *QueryHit) encodedLen() int {
 }
 
 func (h *QueryHit) appendTo(dst []byte) ([]byte, error) {
-	if len(h.Results) == 0 || len(h.Results) > 255 {
+	if (len(h.Results) == 0 && h.Answered == nil) || len(h.Results) > 255 {
 		return dst, fmt.Errorf("%d results: %w", len(h.Results), ErrBadCount)
 	}
 	if len(h.Node) > MaxNodeName || !utf8.ValidString(h.Node) {
 		return dst, fmt.Errorf("node name: %w", ErrBadString)
+	}
+	if a := h.Answered; a != nil && (a.Parts == 0 || !validNodeName(a.Node)) {
+		return dst, fmt.Errorf("answer mark %q parts %d: %w", a.Node, a.Parts, ErrBadGGEP)
 	}
 	dst = append(dst, byte(len(h.Results)))
 	dst = binary.LittleEndian.AppendUint16(dst, h.Port)
@@ -184,8 +216,9 @@ func (h *QueryHit) appendTo(dst []byte) ([]byte, error) {
 	var (
 		buf  [2]byte
 		ip6  [16]byte
-		arr  [4]GGEPExt
-		exts = h.qhdGGEP(arr[:0], &buf, &ip6)
+		an   [2 + MaxNodeName]byte
+		arr  [5]GGEPExt
+		exts = h.qhdGGEP(arr[:0], &buf, &ip6, an[:])
 	)
 	var flags byte
 	if len(exts) > 0 {
@@ -206,32 +239,51 @@ func parseQueryHit(b []byte) (*QueryHit, error) {
 		return nil, fmt.Errorf("hit header: %w", ErrTruncated)
 	}
 	count := int(b[0])
-	if count == 0 {
-		return nil, ErrBadCount
-	}
 	h := &QueryHit{
 		Port:  binary.LittleEndian.Uint16(b[1:3]),
 		Addr:  netip.AddrFrom4([4]byte(b[3:7])),
 		Speed: binary.LittleEndian.Uint32(b[7:11]),
 	}
 	p := hitFixedLen
-	h.Results = make([]FileResult, count)
-	for i := range h.Results {
-		n, err := parseResult(b[p:], &h.Results[i])
+	h.Results = make([]FileResult, 0, count)
+	dropped := 0
+	for i := range count {
+		var r FileResult
+		n, usable, err := parseResult(b[p:], &r)
 		if err != nil {
 			return nil, fmt.Errorf("result %d: %w", i, err)
 		}
 		p += n
+		if usable {
+			h.Results = append(h.Results, r)
+		} else {
+			dropped++
+		}
 	}
 	if err := h.parseTrailer(b[p:]); err != nil {
 		return nil, err
 	}
+	switch {
+	case count == 0 && h.Answered == nil:
+		return nil, ErrBadCount
+	case count > 0 && len(h.Results) == 0 && h.Answered == nil:
+		return nil, fmt.Errorf("none of %d results has a urn:blake3 and a size: %w", dropped, ErrBadURN)
+	}
 	return h, nil
 }
 
-func parseResult(b []byte, r *FileResult) (int, error) {
+func validNodeName(s string) bool { return len(s) > 0 && len(s) <= MaxNodeName && utf8.ValidString(s) }
+
+// parseResult decodes one result and returns the bytes it used. A result
+// that is well formed but that this servent cannot use (no urn:blake3, as
+// other clients' results with only urn:sha1; a size escape without "LF") is
+// consumed with usable false: the caller drops that result, not the hit.
+// The extension block is read liberally: elements separated by 0x1C,
+// unknown strings (legacy metadata, other URNs) ignored, GGEP blocks walked
+// structurally, "LF" (from 2^31, as real clients write it) gives the size.
+func parseResult(b []byte, r *FileResult) (n int, usable bool, err error) {
 	if len(b) < resultFixed {
-		return 0, fmt.Errorf("result header: %w", ErrTruncated)
+		return 0, false, fmt.Errorf("result header: %w", ErrTruncated)
 	}
 	r.Index = binary.LittleEndian.Uint32(b[0:4])
 	size32 := binary.LittleEndian.Uint32(b[4:8])
@@ -239,29 +291,26 @@ func parseResult(b []byte, r *FileResult) (int, error) {
 	p := resultFixed
 	end := bytes.IndexByte(b[p:], 0)
 	if end < 0 {
-		return 0, fmt.Errorf("name terminator: %w", ErrTruncated)
+		return 0, false, fmt.Errorf("name terminator: %w", ErrTruncated)
 	}
 	name := b[p : p+end]
 	if len(name) == 0 || !utf8.Valid(name) {
-		return 0, fmt.Errorf("name: %w", ErrBadString)
+		return 0, false, fmt.Errorf("name: %w", ErrBadString)
 	}
 	r.Name = string(name)
 	p += end + 1
 	var haveURN, haveLF bool
 	for {
 		if p >= len(b) {
-			return 0, fmt.Errorf("extension block terminator: %w", ErrTruncated)
+			return 0, false, fmt.Errorf("extension block terminator: %w", ErrTruncated)
 		}
 		switch b[p] {
 		case 0:
 			p++
-			if !haveURN {
-				return 0, fmt.Errorf("result without urn:blake3: %w", ErrBadURN)
-			}
-			if (size32 == size32Escape) != haveLF {
-				return 0, fmt.Errorf("size escape and %s disagree: %w", KeyLargeFile, ErrBadGGEP)
-			}
-			return p, nil
+			return p, haveURN && (haveLF || size32 != size32Escape), nil
+		case extSeparator:
+			p++
+			continue
 		case GGEPMagic:
 			n, err := walkGGEP(b[p:], func(id, data []byte) error {
 				if string(id) != KeyLargeFile {
@@ -273,14 +322,11 @@ func parseResult(b []byte, r *FileResult) (int, error) {
 				var v [8]byte
 				copy(v[:], data)
 				r.Size = binary.LittleEndian.Uint64(v[:])
-				if r.Size < size32Escape {
-					return fmt.Errorf("%s %d below 4 GiB: %w", KeyLargeFile, r.Size, ErrBadGGEP)
-				}
 				haveLF = true
 				return nil
 			})
 			if err != nil {
-				return 0, err
+				return 0, false, err
 			}
 			p += n
 		default:
@@ -290,30 +336,22 @@ func parseResult(b []byte, r *FileResult) (int, error) {
 			}
 			h, known, err := parseURN(b[p:i])
 			if err != nil {
-				return 0, err
+				return 0, false, err
 			}
 			if known {
 				if haveURN {
-					return 0, fmt.Errorf("second urn: %w", ErrBadExtension)
+					return 0, false, fmt.Errorf("second urn: %w", ErrBadExtension)
 				}
 				haveURN = true
 				r.Hash = h
 			}
 			p = i
 		}
-		if p < len(b) && b[p] == extSeparator {
-			p++
-			if p >= len(b) || b[p] == 0 || b[p] == extSeparator {
-				return 0, fmt.Errorf("empty extension element: %w", ErrBadExtension)
-			}
-		} else if p < len(b) && b[p] != 0 {
-			return 0, fmt.Errorf("extension separator: %w", ErrBadExtension)
-		}
 	}
 }
 
-// parseTrailer decodes the QHD (vendor, open data, optional GGEP in the
-// private area) and the servent ID, which must end the payload exactly.
+// parseTrailer decodes the QHD (vendor, open data, private area with an
+// optional GGEP block) and the servent ID, the last 16 bytes.
 func (h *QueryHit) parseTrailer(b []byte) error {
 	if len(b) < qhdFixedLen+serventIDLen {
 		return fmt.Errorf("qhd: %w", ErrTruncated)
@@ -327,18 +365,17 @@ func (h *QueryHit) parseTrailer(b []byte) error {
 		return fmt.Errorf("qhd open data: %w", ErrTruncated)
 	}
 	flags, valid := b[5], b[6]
-	p := 5 + open
+	private := b[5+open : len(b)-serventIDLen]
 	if flags&valid&qhdFlagGGEP != 0 {
-		n, err := walkGGEP(b[p:len(b)-serventIDLen], h.qhdExtension)
-		if err != nil {
-			return fmt.Errorf("qhd: %w", err)
+		// The block starts at the private area's first 0xC3 (GGEP 0.51);
+		// bytes around it (LimeWire's chat byte, XML) are skipped.
+		if i := bytes.IndexByte(private, GGEPMagic); i >= 0 {
+			if _, err := walkGGEP(private[i:], h.qhdExtension); err != nil {
+				return fmt.Errorf("qhd: %w", err)
+			}
 		}
-		p += n
 	}
-	if len(b)-p != serventIDLen {
-		return fmt.Errorf("qhd private area %d bytes: %w", len(b)-p-serventIDLen, ErrTrailing)
-	}
-	copy(h.ServentID[:], b[p:])
+	copy(h.ServentID[:], b[len(b)-serventIDLen:])
 	return nil
 }
 
@@ -364,10 +401,19 @@ func (h *QueryHit) qhdExtension(id, data []byte) error {
 		}
 		h.Fingerprint = [FingerprintLen]byte(data)
 	case KeyNodeName:
-		if len(data) == 0 || len(data) > MaxNodeName || !utf8.Valid(data) {
+		if !validNodeName(string(data)) {
 			return bad()
 		}
 		h.Node = string(data)
+	case KeyAnswered:
+		if len(data) < 3 || !validNodeName(string(data[2:])) {
+			return bad()
+		}
+		a := &Answer{Parts: binary.LittleEndian.Uint16(data), Node: string(data[2:])}
+		if a.Parts == 0 {
+			return bad()
+		}
+		h.Answered = a
 	}
 	return nil
 }

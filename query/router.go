@@ -102,10 +102,28 @@ type Result struct {
 	// Send lists the descriptors to send.
 	Send []Outbound
 	// Delivered lists hit descriptors for queries this node originated (the
-	// header carries the query GUID and the hops the hit travelled).
+	// header carries the query GUID and the hops the hit travelled). Empty
+	// answer marks (hits without results) are not delivered.
 	Delivered []*Descriptor
+	// Answered lists the nodes whose whole answer to a query this node
+	// originated with Query.WantAnswered has now arrived (every part of it;
+	// each node once per query). A search can end when every node it
+	// expects has answered.
+	Answered []Answered
 	// Drop is why the event's descriptor was dropped, DropNone otherwise.
 	Drop DropReason
+}
+
+// MaxAnswering is the largest number of answering nodes (ultrapeers, or
+// flood nodes) for which a search asks for answer marks
+// (Query.WantAnswered): each costs one more hit descriptor per query when
+// it has no match, which a small network does not notice.
+const MaxAnswering = 64
+
+// Answered says that node Node has answered the query GUID completely.
+type Answered struct {
+	GUID GUID
+	Node PeerID
 }
 
 // Router is the routing core of one node. It is a synchronous state machine:
@@ -153,8 +171,11 @@ func NewRouter(cfg Config, idx Index) *Router {
 // SetTopology sets this node's role and peers. neighbours are the ultrapeer
 // mesh neighbours of an ultrapeer, or the flood neighbours in Flood mode;
 // ultrapeers are the ultrapeers a leaf is attached to; leaves are an
-// ultrapeer's attached leaves. The slices are copied. Rate-limit state and
-// QRP tables of peers no longer listed are forgotten.
+// ultrapeer's attached leaves. The slices are copied. Rate-limit state of
+// peers no longer listed is forgotten. QRP tables are kept (only the
+// current neighbours' are consulted): a neighbour sends its table once per
+// change, so a table that arrived while the topology was settling must
+// survive it; the caller forgets a table with SetNeighbourTable(p, nil).
 func (r *Router) SetTopology(role Role, neighbours, ultrapeers, leaves []PeerID) {
 	r.role = role
 	r.neighbours = slices.Clone(neighbours)
@@ -168,11 +189,6 @@ func (r *Router) SetTopology(role Role, neighbours, ultrapeers, leaves []PeerID)
 	for p := range r.links {
 		if !slices.Contains(r.neighbours, p) {
 			delete(r.links, p)
-		}
-	}
-	for p := range r.tables {
-		if !slices.Contains(r.neighbours, p) {
-			delete(r.tables, p)
 		}
 	}
 }
@@ -210,6 +226,10 @@ func (r *Router) SetNeighbourTable(p PeerID, t *Table) {
 	r.tables[p] = t
 }
 
+// NeighbourTable returns the QRP table last recorded for p (nil: none).
+// The table is shared: read it only.
+func (r *Router) NeighbourTable(p PeerID) *Table { return r.tables[p] }
+
 // CountMalformed counts a datagram the caller could not decode.
 func (r *Router) CountMalformed() { r.counters.Malformed++ }
 
@@ -244,7 +264,11 @@ func (r *Router) Originate(now time.Time, guid GUID, q *Query, ttl uint8) Result
 		ttl = r.cfg.DefaultTTL
 	}
 	ttl = min(ttl, r.cfg.MaxTTL)
-	r.seen.insert(guid, seenEntry{at: now.UnixNano(), origin: true})
+	e := seenEntry{at: now.UnixNano(), origin: true}
+	if q.WantAnswered {
+		e.answers = make(map[string]uint16)
+	}
+	r.seen.insert(guid, e)
 	d := &Descriptor{Header: Header{GUID: guid, Type: TypeQuery, TTL: ttl}, Query: q}
 	r.counters.Query.Originated++
 	var res Result
@@ -252,8 +276,8 @@ func (r *Router) Originate(now time.Time, guid GUID, q *Query, ttl uint8) Result
 		res.Send = r.sendAll(res.Send, r.ultrapeers, "", d)
 	} else {
 		for _, hd := range r.answer(d) {
-			res.Delivered = append(res.Delivered, hd)
 			r.counters.QueryHit.Delivered++
+			r.deliver(&res, e, hd)
 		}
 		res.Send = r.sendAll(res.Send, r.floodTargets(d), "", d)
 	}
@@ -320,7 +344,9 @@ func (r *Router) handleHit(now int64, d *Descriptor) Result {
 	}
 	if e.origin {
 		tc.Delivered++
-		return Result{Delivered: []*Descriptor{d}}
+		var res Result
+		r.deliver(&res, e, d)
+		return res
 	}
 	if d.TTL <= 1 {
 		return r.drop(tc, Result{}, DropTTL)
@@ -364,28 +390,76 @@ func take(m *map[PeerID]bucket, p PeerID, now int64, rate float64, burst int) bo
 	return allowed
 }
 
+// deliver adds hit descriptor d of an originated query (seen entry e) to
+// res: d itself when it has results, and its node to res.Answered when d
+// completes that node's marked answer.
+func (r *Router) deliver(res *Result, e seenEntry, d *Descriptor) {
+	if len(d.Hit.Results) > 0 {
+		res.Delivered = append(res.Delivered, d)
+	}
+	a := d.Hit.Answered
+	if a == nil || e.answers == nil {
+		return
+	}
+	n, ok := e.answers[a.Node]
+	if ok && n >= a.Parts {
+		return // complete already (a duplicate or a lying count)
+	}
+	n++
+	e.answers[a.Node] = n
+	if n == a.Parts {
+		res.Answered = append(res.Answered, Answered{GUID: d.GUID, Node: PeerID(a.Node)})
+	}
+}
+
 // answer asks the Index and wraps its hits in descriptors addressed back
-// along the query's path. Hits that cannot be encoded are skipped.
+// along the query's path. Hits that cannot be encoded are skipped. When the
+// query asks for it (WantAnswered), every descriptor carries this node's
+// answer mark, and a node with no match answers with one empty hit.
 func (r *Router) answer(q *Descriptor) []*Descriptor {
-	if r.idx == nil {
+	var hits []QueryHit
+	if r.idx != nil {
+		hits = r.idx.Match(q.Query)
+	}
+	if len(hits) == 0 && !q.Query.WantAnswered {
 		return nil
 	}
-	hits := r.idx.Match(q.Query)
-	if len(hits) == 0 {
-		return nil
+	if len(hits) > 0 {
+		r.counters.Query.Delivered++
 	}
-	r.counters.Query.Delivered++
 	ttl := min(q.Hops+1, r.cfg.MaxTTL)
-	var out []*Descriptor
+	var parts []*QueryHit
 	for i := range hits {
-		parts, err := SplitHits(&hits[i], MaxDescriptor)
+		ps, err := SplitHits(&hits[i], MaxDescriptor)
 		if err != nil {
 			continue
 		}
-		for _, p := range parts {
-			out = append(out, &Descriptor{Header: Header{GUID: q.GUID, Type: TypeQueryHit, TTL: ttl}, Hit: p})
-			r.counters.QueryHit.Originated++
-		}
+		parts = append(parts, ps...)
+	}
+	if q.Query.WantAnswered {
+		parts = markAnswered(parts, string(r.cfg.Self))
+	}
+	out := make([]*Descriptor, len(parts))
+	for i, p := range parts {
+		out[i] = &Descriptor{Header: Header{GUID: q.GUID, Type: TypeQueryHit, TTL: ttl}, Hit: p}
+		r.counters.QueryHit.Originated++
+	}
+	return out
+}
+
+// markAnswered returns copies of parts carrying the answer mark of node
+// (an empty hit when there are none), at most 65535 of them.
+func markAnswered(parts []*QueryHit, node string) []*QueryHit {
+	if len(parts) == 0 {
+		parts = []*QueryHit{{}}
+	}
+	parts = parts[:min(len(parts), 1<<16-1)]
+	mark := &Answer{Node: node, Parts: uint16(len(parts))}
+	out := make([]*QueryHit, len(parts))
+	for i, p := range parts {
+		c := *p
+		c.Answered = mark
+		out[i] = &c
 	}
 	return out
 }
@@ -393,9 +467,12 @@ func (r *Router) answer(q *Descriptor) []*Descriptor {
 // floodTargets returns the peers a query may be flooded to: the ultrapeer
 // mesh (smart) or flood neighbours (flood). The caller excludes the sender.
 // In smart mode with LastHopQRP, a query sent with TTL 1 goes only to
-// neighbours whose table matches it or that have sent no table.
+// neighbours whose table matches it or that have sent no table, unless it
+// asks for answer marks: then every neighbour gets it and answers itself
+// (a table received before the neighbour's index changed would otherwise
+// end the search without its files).
 func (r *Router) floodTargets(d *Descriptor) []PeerID {
-	if r.cfg.Mode != Smart || !r.cfg.LastHopQRP || d.TTL != 1 || len(r.tables) == 0 {
+	if r.cfg.Mode != Smart || !r.cfg.LastHopQRP || d.TTL != 1 || len(r.tables) == 0 || d.Query.WantAnswered {
 		return r.neighbours
 	}
 	words := d.Query.Words()

@@ -45,12 +45,13 @@ type testNet struct {
 	now       time.Time
 	queries   map[PeerID][]*Descriptor // queries each node received
 	delivered map[PeerID][]*Descriptor
+	answered  map[PeerID][]Answered // Result.Answered per node
 	messages  int
 }
 
 func newTestNet(t *testing.T) *testNet {
 	return &testNet{t: t, routers: map[PeerID]*Router{}, now: time.Unix(1000, 0),
-		queries: map[PeerID][]*Descriptor{}, delivered: map[PeerID][]*Descriptor{}}
+		queries: map[PeerID][]*Descriptor{}, delivered: map[PeerID][]*Descriptor{}, answered: map[PeerID][]Answered{}}
 }
 
 func (n *testNet) add(id PeerID, mode Mode, files ...string) *Router {
@@ -70,6 +71,7 @@ type hop struct {
 func (n *testNet) run(from PeerID, res Result) {
 	n.t.Helper()
 	n.delivered[from] = append(n.delivered[from], res.Delivered...)
+	n.answered[from] = append(n.answered[from], res.Answered...)
 	queue := make([]hop, 0, len(res.Send))
 	for _, o := range res.Send {
 		queue = append(queue, hop{from, o})
@@ -89,6 +91,7 @@ func (n *testNet) run(from PeerID, res Result) {
 		}
 		res := r.Handle(n.now, h.from, h.out.D)
 		n.delivered[h.out.To] = append(n.delivered[h.out.To], res.Delivered...)
+		n.answered[h.out.To] = append(n.answered[h.out.To], res.Answered...)
 		for _, o := range res.Send {
 			queue = append(queue, hop{h.out.To, o})
 		}
@@ -460,12 +463,12 @@ func TestMatchesFile(t *testing.T) {
 		query string
 		want  bool
 	}{
-		{"planets", true}, {"PLANETS holst", true}, {"planet", false}, {"planets mars", false},
-		{"1916 flac", true}, {"", false}, {"-- !!", false},
+		{"planets", true}, {"PLANETS holst", true}, {"planet", true}, {"pla", true}, {"pl", false},
+		{"planetsx", false}, {"planets mars", false}, {"1916 flac", true}, {"", false}, {"-- !!", false},
 	}
 	for _, c := range cases {
 		t.Run(c.query, func(t *testing.T) {
-			if got := MatchesFile(storage.Keywords(c.query), file); got != c.want {
+			if got := MatchesFile(storage.QueryWords(c.query), file); got != c.want {
 				t.Errorf("MatchesFile(%q) = %v, want %v", c.query, got, c.want)
 			}
 		})

@@ -66,7 +66,7 @@ func TestKeywords(t *testing.T) {
 		in   string
 		want []string
 	}{
-		{"Maps/Zürich_2024.PDF", []string{"maps", "zürich", "2024", "pdf"}},
+		{"Maps/Zürich_2024.PDF", []string{"maps", "zurich", "2024", "pdf"}},
 		{"a/a/A b", []string{"a", "b"}},
 		{"  --  ", nil},
 		{"ΑΘΗΝΑ-map", []string{"αθηνα", "map"}},

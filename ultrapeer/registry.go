@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/google/btree"
+
+	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -106,6 +109,7 @@ type Registry struct {
 	docs      []doc
 	free      []docID
 	words     map[string]postings
+	sorted    *btree.BTreeG[string] // the keys of words, for prefix matches
 	hashes    map[storage.Hash]postings
 }
 
@@ -117,6 +121,7 @@ func NewRegistry(maxLeaves int) *Registry {
 		maxLeaves: maxLeaves,
 		owners:    make(map[string]*ownerState),
 		words:     make(map[string]postings),
+		sorted:    btree.NewOrderedG[string](16),
 		hashes:    make(map[storage.Hash]postings),
 	}
 }
@@ -243,7 +248,9 @@ func (r *Registry) index(st *ownerState, e Entry) docID {
 		r.docs = append(r.docs, doc{owner: st, entry: e})
 	}
 	for _, w := range e.Keywords {
-		add(r.words, w, id)
+		if add(r.words, w, id) {
+			r.sorted.ReplaceOrInsert(w)
+		}
 	}
 	add(r.hashes, e.Hash, id)
 	return id
@@ -253,28 +260,35 @@ func (r *Registry) index(st *ownerState, e Entry) docID {
 func (r *Registry) unindex(id docID) {
 	d := r.docs[id]
 	for _, w := range d.entry.Keywords {
-		remove(r.words, w, id)
+		if remove(r.words, w, id) {
+			r.sorted.Delete(w)
+		}
 	}
 	remove(r.hashes, d.entry.Hash, id)
 	r.docs[id] = doc{}
 	r.free = append(r.free, id)
 }
 
-func add[K comparable](m map[K]postings, k K, id docID) {
+// add adds id to k's postings and reports whether k is new.
+func add[K comparable](m map[K]postings, k K, id docID) bool {
 	p := m[k]
 	if p == nil {
 		p = make(postings)
 		m[k] = p
 	}
 	p[id] = struct{}{}
+	return len(p) == 1
 }
 
-func remove[K comparable](m map[K]postings, k K, id docID) {
+// remove removes id from k's postings and reports whether k is gone.
+func remove[K comparable](m map[K]postings, k K, id docID) bool {
 	p := m[k]
 	delete(p, id)
 	if len(p) == 0 {
 		delete(m, k)
+		return true
 	}
+	return false
 }
 
 // Drop removes an owner and its whole index (the leaf left, died or attached
@@ -365,58 +379,84 @@ func (r *Registry) Keywords() []string {
 
 // Match returns the entries that match a query, grouped by owner, owners
 // sorted by ID and entries by path; at most limit entries in all (limit <= 0:
-// no limit), the first ones in that order.
+// no limit): those with the most exact word matches, then by owner and
+// path.
 //
-// Matching rule: words are normalised with storage.Keywords; an entry
-// matches when every query word equals (whole word) one of its keywords,
-// and, when urn is not nil, its hash equals *urn. A query with neither
-// words nor urn matches nothing. Posting lists are intersected smallest
-// first.
+// Matching rule: words are normalised with storage.QueryWords; an entry
+// matches when every query word matches one of its keywords as
+// query.WordMatch says (equal, or a prefix for words of query.MinPrefix
+// characters or more), and, when urn is not nil, its hash equals *urn. A
+// query with neither words nor urn matches nothing. query.MatchFile is the
+// same rule for a plain list of files.
 func (r *Registry) Match(words []string, urn *storage.Hash, limit int) []OwnerMatch {
-	words = storage.Keywords(strings.Join(words, " "))
+	words = storage.QueryWords(strings.Join(words, " "))
 	if len(words) == 0 && urn == nil {
 		return nil
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	lists := make([]postings, 0, len(words)+1)
+	lists := make([]map[docID]bool, 0, len(words)+1) // doc → exact match
 	for _, w := range words {
-		p := r.words[w]
-		if len(p) == 0 {
+		l := r.wordPostings(w)
+		if len(l) == 0 {
 			return nil
 		}
-		lists = append(lists, p)
+		lists = append(lists, l)
 	}
 	if urn != nil {
 		p := r.hashes[*urn]
 		if len(p) == 0 {
 			return nil
 		}
-		lists = append(lists, p)
+		l := make(map[docID]bool, len(p))
+		for id := range p {
+			l[id] = false
+		}
+		lists = append(lists, l)
 	}
-	slices.SortFunc(lists, func(a, b postings) int { return len(a) - len(b) })
-	var hits []docID
+	slices.SortFunc(lists, func(a, b map[docID]bool) int { return len(a) - len(b) })
+	type hit struct {
+		id    docID
+		exact int
+	}
+	var hits []hit
 next:
 	for id := range lists[0] {
-		for _, p := range lists[1:] {
-			if _, ok := p[id]; !ok {
+		h := hit{id: id}
+		for _, l := range lists {
+			ex, ok := l[id]
+			if !ok {
 				continue next
 			}
+			if ex {
+				h.exact++
+			}
 		}
-		hits = append(hits, id)
+		hits = append(hits, h)
 	}
-	slices.SortFunc(hits, func(a, b docID) int {
+	byOwnerPath := func(a, b docID) int {
 		da, db := &r.docs[a], &r.docs[b]
 		if c := strings.Compare(da.owner.owner.ID, db.owner.owner.ID); c != 0 {
 			return c
 		}
 		return strings.Compare(da.entry.Path, db.entry.Path)
+	}
+	slices.SortFunc(hits, func(a, b hit) int {
+		if a.exact != b.exact {
+			return b.exact - a.exact
+		}
+		return byOwnerPath(a.id, b.id)
 	})
 	if limit > 0 && len(hits) > limit {
 		hits = hits[:limit]
 	}
+	ids := make([]docID, len(hits))
+	for i, h := range hits {
+		ids[i] = h.id
+	}
+	slices.SortFunc(ids, byOwnerPath)
 	var out []OwnerMatch
-	for _, id := range hits {
+	for _, id := range ids {
 		d := &r.docs[id]
 		if len(out) == 0 || out[len(out)-1].Owner.ID != d.owner.owner.ID {
 			out = append(out, OwnerMatch{Owner: d.owner.owner})
@@ -425,6 +465,28 @@ next:
 		e.Keywords = slices.Clone(e.Keywords)
 		last := &out[len(out)-1]
 		last.Entries = append(last.Entries, e)
+	}
+	return out
+}
+
+// wordPostings returns the documents one query word matches, each with
+// whether it matches exactly: the word's own postings, and for a prefix
+// word those of every keyword it starts. Caller holds r.mu.
+func (r *Registry) wordPostings(w string) map[docID]bool {
+	out := make(map[docID]bool, len(r.words[w]))
+	if query.IsPrefixWord(w) {
+		r.sorted.AscendGreaterOrEqual(w, func(k string) bool {
+			if !strings.HasPrefix(k, w) {
+				return false
+			}
+			for id := range r.words[k] {
+				out[id] = false
+			}
+			return true
+		})
+	}
+	for id := range r.words[w] {
+		out[id] = true
 	}
 	return out
 }

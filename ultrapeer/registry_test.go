@@ -59,10 +59,12 @@ func TestRegistryMatch(t *testing.T) {
 		limit int
 		want  []string
 	}{
-		{"two words any order", []string{"zürich", "MAPS"}, nil, 0, []string{"leaf-a:Maps/Zürich_2024.PDF", "leaf-b:zürich/maps.txt"}},
-		{"one query string", []string{"Zürich maps"}, nil, 0, []string{"leaf-a:Maps/Zürich_2024.PDF", "leaf-b:zürich/maps.txt"}},
-		{"whole word, not prefix", []string{"zür"}, nil, 0, nil},
-		{"accent matters", []string{"zurich"}, nil, 0, []string{"self:my maps/zurich.pdf"}},
+		{"two words any order", []string{"zürich", "MAPS"}, nil, 0, []string{"leaf-a:Maps/Zürich_2024.PDF", "leaf-b:zürich/maps.txt", "self:my maps/zurich.pdf"}},
+		{"one query string", []string{"Zürich maps"}, nil, 0, []string{"leaf-a:Maps/Zürich_2024.PDF", "leaf-b:zürich/maps.txt", "self:my maps/zurich.pdf"}},
+		{"prefix of three characters", []string{"zür"}, nil, 0, []string{"leaf-a:Maps/Zürich_2024.PDF", "leaf-a:music/Zürich song.mp3", "leaf-b:zürich/maps.txt", "self:my maps/zurich.pdf"}},
+		{"two characters: whole words only", []string{"zu"}, nil, 0, nil},
+		{"accents folded", []string{"ZURICH"}, nil, 0, []string{"leaf-a:Maps/Zürich_2024.PDF", "leaf-a:music/Zürich song.mp3", "leaf-b:zürich/maps.txt", "self:my maps/zurich.pdf"}},
+		{"limit keeps exact matches first", []string{"map"}, nil, 2, []string{"leaf-a:Maps/Zürich_2024.PDF", "leaf-a:maps/bern.pdf"}},
 		{"limit keeps the first in order", []string{"maps"}, nil, 2, []string{"leaf-a:Maps/Zürich_2024.PDF", "leaf-a:maps/bern.pdf"}},
 		{"all maps", []string{"maps"}, nil, 0, []string{"leaf-a:Maps/Zürich_2024.PDF", "leaf-a:maps/bern.pdf", "leaf-b:zürich/maps.txt", "self:my maps/zurich.pdf"}},
 		{"supplied keywords, not path", []string{"secret", "plan"}, nil, 0, []string{"leaf-b:x.bin"}},

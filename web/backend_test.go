@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -78,17 +78,14 @@ func (b *testBackend) Search(ctx context.Context, req api.SearchRequest, fn func
 	b.mu.Lock()
 	var hits []api.Result
 	for h, f := range b.files {
-		kw := storage.Keywords(f.name)
-		match := req.Hash == h
+		match, exact := req.Hash == h, 0
 		if req.Hash == "" {
-			match = true
-			for _, w := range req.Words {
-				match = match && slices.Contains(kw, w)
-			}
+			words := storage.QueryWords(strings.Join(req.Words, " "))
+			match, exact = query.MatchFile(words, storage.Keywords(f.name))
 		}
 		if match {
 			st, _ := os.Stat(f.path)
-			hits = append(hits, api.Result{Name: f.name, Size: st.Size(), Hash: h, Sources: f.sources})
+			hits = append(hits, api.Result{Name: f.name, Size: st.Size(), Hash: h, Exact: exact, Sources: f.sources})
 		}
 	}
 	b.mu.Unlock()

@@ -1,11 +1,9 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,12 +64,12 @@ func searchRequest(q string, timeout time.Duration) (api.SearchRequest, bool) {
 		req.Hash = h.String()
 		return req, true
 	}
-	req.Words = storage.Keywords(q)
+	req.Words = storage.QueryWords(q)
 	return req, len(req.Words) > 0
 }
 
 // search runs one backend search and returns its results grouped by hash,
-// most sources first.
+// ranked (api.SortResults: exact word matches first, then most sources).
 func (s *Server) search(ctx context.Context, req api.SearchRequest) ([]api.Result, api.SearchDone) {
 	ctx, cancel := context.WithTimeout(ctx, req.Timeout+2*time.Second)
 	defer cancel()
@@ -90,9 +88,7 @@ func (s *Server) search(ctx context.Context, req api.SearchRequest) ([]api.Resul
 	for _, res := range byHash {
 		out = append(out, res)
 	}
-	slices.SortFunc(out, func(a, b api.Result) int {
-		return cmp.Or(cmp.Compare(len(b.Sources), len(a.Sources)), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Hash, b.Hash))
-	})
+	api.SortResults(out)
 	return out, done
 }
 

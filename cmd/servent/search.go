@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,9 +30,12 @@ func newSearchCmd() *cobra.Command {
 		Use:   "search [flags] WORDS...",
 		Short: "Search every shared folder on the network",
 		Long: `Search every shared folder on the network. A file matches when each word
-equals a word of its path (case-insensitive; "zurich map" finds
-maps/Zurich-city-map.pdf). Results print as they arrive, numbered; fetch one
-with "servent get N". Exit status: 0 found, 1 nothing found, 2 error.`,
+equals a word of its path, or starts one when it has 3 letters or more; case,
+accents and full-width forms do not matter ("zurich map" finds
+maps/Zürich-city-map.pdf, "evac" finds Évacuation.pdf, 日本語 finds
+日本語のファイル.txt). Results print as they arrive, ranked (exact words first,
+then most sources), numbered; fetch one with "servent get N". Exit status: 0
+found, 1 nothing found, 2 error.`,
 		Example: `  servent search water map
   servent search --hash 3f7a...e1 --json`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -57,29 +61,26 @@ with "servent get N". Exit status: 0 found, 1 nothing found, 2 error.`,
 			defer stop()
 			out := cmd.OutOrStdout()
 			var (
-				results []api.Result
-				index   = map[string]int{}
-				done    *api.SearchDone
+				table    *resultTable
+				done     *api.SearchDone
+				jsonRows []api.Result // --json: results in arrival order
 			)
 			if !cf.json {
-				fmt.Fprintf(out, "%-3s %10s %7s  %s\n", "#", "SIZE", "SOURCES", "NAME")
+				table = newResultTable(out, stdoutIsTerminal())
 			}
 			err = client.Search(ctx, req, func(ev api.SearchEvent) {
 				switch {
 				case ev.Result != nil:
 					r := *ev.Result
-					i, seen := index[r.Hash]
-					if !seen {
-						i = len(results)
-						index[r.Hash] = i
-						results = append(results, r)
-					} else {
-						results[i] = r
+					if table != nil {
+						table.add(r)
+						return
 					}
-					if cf.json {
-						printJSON(out, r)
-					} else if !seen {
-						fmt.Fprintf(out, "%-3d %10s %7d  %s\n", i+1, humanBytes(r.Size), len(r.Sources), r.Name)
+					printJSON(out, r)
+					if i := slices.IndexFunc(jsonRows, func(x api.Result) bool { return x.Hash == r.Hash }); i >= 0 {
+						jsonRows[i] = r
+					} else {
+						jsonRows = append(jsonRows, r)
 					}
 				case ev.Done != nil:
 					done = ev.Done
@@ -87,6 +88,10 @@ with "servent get N". Exit status: 0 found, 1 nothing found, 2 error.`,
 					err = errors.New(ev.Error)
 				}
 			})
+			results := jsonRows
+			if table != nil {
+				results = table.rows()
+			}
 			if err != nil {
 				return err
 			}
@@ -101,8 +106,12 @@ with "servent get N". Exit status: 0 found, 1 nothing found, 2 error.`,
 				return &exitError{code: 1}
 			}
 			if !cf.json && done != nil {
-				fmt.Fprintf(out, "%d files (%d hits) in %s; first hit after %.1f ms. Download one: servent get N\n",
-					len(results), done.Hits, done.Elapsed.Round(time.Millisecond), float64(done.FirstHit)/1e6)
+				how := "every ultrapeer answered"
+				if !done.Complete {
+					how = "timeout"
+				}
+				fmt.Fprintf(out, "%d files (%d hits) in %s (%s); first hit after %.1f ms. Download one: servent get N\n",
+					len(results), done.Hits, done.Elapsed.Round(time.Millisecond), how, float64(done.FirstHit)/1e6)
 				for i, r := range results {
 					if len(r.Sources) > 1 {
 						fmt.Fprintf(out, "  #%d is on %d peers\n", i+1, len(r.Sources))

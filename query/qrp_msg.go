@@ -1,0 +1,227 @@
+package query
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// ROUTE_TABLE_UPDATE (Rohrs 2002, section "Gnutella Protocol Changes"): the
+// descriptor type and variants with which an ultrapeer sends its QRP table.
+const (
+	// TypeRouteTable is the payload type of ROUTE_TABLE_UPDATE messages.
+	TypeRouteTable PayloadType = 0x30
+
+	qrpVariantReset = 0x00
+	qrpVariantPatch = 0x01
+	qrpNoCompressor = 0x00
+	qrpZlib         = 0x01
+	// qrpInfinity is the RESET infinity we send: a slot is 1 (present) or 2
+	// (absent), as gtk-gnutella's tables of local files.
+	qrpInfinity = 2
+	// qrpEntryBits is the PATCH entry size we send (as gtk-gnutella).
+	qrpEntryBits = 4
+	// maxPatchChunk bounds the data of one PATCH message; a larger patch is
+	// split into a sequence.
+	maxPatchChunk = 4096
+	// maxRouteTableMsg bounds a received ROUTE_TABLE_UPDATE payload.
+	maxRouteTableMsg = 64 << 10
+)
+
+// AppendUpdates appends the ROUTE_TABLE_UPDATE messages (each a descriptor:
+// 23-byte header, TTL 1, hops 0, GUID guid, then the payload) that make a
+// receiver that holds old hold cur: a RESET (table length 2^bits, infinity
+// 2) when old is nil or of another size, then PATCH messages 1/n..n/n
+// carrying one zlib stream, split every 4 KiB, of 4-bit entries (two per
+// byte, the lower slot in the high nibble): -1 for a slot that became
+// present, +1 for one that became absent, 0 elsewhere.
+func AppendUpdates(dst []byte, guid GUID, old, cur *Table) ([]byte, error) {
+	if cur == nil || cur.bits == 0 {
+		return dst, fmt.Errorf("update to empty table: %w", ErrBadPatch)
+	}
+	if old != nil && old.bits != cur.bits {
+		old = nil
+	}
+	if old == nil {
+		var p [6]byte
+		p[0] = qrpVariantReset
+		binary.LittleEndian.PutUint32(p[1:5], 1<<cur.bits)
+		p[5] = qrpInfinity
+		dst = appendRouteTableMsg(dst, guid, p[:])
+	}
+	entries := make([]byte, 1<<cur.bits/2)
+	for i := range entries {
+		for half := 0; half < 2; half++ {
+			s := 2*i + half
+			was := old != nil && old.has(s)
+			var v byte
+			switch now := cur.has(s); {
+			case now && !was:
+				v = 0xF // -1: present
+			case was && !now:
+				v = 0x1 // +1: absent
+			}
+			entries[i] |= v << (4 * (1 - half))
+		}
+	}
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(entries)
+	if err := zw.Close(); err != nil {
+		return dst, fmt.Errorf("compress patch: %w", err)
+	}
+	data := z.Bytes()
+	n := (len(data) + maxPatchChunk - 1) / maxPatchChunk
+	if n > 255 {
+		return dst, fmt.Errorf("patch of %d bytes: %w", len(data), ErrTooLong)
+	}
+	for seq := 1; seq <= n; seq++ {
+		chunk := data[(seq-1)*maxPatchChunk : min(seq*maxPatchChunk, len(data))]
+		p := append([]byte{qrpVariantPatch, byte(seq), byte(n), qrpZlib, qrpEntryBits}, chunk...)
+		dst = appendRouteTableMsg(dst, guid, p)
+	}
+	return dst, nil
+}
+
+func appendRouteTableMsg(dst []byte, guid GUID, payload []byte) []byte {
+	dst = append(dst, guid[:]...)
+	dst = append(dst, byte(TypeRouteTable), 1, 0)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(payload)))
+	return append(dst, payload...)
+}
+
+// has reports whether slot s is set.
+func (t *Table) has(s int) bool { return t.set[s>>3]&(0x80>>(s&7)) != 0 }
+
+// TableReceiver rebuilds a neighbour's QRP table from its ROUTE_TABLE_UPDATE
+// messages, as LimeWire and gtk-gnutella send them: RESET with any power-of-2
+// length (2^MinTableBits..2^MaxTableBits) and infinity; PATCH sequences of
+// 4- or 8-bit signed entries, uncompressed or zlib, one stream split over
+// the sequence. A slot is present after a negative entry, absent after a
+// positive one. Not safe for concurrent use.
+type TableReceiver struct {
+	cur     *Table // the table being patched (nil before a RESET)
+	seqSize int
+	next    int     // sequence number expected next
+	head    [2]byte // compressor, entry bits of the sequence
+	data    []byte  // the sequence's data so far
+}
+
+// ReadRouteTableMsg reads one ROUTE_TABLE_UPDATE descriptor (header and
+// payload) from r and returns its payload.
+func ReadRouteTableMsg(r io.Reader) ([]byte, error) {
+	var h [HeaderLen]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return nil, err
+	}
+	if PayloadType(h[16]) != TypeRouteTable {
+		return nil, fmt.Errorf("route table message of type 0x%02x: %w", h[16], ErrBadType)
+	}
+	n := binary.LittleEndian.Uint32(h[19:23])
+	if n == 0 || n > maxRouteTableMsg {
+		return nil, fmt.Errorf("route table payload of %d bytes: %w", n, ErrTooLong)
+	}
+	p := make([]byte, n)
+	_, err := io.ReadFull(r, p)
+	return p, err
+}
+
+// Receive applies one message payload. When it completes a PATCH sequence
+// it returns the resulting table (a new Table each time; keep it, it is
+// never mutated), otherwise nil. A malformed message (ErrBadPatch,
+// ErrTruncated) leaves the last complete table in force; the next RESET
+// starts over.
+func (r *TableReceiver) Receive(p []byte) (*Table, error) {
+	if len(p) == 0 {
+		return nil, fmt.Errorf("route table message: %w", ErrTruncated)
+	}
+	switch p[0] {
+	case qrpVariantReset:
+		if len(p) < 6 {
+			return nil, fmt.Errorf("reset: %w", ErrTruncated)
+		}
+		size := binary.LittleEndian.Uint32(p[1:5])
+		bits := 0
+		for bits <= MaxTableBits && 1<<bits < size {
+			bits++
+		}
+		if 1<<bits != size || bits < MinTableBits || bits > MaxTableBits {
+			return nil, fmt.Errorf("reset table length %d: %w", size, ErrBadPatch)
+		}
+		r.cur, r.next, r.data = NewTable(bits), 1, nil
+		return nil, nil
+	case qrpVariantPatch:
+		return r.patch(p)
+	}
+	return nil, fmt.Errorf("route table variant 0x%02x: %w", p[0], ErrBadPatch)
+}
+
+func (r *TableReceiver) patch(p []byte) (*Table, error) {
+	if len(p) < 5 {
+		return nil, fmt.Errorf("patch: %w", ErrTruncated)
+	}
+	seq, size, head := int(p[1]), int(p[2]), [2]byte{p[3], p[4]}
+	switch {
+	case r.cur == nil:
+		return nil, fmt.Errorf("patch before reset: %w", ErrBadPatch)
+	case seq == 1:
+		r.seqSize, r.head, r.data, r.next = size, head, r.data[:0], 1
+	case seq != r.next || size != r.seqSize || head != r.head:
+		r.next = 0
+		return nil, fmt.Errorf("patch %d/%d out of sequence: %w", seq, size, ErrBadPatch)
+	}
+	if seq != r.next || size == 0 || seq > size {
+		return nil, fmt.Errorf("patch %d/%d out of sequence: %w", seq, size, ErrBadPatch)
+	}
+	slots := 1 << r.cur.bits
+	bits := int(r.head[1])
+	if bits != 4 && bits != 8 {
+		return nil, fmt.Errorf("patch entry bits %d: %w", bits, ErrBadPatch)
+	}
+	want := slots * bits / 8
+	if len(r.data)+len(p)-5 > max(want, maxRouteTableMsg) {
+		return nil, fmt.Errorf("patch data: %w", ErrTooLong)
+	}
+	r.data = append(r.data, p[5:]...)
+	r.next++
+	if seq < size {
+		return nil, nil
+	}
+	entries := r.data
+	switch r.head[0] {
+	case qrpNoCompressor:
+	case qrpZlib:
+		zr, err := zlib.NewReader(bytes.NewReader(r.data))
+		if err != nil {
+			return nil, fmt.Errorf("patch stream: %w", ErrBadPatch)
+		}
+		entries, err = io.ReadAll(io.LimitReader(zr, int64(want)+1))
+		if err != nil {
+			return nil, fmt.Errorf("patch stream: %w", ErrBadPatch)
+		}
+	default:
+		return nil, fmt.Errorf("patch compressor 0x%02x: %w", r.head[0], ErrBadPatch)
+	}
+	if len(entries) != want {
+		return nil, fmt.Errorf("patch of %d bytes for %d entries: %w", len(entries), slots, ErrBadPatch)
+	}
+	t := r.cur.Clone()
+	for s := range slots {
+		var v int8
+		if bits == 8 {
+			v = int8(entries[s])
+		} else {
+			v = int8(entries[s/2]>>(4*(1-s%2))<<4) >> 4 // sign-extend the nibble
+		}
+		switch {
+		case v < 0:
+			t.set[s>>3] |= 0x80 >> (s & 7)
+		case v > 0:
+			t.set[s>>3] &^= 0x80 >> (s & 7)
+		}
+	}
+	r.cur, r.data = t, r.data[:0]
+	return t, nil
+}
