@@ -101,8 +101,9 @@ func matchesPlan(ctx context.Context, nodes []*node) (ultrapeer.Plan, error) {
 		if st.Members != len(nodes) {
 			return ultrapeer.Plan{}, fmt.Errorf("%s sees %d members, want %d%s", st.Name, st.Members, len(nodes), missing(ctx, nodes, st.Name))
 		}
-		if st.Shares != 1 || st.Scanning {
-			return ultrapeer.Plan{}, fmt.Errorf("%s: %d shares (scanning %v), want 1", st.Name, st.Shares, st.Scanning)
+		// Its one file, and its own binary (offer_self, on by default).
+		if st.Shares != 2 || st.Scanning {
+			return ultrapeer.Plan{}, fmt.Errorf("%s: %d shares (scanning %v), want 2: its file and its own binary", st.Name, st.Shares, st.Scanning)
 		}
 		view.Members = append(view.Members, ultrapeer.Candidate{
 			ID: st.Name, Capacity: 100, Uptime: st.Uptime, Incumbent: st.Role == "ultrapeer",
