@@ -58,15 +58,19 @@ func (n *Node) sendOnPlane(id NodeID, msg []byte) error {
 	return n.sendDatagramFrame(c, msg)
 }
 
+// sendDatagramFrame sends msg on c, through the fault injector when one
+// is set (its delayed copies report no error).
 func (n *Node) sendDatagramFrame(c *quic.Conn, msg []byte) error {
-	send := func(m []byte) {
-		if err := c.SendDatagram(m); err != nil {
-			n.stats.droppedSend.Add(1)
-		}
-	}
 	if n.faults != nil {
-		n.faults.send(msg, send)
-	} else if err := c.SendDatagram(msg); err != nil {
+		n.faults.send(msg, func(m []byte) { n.sendFrame(c, m) })
+		return nil
+	}
+	return n.sendFrame(c, msg)
+}
+
+// sendFrame sends one DATAGRAM frame and counts it, sent or dropped.
+func (n *Node) sendFrame(c *quic.Conn, msg []byte) error {
+	if err := c.SendDatagram(msg); err != nil {
 		n.stats.droppedSend.Add(1)
 		var tooLarge *quic.DatagramTooLargeError
 		if errors.As(err, &tooLarge) {

@@ -39,15 +39,12 @@ func (n *Node) listenIP() netip.Addr {
 	return n.LocalAddr().Addr().Unmap()
 }
 
-// Addrs returns the addresses this node publishes for others to try, as
-// its metadata carries them (no zones). Safe for concurrent use.
-func (n *Node) Addrs() []netip.Addr { return n.publishedAddrs() }
-
-// publishedAddrs are the candidate addresses put in the metadata: the
-// advertise override first, then the socket's own address when it is bound
-// to one, else every usable address of every up interface (routable ones
-// before link-local ones).
-func (n *Node) publishedAddrs() []netip.Addr {
+// Addrs returns the addresses this node publishes in its metadata for
+// others to try (no zones): the advertise override first, then the
+// socket's own address when it is bound to one, else every usable address
+// of every up interface (routable ones before link-local ones). Safe for
+// concurrent use.
+func (n *Node) Addrs() []netip.Addr {
 	var out []netip.Addr
 	add := func(a netip.Addr) {
 		a = a.WithZone("")

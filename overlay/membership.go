@@ -89,7 +89,7 @@ func (n *Node) ownMeta(m Meta) Meta {
 	if n.udp != nil {
 		m.QUICPort = n.LocalAddr().Port()
 	}
-	m.Addrs = n.publishedAddrs()
+	m.Addrs = n.Addrs()
 	return m
 }
 

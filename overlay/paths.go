@@ -51,23 +51,33 @@ func (t *pathTable) entry(id NodeID, now time.Time) *peerPaths {
 	return p
 }
 
-// evictLocked drops the least recently touched peer, unverified ones first.
+// evictLocked drops one peer: an unverified one before any verified one,
+// the least recently touched among those.
 func (t *pathTable) evictLocked() {
-	var victim NodeID
-	var oldest time.Time
-	found, foundUnverified := false, false
+	var victim *peerPaths
+	var victimID NodeID
 	for id, p := range t.peers {
-		unverified := len(p.verified) == 0
-		if foundUnverified && !unverified {
-			continue
-		}
-		if !found || (unverified && !foundUnverified) || p.touched.Before(oldest) {
-			victim, oldest, found, foundUnverified = id, p.touched, true, unverified
+		if victim == nil || evictsBefore(p, victim) {
+			victim, victimID = p, id
 		}
 	}
-	if found {
-		t.forgetLocked(victim)
+	if victim == nil {
+		return
 	}
+	for _, a := range victim.verified {
+		if t.byAddr[a] == victimID {
+			delete(t.byAddr, a)
+		}
+	}
+	delete(t.peers, victimID)
+}
+
+// evictsBefore reports whether a goes before b when the table is full.
+func evictsBefore(a, b *peerPaths) bool {
+	if (len(a.verified) == 0) != (len(b.verified) == 0) {
+		return len(a.verified) == 0
+	}
+	return a.touched.Before(b.touched)
 }
 
 // verify records that a handshake pinned to fp completed on addr.
@@ -130,26 +140,6 @@ func (t *pathTable) demote(id NodeID, addr netip.AddrPort) {
 	if t.byAddr[addr] == id {
 		delete(t.byAddr, addr)
 	}
-}
-
-// forget drops everything known of id.
-func (t *pathTable) forget(id NodeID) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.forgetLocked(id)
-}
-
-func (t *pathTable) forgetLocked(id NodeID) {
-	p := t.peers[id]
-	if p == nil {
-		return
-	}
-	for _, a := range p.verified {
-		if t.byAddr[a] == id {
-			delete(t.byAddr, a)
-		}
-	}
-	delete(t.peers, id)
 }
 
 // best returns id's newest verified path.

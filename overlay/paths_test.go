@@ -85,10 +85,6 @@ func TestPathCandidates(t *testing.T) {
 	if _, ok := pt.best(id); ok {
 		t.Fatal("demoted path still best")
 	}
-	pt.forget(id)
-	if got := pt.candidates(id, locals); got != nil {
-		t.Fatalf("forgotten peer has candidates %v", got)
-	}
 }
 
 func TestPathTableBounded(t *testing.T) {
