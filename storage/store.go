@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,6 +71,13 @@ func Open(dir string, opts Options) (*Store, error) {
 		log = slog.Default()
 	}
 	log = log.With("component", "storage")
+	if opts.ReadOnly && !badgerReadOnly {
+		// Without badger's read-only mode a missing store would be created:
+		// refuse it as badger's read-only open does.
+		if _, err := os.Stat(filepath.Join(dir, "MANIFEST")); err != nil {
+			return nil, fmt.Errorf("open store %s: %w", dir, err)
+		}
+	}
 	bo := badger.DefaultOptions(dir).
 		WithMemTableSize(8 << 20).
 		WithNumMemtables(2).
@@ -77,11 +86,12 @@ func Open(dir string, opts Options) (*Store, error) {
 		WithBlockCacheSize(8 << 20).
 		WithIndexCacheSize(4 << 20).
 		WithNumCompactors(2).
-		WithReadOnly(opts.ReadOnly).
+		WithReadOnly(opts.ReadOnly && badgerReadOnly).
 		WithLogger(badgerLogger{log: log.With("component", "badger")})
 	db, err := badger.Open(bo)
 	if err != nil {
-		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+		// badger says so in the same words on every platform.
+		if strings.Contains(err.Error(), "Another process is using this Badger database") {
 			return nil, fmt.Errorf("another servent is using data dir %s: %w", dir, ErrLocked)
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
