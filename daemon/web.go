@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/storage"
@@ -57,12 +59,46 @@ func (b webBackend) Rescan() { b.d.rescanSoon() }
 // webDropDir is where phone uploads land: inside the always-shared folder.
 func webDropDir(dataDir string) string { return filepath.Join(sharedDownloadsDir(dataDir), "uploads") }
 
-// startWeb serves the phone page on web_listen and prints its addresses
-// and a QR code.
+// webPassphraseFile holds the phone page's passphrase inside the data dir.
+const webPassphraseFile = "web-passphrase"
+
+// webPassphrase returns the phone page's passphrase on a keyed network:
+// the one saved in the data dir, or a new random one saved there (mode
+// 0600), so a printed QR code outlives restarts; delete the file for a new
+// one. It is never the drill key, which must not cross the LAN in clear
+// HTTP. An open network has none ("").
+func (d *Daemon) webPassphrase() (string, error) {
+	if !d.keyed {
+		return "", nil
+	}
+	path := filepath.Join(d.cfg.Data, webPassphraseFile)
+	if b, err := os.ReadFile(path); err == nil {
+		if pass := strings.TrimSpace(string(b)); pass != "" {
+			return pass, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("web passphrase: %w", err)
+	}
+	pass, err := web.NewPassphrase()
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(pass+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("web passphrase: %w", err)
+	}
+	return pass, nil
+}
+
+// startWeb serves the phone page on web_listen and prints its addresses,
+// its passphrase and a QR code of its login link.
 func (d *Daemon) startWeb(ctx context.Context) error {
+	pass, err := d.webPassphrase()
+	if err != nil {
+		return err
+	}
 	wc := web.Config{
 		Listen:     d.cfg.WebListen,
-		Passphrase: d.drillPass,
+		Passphrase: pass,
 		NodeName:   d.ov.Name(),
 		Kit:        d.kit,
 		Logger:     d.log,

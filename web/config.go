@@ -45,8 +45,12 @@ type Config struct {
 	DropDir string
 	// MaxUpload caps the bytes of one upload request (0: DefaultMaxUpload).
 	MaxUpload int64
-	// Passphrase is the drill key. Empty: the network is open, the page
-	// says so and asks for nothing; otherwise the page asks for it once.
+	// Passphrase is the page's own passphrase, never the drill key: the
+	// login crosses the LAN in clear HTTP, so whoever sniffs it may use the
+	// page, and must not learn the key that joins the network (see
+	// NewPassphrase). Empty: the network is open, the page says so and asks
+	// for nothing; otherwise the page asks for it once per phone, or takes
+	// it from the login link in the QR code (LoginURL).
 	Passphrase string
 	// Kit are the servent binaries the node offers (package kit): the page
 	// links the ones for the visitor's computer, with their SHA-256.
