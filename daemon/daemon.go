@@ -55,6 +55,7 @@ type Daemon struct {
 	metrics     *http.Server // nil unless metrics_listen is set
 	metricsAddr string       // where metrics listens
 	web         *web.Server  // nil unless web_listen is set
+	webCache    *webCache    // the page's downloads; set with web
 	keyed       bool         // a drill key is set (the key itself is the overlay's only)
 	server      *transfer.Server
 	downloader  *transfer.Downloader

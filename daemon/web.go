@@ -31,18 +31,20 @@ func (b webBackend) Fetch(ctx context.Context, req api.GetRequest) (string, erro
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(b.d.cfg.Data, "web-cache")
-	path := filepath.Join(dir, h.String())
+	c := b.d.webCache
+	path := c.path(h)
 	if _, err := os.Stat(path); err == nil {
+		c.use(path)
 		return path, nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
 		return "", err
 	}
+	defer c.prune(path)
 	if err := b.d.cacheLocal(h, path); err == nil {
 		return path, nil
 	}
-	req.OutDir, req.Name = dir, h.String()
+	req.OutDir, req.Name = c.dir, h.String()
 	res, err := b.d.download(ctx, req, nil)
 	if err != nil {
 		return "", err
@@ -96,12 +98,15 @@ func (d *Daemon) startWeb(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	d.webCache = &webCache{dir: filepath.Join(d.cfg.Data, "web-cache"), max: int64(d.cfg.WebCacheMiB) << 20, log: d.log}
+	d.webCache.prune("") // web_cache_mib may have been lowered
 	wc := web.Config{
-		Listen:     d.cfg.WebListen,
-		Passphrase: pass,
-		NodeName:   d.ov.Name(),
-		Kit:        d.kit,
-		Logger:     d.log,
+		Listen:      d.cfg.WebListen,
+		Passphrase:  pass,
+		UploadQuota: int64(d.cfg.WebUploadQuotaMiB) << 20,
+		NodeName:    d.ov.Name(),
+		Kit:         d.kit,
+		Logger:      d.log,
 	}
 	if d.cfg.WebUpload {
 		wc.DropDir = webDropDir(d.cfg.Data)
