@@ -56,7 +56,6 @@ type Daemon struct {
 	metricsAddr string       // where metrics listens
 	web         *web.Server  // nil unless web_listen is set
 	webCache    *webCache    // the page's downloads; set with web
-	keyed       bool         // a drill key is set (the key itself is the overlay's only)
 	server      *transfer.Server
 	downloader  *transfer.Downloader
 

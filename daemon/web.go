@@ -70,12 +70,17 @@ const webPassphraseFile = "web-passphrase"
 // one. It is never the drill key, which must not cross the LAN in clear
 // HTTP. An open network has none ("").
 func (d *Daemon) webPassphrase() (string, error) {
-	if !d.keyed {
-		return "", nil
+	key, err := drillKey(d.cfg.KeyFile, d.cfg.Key)
+	if err != nil || key == "" {
+		return "", err
 	}
 	path := filepath.Join(d.cfg.Data, webPassphraseFile)
 	if b, err := os.ReadFile(path); err == nil {
-		if pass := strings.TrimSpace(string(b)); pass != "" {
+		pass := strings.TrimSpace(string(b))
+		if pass == key {
+			return "", fmt.Errorf("%s holds the drill key: the page is plain HTTP, anyone on the network could read it there; delete the file for a random passphrase", path)
+		}
+		if pass != "" {
 			return pass, nil
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {

@@ -239,3 +239,25 @@ func TestWebLoginSniffed(t *testing.T) {
 		t.Errorf("search after the drill key was refused: status %d, want a redirect to the login", resp.StatusCode)
 	}
 }
+
+// TestWebPassphraseFile: the page passphrase is made once and kept
+// (0600), none on an open network, and a file holding the drill key stops
+// the start.
+func TestWebPassphraseFile(t *testing.T) {
+	cfg := configs.Config{Data: t.TempDir(), Key: "correct horse battery staple"}
+	d := &Daemon{cfg: cfg}
+	first, err := d.webPassphrase()
+	if err != nil || len(strings.Fields(first)) != 5 {
+		t.Fatalf("first start: %q, %v", first, err)
+	}
+	if again, err := d.webPassphrase(); err != nil || again != first {
+		t.Fatalf("second start: %q, %v; want %q", again, err, first)
+	}
+	if open, err := (&Daemon{cfg: configs.Config{Data: t.TempDir()}}).webPassphrase(); err != nil || open != "" {
+		t.Fatalf("open network: %q, %v", open, err)
+	}
+	os.WriteFile(filepath.Join(cfg.Data, webPassphraseFile), []byte(cfg.Key+"\n"), 0o600)
+	if _, err := d.webPassphrase(); err == nil || !strings.Contains(err.Error(), "holds the drill key") {
+		t.Fatalf("drill key as the page passphrase: %v", err)
+	}
+}

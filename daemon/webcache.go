@@ -1,8 +1,10 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -81,17 +83,18 @@ type cachedFile struct {
 }
 
 // prune evicts least recently used complete files, never keep, until the
-// cache holds at most max bytes. It returns the bytes left.
-func (c *webCache) prune(keep string) int64 {
+// cache holds at most max bytes.
+func (c *webCache) prune(keep string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ents, err := os.ReadDir(c.dir)
 	if err != nil {
-		c.log.Warn("web cache: listing", "dir", c.dir, "err", err)
-		return 0
+		if !errors.Is(err, fs.ErrNotExist) {
+			c.log.Warn("web cache: listing", "dir", c.dir, "err", err)
+		}
+		return
 	}
 	var files []cachedFile
-	total := int64(0)
 	for _, e := range ents {
 		info, err := e.Info()
 		if err != nil || !info.Mode().IsRegular() {
@@ -99,17 +102,13 @@ func (c *webCache) prune(keep string) int64 {
 		}
 		_, herr := storage.ParseHash(e.Name())
 		files = append(files, cachedFile{name: e.Name(), size: info.Size(), used: info.ModTime(), complete: herr == nil})
-		total += info.Size()
 	}
 	for _, f := range evictions(files, c.max, filepath.Base(keep)) {
 		p := filepath.Join(c.dir, f.name)
 		if err := os.Remove(p); err != nil {
 			c.log.Debug("web cache: evicting", "path", p, "err", err) // open on Windows
-			continue
 		}
-		total -= f.size
 	}
-	return total
 }
 
 // evictions returns the complete files to remove, least recently used
