@@ -116,6 +116,11 @@ func (s *Server) saveUpload(part *multipart.Part) (string, error) {
 		return "", uploadErr(err)
 	}
 	qw := &quotaWriter{uploadFile: f, q: s.quota}
+	discard := func() {
+		if s.drop.Remove(tmp) == nil {
+			s.quota.release(qw.written)
+		}
+	}
 	n, err := io.Copy(qw, io.LimitReader(part, s.cfg.MaxUpload+1))
 	if err == nil && n > s.cfg.MaxUpload {
 		err = errTooBig
@@ -127,14 +132,12 @@ func (s *Server) saveUpload(part *multipart.Part) (string, error) {
 		err = cerr
 	}
 	if err != nil {
-		if s.drop.Remove(tmp) == nil {
-			s.quota.release(qw.written)
-		}
+		discard()
 		return "", uploadErr(err)
 	}
 	final, err := s.claimName(tmp, name)
 	if err != nil {
-		s.drop.Remove(tmp)
+		discard()
 		return "", err
 	}
 	return final, nil
