@@ -58,6 +58,8 @@ type Config struct {
 	MetricsListen      string        `mapstructure:"metrics_listen"`
 	WebListen          string        `mapstructure:"web_listen"`
 	WebUpload          bool          `mapstructure:"web_upload"`
+	WebUploadQuotaMiB  int           `mapstructure:"web_upload_quota_mib"`
+	WebCacheMiB        int           `mapstructure:"web_cache_mib"`
 	FaultInjection     string        `mapstructure:"fault_injection"`
 	LogLevel           string        `mapstructure:"log_level"`
 }

@@ -104,6 +104,12 @@ func (c *Config) Validate() error {
 			return bad("web_listen", "%q is not IP:PORT; use e.g. 0.0.0.0:8080", c.WebListen)
 		}
 	}
+	if c.WebUploadQuotaMiB < 1 {
+		return bad("web_upload_quota_mib", "%d must be 1 or more (MiB the web page's uploads may take)", c.WebUploadQuotaMiB)
+	}
+	if c.WebCacheMiB < 1 {
+		return bad("web_cache_mib", "%d must be 1 or more (MiB of the web page's download cache)", c.WebCacheMiB)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

@@ -55,7 +55,7 @@ type Daemon struct {
 	metrics     *http.Server // nil unless metrics_listen is set
 	metricsAddr string       // where metrics listens
 	web         *web.Server  // nil unless web_listen is set
-	drillPass   string       // the drill passphrase; empty: open network
+	webCache    *webCache    // the page's downloads; set with web
 	server      *transfer.Server
 	downloader  *transfer.Downloader
 

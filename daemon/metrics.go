@@ -21,6 +21,7 @@ type metricsCollector struct {
 	members  *prometheus.Desc
 	shares   *prometheus.Desc
 	dgrams   *prometheus.Desc
+	beacons  *prometheus.Desc
 }
 
 func newMetricsCollector(d *Daemon) *metricsCollector {
@@ -31,12 +32,13 @@ func newMetricsCollector(d *Daemon) *metricsCollector {
 		members:  prometheus.NewDesc("servent_members", "Members this node sees, itself included.", nil, nil),
 		shares:   prometheus.NewDesc("servent_shared_files", "Files in this node's catalog.", nil, nil),
 		dgrams:   prometheus.NewDesc("servent_datagrams_dropped_total", "Datagrams dropped before routing, by cause.", []string{"cause"}, nil),
+		beacons:  prometheus.NewDesc("servent_beacons_total", "LAN discovery beacons by event (replays: wrong_source, stale).", []string{"event"}, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (m *metricsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.messages, m.drops, m.members, m.shares, m.dgrams} {
+	for _, d := range []*prometheus.Desc{m.messages, m.drops, m.members, m.shares, m.dgrams, m.beacons} {
 		ch <- d
 	}
 }
@@ -77,6 +79,12 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		queued += p.Dropped
 	}
 	counter(m.dgrams, queued, "plane_queue")
+	counter(m.beacons, st.BeaconsSent, "sent")
+	counter(m.beacons, st.BeaconsIn, "received")
+	counter(m.beacons, st.BeaconsRejected, "rejected")
+	counter(m.beacons, st.BeaconsWrongSource, "wrong_source")
+	counter(m.beacons, st.BeaconsStale, "stale")
+	counter(m.beacons, st.BeaconsThrottled, "throttled")
 	ch <- prometheus.MustNewConstMetric(m.members, prometheus.GaugeValue, float64(m.d.ov.NumMembers()))
 	ch <- prometheus.MustNewConstMetric(m.shares, prometheus.GaugeValue, float64(m.d.store.Count()))
 }

@@ -37,6 +37,9 @@ func TestMetricsEndpoint(t *testing.T) {
 	if n, _ := strconv.Atoi(string(m[1])); n < 1 {
 		t.Fatalf("originated queries = %d, want ≥ 1", n)
 	}
+	if !regexp.MustCompile(`servent_beacons_total\{event="wrong_source"\} 0\b`).Match(body) {
+		t.Errorf("no beacon replay counter in:\n%s", body)
+	}
 	if !regexp.MustCompile(`servent_members 3\b`).Match(body) {
 		t.Fatalf("servent_members is not 3:\n%s", body)
 	}

@@ -64,7 +64,6 @@ func (d *Daemon) newOverlay() (*overlay.Node, error) {
 	if open := keyFileOpen(d.cfg.KeyFile); open != "" {
 		d.log.Warn("the drill key file is readable by others: chmod 600 it", "key_file", d.cfg.KeyFile, "mode", open)
 	}
-	d.drillPass = pass
 	peers, err := d.store.Peers()
 	if err != nil {
 		d.log.Warn("peer cache unreadable", "err", err)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/storage"
@@ -29,18 +31,20 @@ func (b webBackend) Fetch(ctx context.Context, req api.GetRequest) (string, erro
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(b.d.cfg.Data, "web-cache")
-	path := filepath.Join(dir, h.String())
+	c := b.d.webCache
+	path := c.path(h)
 	if _, err := os.Stat(path); err == nil {
+		c.use(path)
 		return path, nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
 		return "", err
 	}
+	defer c.prune(path)
 	if err := b.d.cacheLocal(h, path); err == nil {
 		return path, nil
 	}
-	req.OutDir, req.Name = dir, h.String()
+	req.OutDir, req.Name = c.dir, h.String()
 	res, err := b.d.download(ctx, req, nil)
 	if err != nil {
 		return "", err
@@ -57,15 +61,57 @@ func (b webBackend) Rescan() { b.d.rescanSoon() }
 // webDropDir is where phone uploads land: inside the always-shared folder.
 func webDropDir(dataDir string) string { return filepath.Join(sharedDownloadsDir(dataDir), "uploads") }
 
-// startWeb serves the phone page on web_listen and prints its addresses
-// and a QR code.
+// webPassphraseFile holds the phone page's passphrase inside the data dir.
+const webPassphraseFile = "web-passphrase"
+
+// webPassphrase returns the phone page's passphrase on a keyed network:
+// the one saved in the data dir, or a new random one saved there (mode
+// 0600), so a printed QR code outlives restarts; delete the file for a new
+// one. It is never the drill key, which must not cross the LAN in clear
+// HTTP. An open network has none ("").
+func (d *Daemon) webPassphrase() (string, error) {
+	key, err := drillKey(d.cfg.KeyFile, d.cfg.Key)
+	if err != nil || key == "" {
+		return "", err
+	}
+	path := filepath.Join(d.cfg.Data, webPassphraseFile)
+	if b, err := os.ReadFile(path); err == nil {
+		pass := strings.TrimSpace(string(b))
+		if pass == key {
+			return "", fmt.Errorf("%s holds the drill key: the page is plain HTTP, anyone on the network could read it there; delete the file for a random passphrase", path)
+		}
+		if pass != "" {
+			return pass, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("web passphrase: %w", err)
+	}
+	pass, err := web.NewPassphrase()
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(pass+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("web passphrase: %w", err)
+	}
+	return pass, nil
+}
+
+// startWeb serves the phone page on web_listen and prints its addresses,
+// its passphrase and a QR code of its login link.
 func (d *Daemon) startWeb(ctx context.Context) error {
+	pass, err := d.webPassphrase()
+	if err != nil {
+		return err
+	}
+	d.webCache = &webCache{dir: filepath.Join(d.cfg.Data, "web-cache"), max: int64(d.cfg.WebCacheMiB) << 20, log: d.log}
+	d.webCache.prune("") // web_cache_mib may have been lowered
 	wc := web.Config{
-		Listen:     d.cfg.WebListen,
-		Passphrase: d.drillPass,
-		NodeName:   d.ov.Name(),
-		Kit:        d.kit,
-		Logger:     d.log,
+		Listen:      d.cfg.WebListen,
+		Passphrase:  pass,
+		UploadQuota: int64(d.cfg.WebUploadQuotaMiB) << 20,
+		NodeName:    d.ov.Name(),
+		Kit:         d.kit,
+		Logger:      d.log,
 	}
 	if d.cfg.WebUpload {
 		wc.DropDir = webDropDir(d.cfg.Data)

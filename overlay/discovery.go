@@ -50,10 +50,12 @@ type discovery struct {
 	kick  chan struct{}       // beacon now: the interfaces changed
 
 	mu        sync.Mutex
-	tried     map[NodeID]time.Time
-	triedAddr map[netip.Addr]time.Time
+	tried     recentSet[NodeID]     // keys joined lately
+	triedAddr recentSet[netip.Addr] // source addresses joined lately
 	joinRate  *rate.Limiter
 	joined    map[string]bool // "4/eth0", "6/eth0": groups joined
+
+	warnLog rate.Sometimes // beacons of another version or clock, repeated every few seconds
 }
 
 func (n *Node) newDiscovery() (*discovery, error) {
@@ -66,10 +68,11 @@ func (n *Node) newDiscovery() (*discovery, error) {
 		port:      listen.Port(),
 		joinQ:     make(chan netip.AddrPort, 16),
 		kick:      make(chan struct{}, 1),
-		tried:     make(map[NodeID]time.Time),
-		triedAddr: make(map[netip.Addr]time.Time),
+		tried:     newRecentSet[NodeID](),
+		triedAddr: newRecentSet[netip.Addr](),
 		joinRate:  rate.NewLimiter(beaconJoinRate, beaconJoinBurst),
 		joined:    make(map[string]bool),
+		warnLog:   rate.Sometimes{First: 3, Interval: time.Minute},
 	}
 	ip := listen.Addr().Unmap()
 	var errs []error
@@ -245,6 +248,8 @@ func (d *discovery) sendBeacons() {
 		Port:        d.n.LocalAddr().Port(),
 		Fingerprint: d.n.fp,
 		Name:        d.n.name,
+		Time:        time.Now(),
+		Addrs:       d.n.Addrs(),
 	}, d.n.keys)
 	if len(d.n.cfg.BeaconTargets) > 0 {
 		for _, t := range d.n.cfg.BeaconTargets {
@@ -318,17 +323,37 @@ func (d *discovery) receive(c *net.UDPConn) {
 		b, err := decodeBeacon(buf[:sz], d.n.keys)
 		if err != nil {
 			d.n.stats.beaconsRejected.Add(1)
+			if errors.Is(err, errBeaconVersion) {
+				d.warnLog.Do(func() { d.n.log.Warn("beacon refused", "from", from, "err", err) })
+			}
 			continue
 		}
 		id := IDOf(b.Fingerprint)
 		if id == d.n.id || d.n.leaving.Load() {
 			continue
 		}
+		if err := b.check(from.Addr(), time.Now(), d.n.keys.set); err != nil {
+			if errors.Is(err, errBeaconStale) {
+				d.n.stats.beaconsStale.Add(1)
+				d.warnLog.Do(func() { d.n.log.Warn("beacon dropped", "from", from, "name", b.Name, "err", err) })
+			} else {
+				d.n.stats.beaconsWrongSource.Add(1)
+				d.n.log.Debug("beacon dropped", "from", from, "err", err)
+			}
+			continue
+		}
 		d.n.stats.beaconsIn.Add(1)
+		// Only a member's beacon, or one admitted for a join, is noted: a
+		// flood of beacons naming made-up keys must not fill the path
+		// table (each insertion into a full one scans it).
+		_, member := d.n.members.lookupID(id)
+		if !member && !d.shouldTry(id, from.Addr().Unmap(), time.Now()) {
+			continue
+		}
 		// The source, zoned by the interface it came in on, is a path
 		// candidate for the key the beacon names.
 		d.n.paths.hint(id, b.Fingerprint, netip.AddrPortFrom(from.Addr().Unmap(), b.Port), time.Now())
-		if _, ok := d.n.members.lookupID(id); ok || !d.shouldTry(id, from.Addr().Unmap(), time.Now()) {
+		if member {
 			continue
 		}
 		select {
@@ -341,34 +366,53 @@ func (d *discovery) receive(c *net.UDPConn) {
 // shouldTry reports whether to join the sender of a beacon naming id from
 // src now: not the same key or source again within beaconRetry, and not
 // more than beaconJoinRate joins a second in all.
+// Each call costs O(1) amortised whatever the flood: entries expire from
+// the front of their queues, and only admitted joins add any.
 func (d *discovery) shouldTry(id NodeID, src netip.Addr, now time.Time) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if t, ok := d.tried[id]; ok && now.Sub(t) < beaconRetry {
-		return false
-	}
-	if t, ok := d.triedAddr[src]; ok && now.Sub(t) < beaconRetry {
+	d.tried.expire(now)
+	d.triedAddr.expire(now)
+	if d.tried.has(id) || d.triedAddr.has(src) {
 		return false
 	}
 	if !d.joinRate.AllowN(now, 1) {
 		d.n.stats.beaconsThrottled.Add(1)
 		return false
 	}
-	if len(d.tried)+len(d.triedAddr) > 1024 {
-		sweepOld(d.tried, now)
-		sweepOld(d.triedAddr, now)
-	}
-	d.tried[id], d.triedAddr[src] = now, now
+	d.tried.add(id, now)
+	d.triedAddr.add(src, now)
 	return true
 }
 
-// sweepOld drops the entries tried more than beaconRetry ago.
-func sweepOld[K comparable](m map[K]time.Time, now time.Time) {
-	for k, t := range m {
-		if now.Sub(t) >= beaconRetry {
-			delete(m, k)
+// recentSet remembers keys for beaconRetry, in the order they came: at most
+// the joins admitted in that time (beaconJoinBurst + beaconJoinRate per
+// second), so it stays small under any flood. Not safe for concurrent use.
+type recentSet[K comparable] struct {
+	at    map[K]time.Time
+	order []K // oldest first
+}
+
+func newRecentSet[K comparable]() recentSet[K] { return recentSet[K]{at: make(map[K]time.Time)} }
+
+// expire drops the keys added beaconRetry or more before now.
+func (s *recentSet[K]) expire(now time.Time) {
+	for len(s.order) > 0 {
+		k := s.order[0]
+		if now.Sub(s.at[k]) < beaconRetry {
+			return
 		}
+		delete(s.at, k)
+		s.order = s.order[1:]
 	}
+}
+
+func (s *recentSet[K]) has(k K) bool { _, ok := s.at[k]; return ok }
+
+// add records k at now; k must not be in the set.
+func (s *recentSet[K]) add(k K, now time.Time) {
+	s.at[k] = now
+	s.order = append(s.order, k)
 }
 
 // joiner joins beacon senders one at a time, by their stand-ins: the

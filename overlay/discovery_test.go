@@ -1,11 +1,14 @@
 package overlay
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // discoveryNodes starts count nodes with no seeds whose beacons go to every
@@ -157,4 +160,139 @@ func TestForgedBeaconFlood(t *testing.T) {
 	if len(conns) > 1 {
 		t.Errorf("the node opened %d connections to the victim, want at most 1", len(conns))
 	}
+	// Only the admitted join noted its key: the flood did not fill the
+	// path table (whose every insertion, once full, scans it).
+	n.paths.mu.Lock()
+	known := len(n.paths.peers)
+	n.paths.mu.Unlock()
+	if known > 1 {
+		t.Errorf("the path table holds %d peers after the flood, want at most the 1 admitted", known)
+	}
+}
+
+// TestBeaconFloodStaysBounded: a flood of beacons naming made-up keys from
+// ever new addresses (100,000 over 60 s of virtual time) keeps the
+// join-retry sets at what the join rate admits, and admits no more joins
+// than the rate: each beacon costs O(1), not a sweep of everything seen.
+func TestBeaconFloodStaysBounded(t *testing.T) {
+	d := &discovery{
+		n:         &Node{},
+		tried:     newRecentSet[NodeID](),
+		triedAddr: newRecentSet[netip.Addr](),
+		joinRate:  rate.NewLimiter(beaconJoinRate, beaconJoinBurst),
+	}
+	start := time.Unix(1_800_000_000, 0)
+	d.joinRate.AllowN(start, 0) // the bucket starts full at start
+	const beacons = 100_000
+	span := 60 * time.Second
+	bound := beaconJoinBurst + int(beaconJoinRate*beaconRetry/time.Second) + 1
+	admitted, most := 0, 0
+	for i := range beacons {
+		now := start.Add(span * time.Duration(i) / beacons)
+		var id NodeID
+		binary.BigEndian.PutUint64(id[:], uint64(i))
+		src := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		if d.shouldTry(id, src, now) {
+			admitted++
+		}
+		most = max(most, len(d.tried.at), len(d.triedAddr.at), len(d.tried.order))
+	}
+	t.Logf("%d beacons over %v: %d joins admitted, at most %d entries remembered (bound %d)", beacons, span, admitted, most, bound)
+	if most > bound {
+		t.Errorf("the retry sets held %d entries, want at most %d", most, bound)
+	}
+	if want := beaconJoinBurst + int(beaconJoinRate*span/time.Second) + 1; admitted > want {
+		t.Errorf("%d joins admitted, want at most %d", admitted, want)
+	}
+	if got := d.n.stats.beaconsThrottled.Load(); got != uint64(beacons-admitted) {
+		t.Errorf("%d throttled counted, want %d", got, beacons-admitted)
+	}
+}
+
+// captureBeacon starts a keyed node whose beacons go to a capture socket
+// only, and returns the node and one of its beacons as sent.
+func captureBeacon(t *testing.T, key string) (*Node, []byte) {
+	t.Helper()
+	capture, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort(testIP()+":0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer capture.Close()
+	cfg := testConfig(t, "origin")
+	ip := netip.MustParseAddrPort(cfg.Listen).Addr()
+	cfg.Discovery = true
+	cfg.DiscoveryListen = netip.AddrPortFrom(ip, 0).String()
+	cfg.BeaconTargets = []netip.AddrPort{capture.LocalAddr().(*net.UDPAddr).AddrPort()}
+	cfg.BeaconMin = 100 * time.Millisecond
+	cfg.DrillKey = key
+	origin := startNode(t, cfg)
+	capture.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 1500)
+	sz, _, err := capture.ReadFromUDPAddrPort(buf)
+	if err != nil {
+		t.Fatalf("no beacon captured: %v", err)
+	}
+	return origin, buf[:sz]
+}
+
+// TestReplayedBeaconDropped: a keyed node's beacon, captured on the LAN,
+// is sent again to another member from an attacker's address: dropped and
+// counted (BeaconsWrongSource), and nothing is dialled there. The same
+// bytes from the origin's own address are taken (they point at the origin,
+// which the node then joins). A beacon older than the window, from the
+// right address, is dropped and counted too (BeaconsStale).
+func TestReplayedBeaconDropped(t *testing.T) {
+	const key = "drill"
+	origin, captured := captureBeacon(t, key)
+	n := discoveryNodes(t, 1, func(int) string { return key })[0]
+	to := netip.MustParseAddrPort(n.cfg.DiscoveryListen)
+	send := func(from string, b []byte) {
+		t.Helper()
+		c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort(from)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.WriteToUDPAddrPort(b, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The attacker replays from its own address; a victim listens there on
+	// the origin's port, where an accepted beacon would send handshakes.
+	attacker := testIP()
+	victim, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(attacker), origin.LocalAddr().Port())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer victim.Close()
+	for range 5 {
+		send(attacker+":0", captured)
+	}
+	eventually(t, 5*time.Second, "the replays counted", func() bool { return n.Stats().BeaconsWrongSource >= 5 })
+	victim.SetReadDeadline(time.Now().Add(time.Second))
+	if sz, _, err := victim.ReadFromUDPAddrPort(make([]byte, 2048)); err == nil {
+		t.Errorf("a replayed beacon made the node send %d bytes to the attacker's address", sz)
+	}
+	if st := n.Stats(); st.BeaconsIn != 0 || n.NumMembers() != 1 {
+		t.Fatalf("replays taken: %d beacons in, %d members", st.BeaconsIn, n.NumMembers())
+	}
+
+	// Too old, from the origin's own address: a beacon the attacker could
+	// have captured 11 minutes ago (made here with the key).
+	keys, _ := deriveDrillKeys(key)
+	b, err := decodeBeacon(captured, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Time = time.Now().Add(-11 * time.Minute)
+	send(origin.LocalAddr().Addr().String()+":0", encodeBeacon(b, keys))
+	eventually(t, 5*time.Second, "the old beacon counted", func() bool { return n.Stats().BeaconsStale == 1 })
+
+	// The captured beacon from the address it lists: taken, and the node
+	// joins the origin.
+	send(origin.LocalAddr().Addr().String()+":0", captured)
+	eventually(t, 10*time.Second, "the node joins the origin", func() bool { return n.NumMembers() == 2 })
+	st := n.Stats()
+	t.Logf("replayed from another address: %d dropped; too old: %d dropped; from the origin: %d taken", st.BeaconsWrongSource, st.BeaconsStale, st.BeaconsIn)
 }

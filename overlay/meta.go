@@ -90,7 +90,14 @@ func EncodeMeta(m Meta) []byte {
 	}
 	binary.BigEndian.PutUint64(b[48:], uint64(started))
 	binary.BigEndian.PutUint16(b[56:], m.QUICPort)
-	addrs := m.Addrs[:min(len(m.Addrs), maxMetaAddrs)]
+	return appendAddrList(b, m.Addrs)
+}
+
+// appendAddrList appends an address list as metadata and beacons carry
+// it: a count byte, then per address its length (4 or 16) and its bytes
+// (no zone). Addresses past the maxMetaAddrs-th are left out.
+func appendAddrList(b []byte, addrs []netip.Addr) []byte {
+	addrs = addrs[:min(len(addrs), maxMetaAddrs)]
 	b = append(b, byte(len(addrs)))
 	for _, a := range addrs {
 		raw := a.WithZone("").AsSlice()
@@ -123,34 +130,38 @@ func DecodeMeta(b []byte) (Meta, error) {
 		m.Started = time.Unix(s, 0)
 	}
 	if b[0] >= 2 {
-		addrs, err := decodeMetaAddrs(b[metaLenV1:])
+		// Bytes after version 2's address list belong to later versions.
+		addrs, _, err := readAddrList(b[metaLenV1:])
 		if err != nil {
-			return Meta{}, err
+			return Meta{}, fmt.Errorf("%w: %w", ErrBadMeta, err)
 		}
 		m.Addrs = addrs
 	}
 	return m, nil
 }
 
-// decodeMetaAddrs parses version 2's address list; bytes after it belong to
-// later versions.
-func decodeMetaAddrs(p []byte) ([]netip.Addr, error) {
+// errAddrList: an address list (appendAddrList) is truncated or too long.
+var errAddrList = errors.New("bad address list")
+
+// readAddrList parses an address list written by appendAddrList and
+// returns the bytes after it.
+func readAddrList(p []byte) ([]netip.Addr, []byte, error) {
 	if len(p) < 1 {
-		return nil, fmt.Errorf("no address count: %w", ErrBadMeta)
+		return nil, nil, fmt.Errorf("no address count: %w", errAddrList)
 	}
 	count := int(p[0])
 	if count > maxMetaAddrs {
-		return nil, fmt.Errorf("%d addresses: %w", count, ErrBadMeta)
+		return nil, nil, fmt.Errorf("%d addresses: %w", count, errAddrList)
 	}
 	p = p[1:]
 	out := make([]netip.Addr, 0, count)
 	for range count {
 		if len(p) < 1 || (p[0] != 4 && p[0] != 16) || len(p) < 1+int(p[0]) {
-			return nil, fmt.Errorf("truncated address: %w", ErrBadMeta)
+			return nil, nil, fmt.Errorf("truncated address: %w", errAddrList)
 		}
 		a, _ := netip.AddrFromSlice(p[1 : 1+p[0]])
 		out = append(out, a)
 		p = p[1+p[0]:]
 	}
-	return out, nil
+	return out, p, nil
 }

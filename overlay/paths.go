@@ -1,6 +1,8 @@
 package overlay
 
 import (
+	"cmp"
+	"math"
 	"net/netip"
 	"slices"
 	"sync"
@@ -51,33 +53,43 @@ func (t *pathTable) entry(id NodeID, now time.Time) *peerPaths {
 	return p
 }
 
-// evictLocked drops one peer: an unverified one before any verified one,
-// the least recently touched among those.
+// evictBatch is how many peers one eviction drops: a scan of the whole
+// table per batch, not per new key, so a flood of packets naming made-up
+// keys costs O(log n) per packet instead of a scan each
+// (BenchmarkPathHintFlood).
+const evictBatch = maxPeerPaths / 8
+
+// evictLocked drops evictBatch peers: unverified ones before any verified
+// one, the least recently touched first.
 func (t *pathTable) evictLocked() {
-	var victim *peerPaths
-	var victimID NodeID
+	type entry struct {
+		order int64 // unverified before verified, then by last touch
+		id    NodeID
+		p     *peerPaths
+	}
+	all := make([]entry, 0, len(t.peers))
 	for id, p := range t.peers {
-		if victim == nil || evictsBefore(p, victim) {
-			victim, victimID = p, id
+		all = append(all, entry{evictOrder(p), id, p})
+	}
+	slices.SortFunc(all, func(a, b entry) int { return cmp.Compare(a.order, b.order) })
+	for _, e := range all[:min(evictBatch, len(all))] {
+		for _, a := range e.p.verified {
+			if t.byAddr[a] == e.id {
+				delete(t.byAddr, a)
+			}
 		}
+		delete(t.peers, e.id)
 	}
-	if victim == nil {
-		return
-	}
-	for _, a := range victim.verified {
-		if t.byAddr[a] == victimID {
-			delete(t.byAddr, a)
-		}
-	}
-	delete(t.peers, victimID)
 }
 
-// evictsBefore reports whether a goes before b when the table is full.
-func evictsBefore(a, b *peerPaths) bool {
-	if (len(a.verified) == 0) != (len(b.verified) == 0) {
-		return len(a.verified) == 0
+// evictOrder ranks p for eviction, lowest first: peers without a verified
+// path before any with one, the least recently touched first among those.
+func evictOrder(p *peerPaths) int64 {
+	order := p.touched.UnixNano() >> 1 // room for the verified bit on top
+	if len(p.verified) > 0 {
+		order += math.MaxInt64 >> 1
 	}
-	return a.touched.Before(b.touched)
+	return order
 }
 
 // verify records that a handshake pinned to fp completed on addr.

@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"testing"
@@ -162,5 +163,39 @@ func TestDialIDPicksThePathThatAnswersWithTheKey(t *testing.T) {
 	})
 	if owner, ok := a.paths.owner(impostor.LocalAddr()); ok && owner == id {
 		t.Fatal("the impostor's address was taken for b's")
+	}
+}
+
+// BenchmarkPathHintFlood: a hint naming a new key (a memberlist packet or
+// beacon from a made-up sender) into a table with room, and into a full
+// one, as under a flood. The ratio of the two is the cost of eviction.
+func BenchmarkPathHintFlood(b *testing.B) {
+	now := time.Now()
+	fresh := func(i int) (NodeID, Fingerprint) {
+		var fp Fingerprint
+		binary.BigEndian.PutUint64(fp[:], uint64(i))
+		fp[8] = 0xEE
+		return IDOf(fp), fp
+	}
+	for _, full := range []bool{false, true} {
+		b.Run(map[bool]string{false: "room", true: "full"}[full], func(b *testing.B) {
+			pt := newPathTable()
+			if full {
+				for i := range maxPeerPaths {
+					id, fp := fresh(1<<40 + i)
+					pt.hint(id, fp, ap("10.0.0.2:1"), now)
+				}
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				if !full && i%(maxPeerPaths/2) == 0 {
+					b.StopTimer()
+					pt = newPathTable() // stay below the limit
+					b.StartTimer()
+				}
+				id, fp := fresh(i)
+				pt.hint(id, fp, ap("10.0.0.2:1"), now.Add(time.Duration(i)))
+			}
+		})
 	}
 }

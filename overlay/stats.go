@@ -29,6 +29,8 @@ type counters struct {
 	beaconsIn           atomic.Uint64
 	beaconsRejected     atomic.Uint64
 	beaconsThrottled    atomic.Uint64
+	beaconsWrongSource  atomic.Uint64
+	beaconsStale        atomic.Uint64
 	streamsRefused      atomic.Uint64
 
 	joinMu    sync.Mutex
@@ -74,9 +76,13 @@ type Stats struct {
 	EventsDropped          uint64 // Events channel full
 	BeaconsSent            uint64
 	BeaconsIn              uint64 // valid beacons received
-	BeaconsRejected        uint64 // undecodable or bad MAC
-	BeaconsThrottled       uint64 // valid, but over the beacon-driven join rate
-	StreamsRefused         uint64 // memberlist streams with the wrong drill key
+	BeaconsRejected        uint64 // undecodable, another version or bad MAC
+	// BeaconsWrongSource counts keyed beacons from an address their sender
+	// does not list, BeaconsStale those outside the time window: replays.
+	BeaconsWrongSource uint64
+	BeaconsStale       uint64
+	BeaconsThrottled   uint64 // valid, but over the beacon-driven join rate
+	StreamsRefused     uint64 // memberlist streams with the wrong drill key
 	// JoinedVia is how the node first found a peer (ViaSeed, ViaCache,
 	// ViaBeacon, ViaIncoming), "" while alone; Joins counts successful joins
 	// (nodes contacted) per way.
@@ -103,6 +109,8 @@ func (n *Node) Stats() Stats {
 		BeaconsIn:              n.stats.beaconsIn.Load(),
 		BeaconsRejected:        n.stats.beaconsRejected.Load(),
 		BeaconsThrottled:       n.stats.beaconsThrottled.Load(),
+		BeaconsWrongSource:     n.stats.beaconsWrongSource.Load(),
+		BeaconsStale:           n.stats.beaconsStale.Load(),
 		StreamsRefused:         n.stats.streamsRefused.Load(),
 		Joins:                  make(map[string]uint64),
 	}

@@ -99,33 +99,25 @@ func sameOrigin(r *http.Request) bool {
 	return err == nil && u.Scheme == "http" && strings.EqualFold(u.Host, r.Host)
 }
 
-// passphraseOK compares in constant time (over digests, so the length
-// does not leak either).
-func (s *Server) passphraseOK(given string) bool {
-	a := sha256.Sum256([]byte(given))
-	b := sha256.Sum256([]byte(s.cfg.Passphrase))
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
-}
-
-// serveLoginForm shows the passphrase form.
+// serveLoginForm shows the passphrase form, or logs in with the
+// passphrase of the QR code's login link (loginParam). A link needs no
+// CSRF token: it carries the secret itself, and a forged one fails.
 func (s *Server) serveLoginForm(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Passphrase == "" || s.loggedIn(r) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
+	if r.URL.Query().Has(loginParam) {
+		s.tryLogin(w, r, r.URL.Query().Get(loginParam))
+		return
+	}
 	s.renderLogin(w, r, http.StatusOK, "")
 }
 
-// serveLogin checks the passphrase and opens a session.
+// serveLogin checks the typed passphrase and opens a session.
 func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Passphrase == "" {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	ip := clientIP(r)
-	if s.loginLimit.blocked(ip, time.Now()) {
-		w.Header().Set("Retry-After", "10")
-		s.renderLogin(w, r, http.StatusTooManyRequests, "Too many attempts from this device: wait ten seconds, then try again.")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxLoginBody)
@@ -134,15 +126,27 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.checkPost(r, r.PostForm.Get(csrfField)); err != nil {
-		s.loginLimit.allow(ip, time.Now()) // failures use up the budget
+		s.loginLimit.allow(clientIP(r), time.Now()) // failures use up the budget
 		s.renderLogin(w, r, http.StatusForbidden, capitalise(err.Error())+".")
 		return
 	}
-	if !s.passphraseOK(r.PostForm.Get("passphrase")) {
+	s.tryLogin(w, r, r.PostForm.Get("passphrase"))
+}
+
+// tryLogin opens a session when given is the page passphrase; a wrong one
+// uses up the device's login budget and is answered after loginDelay.
+func (s *Server) tryLogin(w http.ResponseWriter, r *http.Request, given string) {
+	ip := clientIP(r)
+	if s.loginLimit.blocked(ip, time.Now()) {
+		w.Header().Set("Retry-After", "10")
+		s.renderLogin(w, r, http.StatusTooManyRequests, "Too many attempts from this device: wait ten seconds, then try again.")
+		return
+	}
+	if !s.passphraseOK(given) {
 		s.loginLimit.allow(ip, time.Now())
 		s.log.Info("wrong passphrase on the web page", "client", ip.String())
 		sleepCtx(r.Context(), s.loginDelay)
-		s.renderLogin(w, r, http.StatusForbidden, "Wrong passphrase. Ask the drill organiser for the network's passphrase (the drill key).")
+		s.renderLogin(w, r, http.StatusForbidden, "Wrong passphrase. The page's passphrase is printed by servent run on the node's screen, under its QR code (scanning the code logs in). It is not the drill key.")
 		return
 	}
 	token := s.sessions.create(time.Now())

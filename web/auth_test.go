@@ -26,7 +26,7 @@ func TestPassphraseFlow(t *testing.T) {
 	}
 
 	resp, page := get(t, c, base+"/login")
-	if resp.StatusCode != 200 || !strings.Contains(page, "drill passphrase") || strings.Contains(page, "Open network") {
+	if resp.StatusCode != 200 || !strings.Contains(page, "page's passphrase") || !strings.Contains(page, "not the drill key") || strings.Contains(page, "Open network") {
 		t.Fatalf("login page: status %d\n%s", resp.StatusCode, page)
 	}
 	token := csrfFrom(t, page)
@@ -159,5 +159,61 @@ func TestSessionStoreBounded(t *testing.T) {
 	}
 	if s.valid(toks[4], now.Add(2*time.Hour)) {
 		t.Error("an expired session is valid")
+	}
+}
+
+// TestLoginLink: the QR code's link logs a phone in; a wrong link is
+// refused and uses up the device's login budget; typed words are folded
+// (capitals, dashes, extra spaces).
+func TestLoginLink(t *testing.T) {
+	s, base := testServer(t, newTestBackend(t), func(c *Config) { c.Passphrase = "apple river stone tiger bread" })
+	link := s.LoginURL()
+	if want := base + "/login?pass=apple-river-stone-tiger-bread"; link != want {
+		t.Fatalf("LoginURL %q, want %q", link, want)
+	}
+	c := newClient(t)
+	resp, _ := get(t, c, link)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("login link: status %d Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := get(t, c, base+"/"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("page after the login link: status %d", resp.StatusCode)
+	}
+
+	other := newClient(t)
+	resp, page := get(t, other, base+"/login?pass=apple-river-stone-tiger-bred")
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "not the drill key") {
+		t.Fatalf("wrong link: status %d\n%s", resp.StatusCode, page)
+	}
+	_, page = get(t, other, base+"/login")
+	resp, _ = postForm(t, other, base+"/login", base, url.Values{"csrf": {csrfFrom(t, page)}, "passphrase": {"  Apple RIVER-stone  tiger bread "}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("typed with capitals and dashes: status %d", resp.StatusCode)
+	}
+
+	guesser := newClient(t)
+	var last int
+	for range 15 {
+		resp, _ := get(t, guesser, base+"/login?pass=guess")
+		if last = resp.StatusCode; last == http.StatusTooManyRequests {
+			break
+		}
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("15 wrong login links in a row: last status %d, want 429", last)
+	}
+}
+
+func TestNewPassphrase(t *testing.T) {
+	seen := map[string]bool{}
+	for range 20 {
+		p, err := NewPassphrase()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(strings.Fields(p)) != PassphraseWords || normalizePassphrase(p) != p || seen[p] {
+			t.Fatalf("passphrase %q: want %d distinct lowercase words", p, PassphraseWords)
+		}
+		seen[p] = true
 	}
 }

@@ -14,6 +14,8 @@ import (
 const (
 	// DefaultMaxUpload caps one upload request when Config.MaxUpload is 0.
 	DefaultMaxUpload = 1 << 30
+	// DefaultUploadQuota caps the drop folder when Config.UploadQuota is 0.
+	DefaultUploadQuota = 4 << 30
 	// DefaultSearchTimeout is how long a page search listens for answers.
 	DefaultSearchTimeout = 3 * time.Second
 	// DefaultReadHeaderTimeout cuts clients that send headers slowly.
@@ -45,8 +47,16 @@ type Config struct {
 	DropDir string
 	// MaxUpload caps the bytes of one upload request (0: DefaultMaxUpload).
 	MaxUpload int64
-	// Passphrase is the drill key. Empty: the network is open, the page
-	// says so and asks for nothing; otherwise the page asks for it once.
+	// UploadQuota caps the bytes in DropDir, earlier uploads, files put
+	// there by other means and uploads in progress included (0:
+	// DefaultUploadQuota). An upload that would pass it is refused.
+	UploadQuota int64
+	// Passphrase is the page's own passphrase, never the drill key: the
+	// login crosses the LAN in clear HTTP, so whoever sniffs it may use the
+	// page, and must not learn the key that joins the network (see
+	// NewPassphrase). Empty: the network is open, the page says so and asks
+	// for nothing; otherwise the page asks for it once per phone, or takes
+	// it from the login link in the QR code (LoginURL).
 	Passphrase string
 	// Kit are the servent binaries the node offers (package kit): the page
 	// links the ones for the visitor's computer, with their SHA-256.
@@ -76,6 +86,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxUpload == 0 {
 		c.MaxUpload = DefaultMaxUpload
+	}
+	if c.UploadQuota < 0 {
+		return c, fmt.Errorf("%w: upload quota %d is negative", ErrConfig, c.UploadQuota)
+	}
+	if c.UploadQuota == 0 {
+		c.UploadQuota = DefaultUploadQuota
 	}
 	if c.SearchTimeout <= 0 {
 		c.SearchTimeout = DefaultSearchTimeout

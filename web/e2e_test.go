@@ -93,13 +93,17 @@ func TestBrowserEndToEnd(t *testing.T) {
 		return err == nil
 	})
 
+	// The page has its own passphrase, printed by the node (never the
+	// drill key).
+	pass := printedPassphrase(t, web.output())
+
 	// The network has converged when a plain HTTP search through the page
 	// sees both holders.
 	c := newClient(t)
 	loggedIn := false
 	eventually(t, 60*time.Second, "the page to find the map on both holders", func() bool {
 		if !loggedIn {
-			loggedIn = tryLogin(c, pageURL, key)
+			loggedIn = tryLogin(c, pageURL, pass)
 			return false
 		}
 		resp, err := c.Get(pageURL + "?q=evacuation+map")
@@ -116,7 +120,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	}
 
 	shot := visitAsPhone(t, ctx, phoneVisit{
-		pageURL: pageURL, passphrase: key, query: "evacuation", wantName: "evacuation map.pdf", wantHash: want,
+		pageURL: pageURL, passphrase: pass, query: "evacuation", wantName: "evacuation map.pdf", wantHash: want,
 		wantNames: []string{"evacuation plan <b>draft</b>.txt"},
 	})
 	saveScreenshot(t, shot)
@@ -234,6 +238,18 @@ func freePort(t *testing.T, network, ip string) string {
 		pc.Close()
 	}
 	return addr
+}
+
+// printedPassphrase returns the page passphrase a node printed at start.
+func printedPassphrase(t *testing.T, out string) string {
+	t.Helper()
+	const mark = "The page's passphrase (not the drill key; the code below logs in with it): "
+	i := strings.Index(out, mark)
+	if i < 0 {
+		t.Fatalf("the node printed no page passphrase:\n%s", out)
+	}
+	line := out[i+len(mark):]
+	return strings.TrimSpace(line[:strings.IndexByte(line, '\n')])
 }
 
 // tryLogin gives the passphrase through the login form; it reports success.

@@ -35,7 +35,8 @@ type Server struct {
 	recent      *recentResults
 	flights     flights
 
-	drop       *os.Root // nil: uploads off
+	drop       *os.Root     // nil: uploads off
+	quota      *uploadQuota // bytes in drop; nil: uploads off
 	createFile func(root *os.Root, name string) (uploadFile, error)
 	loginDelay time.Duration // pause before a wrong-passphrase answer
 
@@ -90,6 +91,9 @@ func New(cfg Config, backend Backend) (*Server, error) {
 		}
 		if s.drop, err = os.OpenRoot(cfg.DropDir); err != nil {
 			return nil, fmt.Errorf("web: drop folder: %w", err)
+		}
+		if s.quota, err = newUploadQuota(s.drop, cfg.UploadQuota); err != nil {
+			return nil, errors.Join(err, s.drop.Close())
 		}
 	}
 	return s, nil

@@ -115,7 +115,13 @@ func (s *Server) saveUpload(part *multipart.Part) (string, error) {
 	if err != nil {
 		return "", uploadErr(err)
 	}
-	n, err := io.Copy(f, io.LimitReader(part, s.cfg.MaxUpload+1))
+	qw := &quotaWriter{uploadFile: f, q: s.quota}
+	discard := func() {
+		if s.drop.Remove(tmp) == nil {
+			s.quota.release(qw.written)
+		}
+	}
+	n, err := io.Copy(qw, io.LimitReader(part, s.cfg.MaxUpload+1))
 	if err == nil && n > s.cfg.MaxUpload {
 		err = errTooBig
 	}
@@ -126,12 +132,12 @@ func (s *Server) saveUpload(part *multipart.Part) (string, error) {
 		err = cerr
 	}
 	if err != nil {
-		s.drop.Remove(tmp)
+		discard()
 		return "", uploadErr(err)
 	}
 	final, err := s.claimName(tmp, name)
 	if err != nil {
-		s.drop.Remove(tmp)
+		discard()
 		return "", err
 	}
 	return final, nil
@@ -179,6 +185,8 @@ func (s *Server) uploadFailed(w http.ResponseWriter, r *http.Request, err error,
 	switch {
 	case errors.Is(err, errDiskFull):
 		status, msg = http.StatusInsufficientStorage, "The node's disk is full: the file was not saved. Free some space on the node, or upload to another node."
+	case errors.Is(err, errQuotaFull):
+		status, msg = http.StatusInsufficientStorage, "This node's space for uploads is full ("+humanSize(s.cfg.UploadQuota)+"): the file was not saved. Ask the node's owner to move earlier uploads out of its drop folder, or upload to another node."
 	case errors.Is(err, errTooBig):
 		status, msg = http.StatusRequestEntityTooLarge, "That upload is too big: this node accepts at most "+humanSize(s.cfg.MaxUpload)+" at once. Nothing was saved."
 	case errors.Is(err, errNoFileGiven):

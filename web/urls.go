@@ -82,8 +82,9 @@ func addrRank(ip netip.Addr) int {
 	return 1
 }
 
-// PrintBanner writes the page's URLs and a QR code of the first one, drawn
-// with half blocks, for a phone to scan from the terminal.
+// PrintBanner writes the page's URLs, its passphrase and a QR code of the
+// login link (LoginURL), drawn with half blocks, for a phone to scan from
+// the terminal.
 func (s *Server) PrintBanner(w io.Writer) {
 	urls := s.URLs()
 	if len(urls) == 0 {
@@ -94,11 +95,11 @@ func (s *Server) PrintBanner(w io.Writer) {
 		fmt.Fprintln(w, "  "+u)
 	}
 	if s.cfg.Passphrase != "" {
-		fmt.Fprintln(w, "The page asks for the drill passphrase.")
+		fmt.Fprintf(w, "The page's passphrase (not the drill key; the code below logs in with it): %s\n", normalizePassphrase(s.cfg.Passphrase))
 	} else {
 		fmt.Fprintln(w, "No drill key: the page is open to anyone on this network.")
 	}
-	qrterminal.GenerateWithConfig(urls[0], qrterminal.Config{
+	qrterminal.GenerateWithConfig(s.LoginURL(), qrterminal.Config{
 		Level:          qrterminal.M,
 		Writer:         w,
 		HalfBlocks:     true,
