@@ -78,7 +78,8 @@ type buildResult struct {
 // buildIndex returns base (nil: empty) with u applied (u.Full: base is
 // ignored), within budget b: the entries of base that u keeps come first,
 // then u.Add in order (the last Add of a path wins); an entry that would
-// exceed the budget is left out. Keywords are normalised (normKeywords) and
+// exceed the budget is left out, and once maxMisses in a row were, all the
+// rest are, unexamined (normalising keywords is the costly part). Keywords are normalised (normKeywords) and
 // cut to b.EntryKeywords. Pure; base is not modified.
 func buildIndex(base *ownerIndex, u Update, b Budget) buildResult {
 	last := make(map[string]int, len(u.Add)) // path -> index of its last Add
@@ -100,6 +101,7 @@ func buildIndex(base *ownerIndex, u Update, b Budget) buildResult {
 		}
 	}
 	bld := newBuilder(len(kept)+len(u.Add), b)
+	misses := 0 // entries in a row that did not fit
 	for _, e := range kept {
 		bld.add(e, e.Keywords)
 	}
@@ -107,16 +109,27 @@ func buildIndex(base *ownerIndex, u Update, b Budget) buildResult {
 		if last[e.Path] != i {
 			continue
 		}
+		if misses >= maxMisses || !bld.fits(e) {
+			bld.dropped++
+			continue
+		}
 		kws := normKeywords(e)
 		if len(kws) > b.EntryKeywords {
 			kws = kws[:b.EntryKeywords]
 		}
-		if !bld.add(e, kws) {
+		if bld.add(e, kws) {
+			misses = 0
+		} else {
 			bld.dropped++
+			misses++
 		}
 	}
 	return buildResult{idx: bld.finish(), dropped: bld.dropped}
 }
+
+// maxMisses ends the examination of an update's entries once the budget
+// is full.
+const maxMisses = 64
 
 // builder collects entries within a budget and then lays out an
 // ownerIndex.
@@ -133,6 +146,12 @@ type builder struct {
 
 func newBuilder(n int, b Budget) *builder {
 	return &builder{budget: b, ids: make(map[string]uint32), entries: make([]docEntry, 0, n), kws: make([][]uint32, 0, n)}
+}
+
+// fits reports whether e could fit with no keywords: a cheap check before
+// normalising its keywords.
+func (b *builder) fits(e Entry) bool {
+	return b.cost+int64(EntryCost+len(e.Path)) <= b.budget.Bytes && len(b.entries) < MaxEntriesPerOwner
 }
 
 // add adds e with keywords kws unless that exceeds the budget.
