@@ -118,6 +118,24 @@ func (r *Registry) SetBudget(b Budget) {
 	r.budget = b
 }
 
+// Budget returns the budget of every leaf.
+func (r *Registry) Budget() Budget {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.budget
+}
+
+// OwnerEntries returns the number of entries the registry holds for an
+// owner (0 when it is not registered).
+func (r *Registry) OwnerEntries(ownerID string) int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if st := r.owners[ownerID]; st != nil {
+		return st.idx.len()
+	}
+	return 0
+}
+
 // Result is the outcome of an applied update.
 type Result struct {
 	// Applied is false for a retry already applied.
