@@ -21,8 +21,8 @@ const (
 	// alpnIndexV1 is the index plane before updates in parts (wire
 	// version 1): answered with a refusal and a warning, never served.
 	alpnIndexV1 = "servent-idx/1"
-	alpnQRP   = "servent-qrp/1" // an ultrapeer sends its QRP table to a mesh neighbour
-	alpnH3    = "h3"
+	alpnQRP     = "servent-qrp/1" // an ultrapeer sends its QRP table to a mesh neighbour
+	alpnH3      = "h3"
 )
 
 // drillKey returns the configured drill passphrase, from key_file when set.
