@@ -148,6 +148,7 @@ func (d *Daemon) serveIndexConn(conn *quic.Conn) {
 		if errors.Is(err, ultrapeer.ErrUnsupportedVersion) {
 			d.log.Warn("a leaf speaks another index wire version: run the same servent version on every node", "leaf", owner.ID, "err", err, "ours", ultrapeer.WireVersion)
 			ultrapeer.WriteFrame(stream, &ultrapeer.Refuse{Reason: ultrapeer.RefuseBadUpdate})
+			closeAfterReply(conn, stream)
 			return
 		}
 		if err != nil {
@@ -197,6 +198,7 @@ func (d *Daemon) serveIndexConn(conn *quic.Conn) {
 		}
 		if _, refused := reply.(*ultrapeer.Refuse); refused {
 			stream.CancelRead(0) // the leaf may be sending more parts
+			closeAfterReply(conn, stream)
 			return
 		}
 	}
@@ -221,7 +223,24 @@ func (d *Daemon) refuseOldIndexConn(conn *quic.Conn) {
 	if _, err := ultrapeer.ReadFrame(stream); err == nil || errors.Is(err, ultrapeer.ErrUnsupportedVersion) {
 		ultrapeer.WriteFrame(stream, &ultrapeer.Refuse{Reason: ultrapeer.RefuseBadUpdate})
 	}
+	closeAfterReply(conn, stream)
+}
+
+// replyGrace bounds how long a refused leaf is given to read the refusal
+// and close the connection itself.
+const replyGrace = 2 * time.Second
+
+// closeAfterReply closes stream and waits, at most replyGrace, for the
+// peer to close conn: closing the connection at once could discard the
+// reply just written (CONNECTION_CLOSE does not wait for stream data).
+func closeAfterReply(conn *quic.Conn, stream *quic.Stream) {
 	stream.Close()
+	t := time.NewTimer(replyGrace)
+	defer t.Stop()
+	select {
+	case <-conn.Context().Done():
+	case <-t.C:
+	}
 }
 
 // applyLeafUpdate applies a leaf's whole update (dropped: entries already

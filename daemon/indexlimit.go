@@ -22,10 +22,9 @@ const (
 // Buckets are kept by leaf name, so a reconnect does not refill one.
 // Safe for concurrent use.
 type indexLimiter struct {
+	mu          sync.Mutex
 	rate, burst float64
-
-	mu      sync.Mutex
-	buckets map[string]*debtBucket
+	buckets     map[string]*debtBucket
 }
 
 // debtBucket is a token bucket whose level may go negative: one update
@@ -37,6 +36,14 @@ type debtBucket struct {
 
 func newIndexLimiter(rate, burst float64) *indexLimiter {
 	return &indexLimiter{rate: rate, burst: burst, buckets: make(map[string]*debtBucket)}
+}
+
+// set changes the rate and burst, and forgets every bucket.
+func (l *indexLimiter) set(rate, burst float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rate, l.burst = rate, burst
+	clear(l.buckets)
 }
 
 // delay charges cost to leaf's bucket at now if it is not in debt and
