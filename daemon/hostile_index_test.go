@@ -132,6 +132,9 @@ func TestHostileIndex(t *testing.T) {
 	})
 
 	t.Run("index far over the budget", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("sends 24 MiB and measures the heap: run without -short (CI's HostileIndex step)")
+		}
 		const budget = 16 << 20
 		target.registry.SetBudget(ultrapeer.Budget{Bytes: budget, Keywords: 1 << 30, EntryKeywords: ultrapeer.MaxKeywords})
 		defer target.registry.SetBudget(ultrapeer.DefaultBudget())
@@ -250,6 +253,9 @@ func TestHostileIndex(t *testing.T) {
 	})
 
 	t.Run("a 100,000-file library in parts", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("100,000 entries: run without -short (CI's HostileIndex step)")
+		}
 		var lib []ultrapeer.Entry
 		for i := range 100_000 {
 			e := ultrapeer.Entry{Path: fmt.Sprintf("Music/Artist Name %d/Album Title %d (2019)/Disc 1/%02d - Some Song Title %d.flac", i/500, i/12, i%12, i), Size: int64(1000 + i)}

@@ -28,6 +28,9 @@ func libraryEntries(n int) []Entry {
 // not fit one index frame; split into parts it crosses the wire, is
 // assembled, and every entry is held.
 func TestIndexInParts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100,000 entries: run without -short")
+	}
 	start := time.Now()
 	u := Update{Full: true, ToVersion: 1, Add: libraryEntries(100_000)}
 	if _, err := AppendFrame(nil, &Register{Owner: owner("l"), Update: u}); !errors.Is(err, ErrFrameTooLarge) {
