@@ -112,7 +112,8 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 }
 
 // settled waits until every node sees every other, every catalog is
-// scanned, and every leaf is attached to min(3, ultrapeers) ultrapeers.
+// scanned, and every leaf is attached to min(ultrapeers_per_leaf,
+// ultrapeers) ultrapeers.
 func (c *cluster) settled(timeout time.Duration) {
 	c.t.Helper()
 	n := len(c.nodes)
@@ -162,7 +163,7 @@ func (c *cluster) unsettled(n int) string {
 			return fmt.Sprintf("%s sees %d members, want %d (missing %v)", s.Name, s.Members, n, c.missing(d))
 		case s.Scanning || s.Shares == 0:
 			return fmt.Sprintf("%s has not scanned its shares yet", s.Name)
-		case s.Role == "leaf" && len(s.AttachedTo) != min(3, len(s.Ultrapeers)):
+		case s.Role == "leaf" && len(s.AttachedTo) != min(d.cfg.UltrapeersPerLeaf, len(s.Ultrapeers)):
 			return fmt.Sprintf("leaf %s attached to %v of %v", s.Name, s.AttachedTo, s.Ultrapeers)
 		}
 		if _, ok := d.registry.OwnerVersion(s.Name); !ok {

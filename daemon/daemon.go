@@ -41,6 +41,7 @@ type Daemon struct {
 	registry    *ultrapeer.Registry // own shares, and leaves' on an ultrapeer
 	selfVersion uint64              // version of the own entry in registry; hierarchy loop only
 	leafConns   leafConns
+	indexLimit  *indexLimiter // paces each leaf's index updates
 	leaves      *leafSessions
 	qrp         *qrpLinks
 	searches    searches
@@ -96,6 +97,7 @@ func New(cfg configs.Config, log *slog.Logger, version string) (*Daemon, error) 
 		version:      version,
 		store:        store,
 		registry:     ultrapeer.NewRegistry(cfg.MaxLeaves),
+		indexLimit:   newIndexLimiter(indexRate, indexBurst),
 		catalogDirty: make(chan struct{}, 1),
 		kick:         make(chan struct{}, 1),
 		rescan:       make(chan struct{}, 1),

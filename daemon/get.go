@@ -88,11 +88,14 @@ func sourcesOf(in []api.Source) []transfer.Source {
 	return out
 }
 
-// findSources runs a search by hash and returns every peer that answered.
+// findSources runs a search by hash and returns every peer that answered
+// with that hash (a hit for another one is ignored).
 func (d *Daemon) findSources(ctx context.Context, h storage.Hash) (api.Result, []api.Source) {
 	var res api.Result
 	d.search(api.SearchRequest{Hash: h.String(), Timeout: sourceSearchTimeout}, ctx.Done(), func(r api.Result) {
-		res = r
+		if r.Hash == h.String() {
+			res = r
+		}
 	})
 	return res, res.Sources
 }
@@ -119,11 +122,10 @@ func (d *Daemon) download(ctx context.Context, req api.GetRequest, progress func
 	}
 	get := func(sources []api.Source) (transfer.Result, error) {
 		return d.downloader.Get(ctx, transfer.Request{
-			Hash:     h,
-			Size:     found.Size,
+			Hash:     h, // the size comes from the verified outboard, never from a hit
 			Name:     filepath.Base(filepath.FromSlash(name)),
 			OutDir:   req.OutDir,
-			Sources:  sourcesOf(sources),
+			Sources:  d.dialable(sourcesOf(sources)),
 			Progress: progress,
 		})
 	}

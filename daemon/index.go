@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/quic-go/quic-go"
 
@@ -113,7 +114,12 @@ func (c *leafConns) closeAll() {
 }
 
 // serveIndexConn is the ultrapeer side of the index plane: a leaf's
-// connection carries one stream of Register/Update frames.
+// connection carries one stream of Register/Update frames, an update
+// possibly in parts. Each update must come from a leaf this ultrapeer
+// admits (admitLeaf); its parts are held within twice the leaf's budget
+// (ultrapeer.Assembler) and paced by the leaf's rate (indexLimiter); the
+// registry keeps what fits the budget and the Ack says how much it left
+// out.
 func (d *Daemon) serveIndexConn(conn *quic.Conn) {
 	defer conn.CloseWithError(0, "")
 	m, ok := d.ov.MemberByConn(conn)
@@ -135,42 +141,130 @@ func (d *Daemon) serveIndexConn(conn *quic.Conn) {
 			d.updateRouter()
 		}
 	}()
+	parts := ultrapeer.NewAssembler(2 * d.registry.Budget().Bytes)
+	starting := true // the next frame starts an update
 	for {
 		msg, err := ultrapeer.ReadFrame(stream)
+		if errors.Is(err, ultrapeer.ErrUnsupportedVersion) {
+			d.log.Warn("a leaf speaks another index wire version: run the same servent version on every node", "leaf", owner.ID, "err", err, "ours", ultrapeer.WireVersion)
+			ultrapeer.WriteFrame(stream, &ultrapeer.Refuse{Reason: ultrapeer.RefuseBadUpdate})
+			closeAfterReply(conn, stream)
+			return
+		}
 		if err != nil {
 			if !errors.Is(err, context.Canceled) {
 				d.log.Debug("index stream", "leaf", owner.ID, "err", err)
 			}
 			return
 		}
-		var u ultrapeer.Update
+		var part ultrapeer.Update
 		switch f := msg.(type) {
 		case *ultrapeer.Register:
-			u = f.Update
+			part = f.Update
 		case *ultrapeer.Update:
-			u = *f
+			part = *f
 		default:
 			return
 		}
 		var reply ultrapeer.Message
-		if d.role() != overlay.RoleUltrapeer {
-			reply = &ultrapeer.Refuse{Reason: ultrapeer.RefuseNotUltrapeer, TryUltrapeers: d.tryUltrapeers()}
-		} else {
-			d.makeRoom(owner.ID)
-			before := d.registry.Leaves()
-			reply = d.registry.Handle(owner, u, d.tryUltrapeers())
-			if _, isAck := reply.(*ultrapeer.Ack); isAck && len(before) != len(d.registry.Leaves()) {
-				d.log.Info("leaf attached", "leaf", owner.ID, "files", len(u.Add), "leaves", len(d.registry.Leaves()))
-				d.updateRouter()
+		if starting {
+			reply = d.admitLeaf(owner.ID)
+		}
+		var u ultrapeer.Update
+		var dropped int
+		if reply == nil {
+			if err := d.indexLimit.wait(ctx, owner.ID, len(part.Add)+len(part.Remove)); err != nil {
+				return
 			}
+			var done bool
+			u, dropped, done, err = parts.Add(part)
+			if err != nil {
+				reply = &ultrapeer.Refuse{Reason: ultrapeer.RefuseBadUpdate}
+			} else if starting = done; !done {
+				continue
+			}
+		}
+		if reply == nil && !u.Full {
+			// A delta rebuilds the leaf's whole index: pay for the copy.
+			if err := d.indexLimit.wait(ctx, owner.ID, d.registry.OwnerEntries(owner.ID)); err != nil {
+				return
+			}
+		}
+		if reply == nil {
+			reply = d.applyLeafUpdate(owner, u, dropped)
 		}
 		if err := ultrapeer.WriteFrame(stream, reply); err != nil {
 			return
 		}
 		if _, refused := reply.(*ultrapeer.Refuse); refused {
+			stream.CancelRead(0) // the leaf may be sending more parts
+			closeAfterReply(conn, stream)
 			return
 		}
 	}
+}
+
+// refuseOldIndexConn answers a leaf running an older index plane with a
+// refusal it understands (bad update) and says why in this node's log.
+func (d *Daemon) refuseOldIndexConn(conn *quic.Conn) {
+	defer conn.CloseWithError(0, "index protocol "+alpnIndexV1+" is not served: run the same servent version on every node")
+	name := "?"
+	if m, ok := d.ov.MemberByConn(conn); ok {
+		name = m.Name
+	}
+	d.log.Warn("a leaf runs an older servent (index protocol "+alpnIndexV1+", this node speaks "+alpnIndex+"): refused; run the same version on every node", "leaf", name)
+	ctx, cancel := context.WithTimeout(d.ctx, 5*time.Second)
+	defer cancel()
+	stream, err := conn.AcceptStream(ctx)
+	if err != nil {
+		return
+	}
+	stream.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := ultrapeer.ReadFrame(stream); err == nil || errors.Is(err, ultrapeer.ErrUnsupportedVersion) {
+		ultrapeer.WriteFrame(stream, &ultrapeer.Refuse{Reason: ultrapeer.RefuseBadUpdate})
+	}
+	closeAfterReply(conn, stream)
+}
+
+// replyGrace bounds how long a refused leaf is given to read the refusal
+// and close the connection itself.
+const replyGrace = 2 * time.Second
+
+// closeAfterReply closes stream and waits, at most replyGrace, for the
+// peer to close conn: closing the connection at once could discard the
+// reply just written (CONNECTION_CLOSE does not wait for stream data).
+func closeAfterReply(conn *quic.Conn, stream *quic.Stream) {
+	stream.Close()
+	t := time.NewTimer(replyGrace)
+	defer t.Stop()
+	select {
+	case <-conn.Context().Done():
+	case <-t.C:
+	}
+}
+
+// applyLeafUpdate applies a leaf's whole update (dropped: entries already
+// left out while its parts arrived) and returns the Ack or Refuse.
+func (d *Daemon) applyLeafUpdate(owner ultrapeer.Owner, u ultrapeer.Update, dropped int) ultrapeer.Message {
+	if d.role() != overlay.RoleUltrapeer {
+		return &ultrapeer.Refuse{Reason: ultrapeer.RefuseNotUltrapeer, TryUltrapeers: d.tryUltrapeers()}
+	}
+	d.makeRoom(owner.ID)
+	before := len(d.registry.Leaves())
+	reply := d.registry.Handle(owner, u, d.tryUltrapeers())
+	ack, isAck := reply.(*ultrapeer.Ack)
+	if !isAck {
+		return reply
+	}
+	ack.Dropped += uint64(dropped)
+	if ack.Dropped > 0 {
+		d.log.Warn("a leaf's index is over its budget: part of it is left out", "leaf", owner.ID, "left_out", ack.Dropped, "held", d.registry.OwnerEntries(owner.ID))
+	}
+	if n := len(d.registry.Leaves()); n != before {
+		d.log.Info("leaf attached", "leaf", owner.ID, "files", d.registry.OwnerEntries(owner.ID), "leaves", n)
+		d.updateRouter()
+	}
+	return ack
 }
 
 // tryUltrapeers is the hint sent with a refusal.

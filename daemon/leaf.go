@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/quic-go/quic-go"
+
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
@@ -166,6 +168,11 @@ func (s *leafSession) session() error {
 	dialCtx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
 	conn, err := d.ov.DialMember(dialCtx, s.up, alpnIndex)
 	cancel()
+	if noALPN(err) {
+		d.log.Warn("the ultrapeer does not speak this servent's index protocol (an older or newer servent): run the same version on every node",
+			"ultrapeer", s.up, "protocol", alpnIndex)
+		return &refusedError{reason: ultrapeer.RefuseFull} // kept away as long as a full one
+	}
 	if err != nil {
 		return err
 	}
@@ -178,26 +185,16 @@ func (s *leafSession) session() error {
 	owner := d.selfOwner()
 	snapshot := d.entries()
 	version := uint64(1)
-	send := func(m ultrapeer.Message) (*ultrapeer.Ack, error) {
-		stream.SetDeadline(time.Now().Add(30 * time.Second))
-		if err := ultrapeer.WriteFrame(stream, m); err != nil {
-			return nil, err
+	send := func(u ultrapeer.Update, register bool) error {
+		ack, err := sendUpdate(stream, owner, u, register)
+		if err == nil && ack.Dropped > 0 {
+			d.log.Warn("the ultrapeer's budget per leaf holds only part of this node's shares: the rest cannot be found through it",
+				"ultrapeer", s.up, "left_out", ack.Dropped, "files", len(snapshot))
 		}
-		reply, err := ultrapeer.ReadFrame(stream)
-		if err != nil {
-			return nil, err
-		}
-		switch r := reply.(type) {
-		case *ultrapeer.Ack:
-			return r, nil
-		case *ultrapeer.Refuse:
-			return nil, &refusedError{reason: r.Reason}
-		}
-		return nil, fmt.Errorf("unexpected %T from ultrapeer", reply)
+		return err
 	}
 	full := func() error {
-		_, err := send(&ultrapeer.Register{Owner: owner, Update: ultrapeer.Update{Full: true, ToVersion: version, Add: snapshot}})
-		return err
+		return send(ultrapeer.Update{Full: true, ToVersion: version, Add: snapshot}, true)
 	}
 	if err := full(); err != nil {
 		return err
@@ -219,7 +216,7 @@ func (s *leafSession) session() error {
 			continue
 		}
 		snapshot, version = next, u.ToVersion
-		_, err := send(&u)
+		err := send(u, false)
 		var refused *refusedError
 		if errors.As(err, &refused) && refused.reason == ultrapeer.RefuseVersionGap {
 			err = full()
@@ -228,4 +225,50 @@ func (s *leafSession) session() error {
 			return err
 		}
 	}
+}
+
+// indexFrameTimeout bounds each frame of an index session, the wait an
+// ultrapeer's rate limit imposes included.
+const indexFrameTimeout = time.Minute
+
+// sendUpdate sends u on an index stream, in parts (the first one as a
+// Register when register is set), and reads the answer. A refusal sent
+// before the last part was written is still read and returned as a
+// *refusedError.
+func sendUpdate(stream *quic.Stream, owner ultrapeer.Owner, u ultrapeer.Update, register bool) (*ultrapeer.Ack, error) {
+	read := func() (*ultrapeer.Ack, error) {
+		stream.SetReadDeadline(time.Now().Add(indexFrameTimeout))
+		reply, err := ultrapeer.ReadFrame(stream)
+		if err != nil {
+			return nil, err
+		}
+		switch r := reply.(type) {
+		case *ultrapeer.Ack:
+			return r, nil
+		case *ultrapeer.Refuse:
+			return nil, &refusedError{reason: r.Reason}
+		}
+		return nil, fmt.Errorf("unexpected %T from ultrapeer", reply)
+	}
+	for i, p := range ultrapeer.SplitUpdate(u, ultrapeer.PartBytes) {
+		var m ultrapeer.Message = &p
+		if register && i == 0 {
+			m = &ultrapeer.Register{Owner: owner, Update: p}
+		}
+		stream.SetWriteDeadline(time.Now().Add(indexFrameTimeout))
+		if err := ultrapeer.WriteFrame(stream, m); err != nil {
+			if _, rerr := read(); rerr != nil && errors.As(rerr, new(*refusedError)) {
+				return nil, rerr
+			}
+			return nil, err
+		}
+	}
+	return read()
+}
+
+// noALPN reports whether err is a handshake that failed because the peer
+// offers none of our ALPNs: it runs another version of the index plane.
+func noALPN(err error) bool {
+	var te *quic.TransportError
+	return errors.As(err, &te) && te.ErrorCode == quic.TransportErrorCode(0x100+120) // TLS alert no_application_protocol
 }

@@ -17,9 +17,12 @@ import (
 
 // ALPNs of the node's own QUIC protocols (h3 carries file transfers).
 const (
-	alpnIndex = "servent-idx/1" // a leaf registers its index with an ultrapeer
-	alpnQRP   = "servent-qrp/1" // an ultrapeer sends its QRP table to a mesh neighbour
-	alpnH3    = "h3"
+	alpnIndex = "servent-idx/2" // a leaf registers its index with an ultrapeer
+	// alpnIndexV1 is the index plane before updates in parts (wire
+	// version 1): answered with a refusal and a warning, never served.
+	alpnIndexV1 = "servent-idx/1"
+	alpnQRP     = "servent-qrp/1" // an ultrapeer sends its QRP table to a mesh neighbour
+	alpnH3      = "h3"
 )
 
 // drillKey returns the configured drill passphrase, from key_file when set.
@@ -164,6 +167,9 @@ func (d *Daemon) startNetwork(ctx context.Context) error {
 		return err
 	}
 	if err := ov.HandleALPN(alpnIndex, d.serveIndexConn); err != nil {
+		return err
+	}
+	if err := ov.HandleALPN(alpnIndexV1, d.refuseOldIndexConn); err != nil {
 		return err
 	}
 	if err := ov.HandleALPN(alpnQRP, d.serveQRPConn); err != nil {

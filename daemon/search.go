@@ -178,7 +178,7 @@ func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api
 				if hasSource(r.Sources, src) && !named {
 					continue
 				}
-				if !hasSource(r.Sources, src) {
+				if !hasSource(r.Sources, src) && len(r.Sources) < maxSourcesPerResult {
 					r.Sources = append(r.Sources, src)
 				}
 				out := *r

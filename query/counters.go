@@ -13,7 +13,7 @@ const (
 	DropRateLimited                // an origin (a leaf, or a peer's own query) exceeded its query rate
 	DropNonMember                  // from, or toward, a peer that is not a current member
 	DropUnknownGUID                // a hit whose query this node never routed (or forgot)
-	DropUnexpected                 // a query reaching a leaf in smart mode
+	DropUnexpected                 // a query reaching a leaf in smart mode, or a hit from a peer the query was not sent to
 	DropNoRoute                    // an originated query with nobody to send it to
 	DropLinkRateLimited            // a neighbour forwarded more than the network's expected load
 )

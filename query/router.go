@@ -306,7 +306,7 @@ func (r *Router) Handle(now time.Time, from PeerID, d *Descriptor) Result {
 	if d.Type == TypeQuery {
 		return r.handleQuery(now.UnixNano(), from, d)
 	}
-	return r.handleHit(now.UnixNano(), d)
+	return r.handleHit(now.UnixNano(), from, d)
 }
 
 func (r *Router) handleQuery(now int64, from PeerID, d *Descriptor) Result {
@@ -336,11 +336,14 @@ func (r *Router) handleQuery(now int64, from PeerID, d *Descriptor) Result {
 	return res
 }
 
-func (r *Router) handleHit(now int64, d *Descriptor) Result {
+func (r *Router) handleHit(now int64, from PeerID, d *Descriptor) Result {
 	tc := &r.counters.QueryHit
 	e, ok := r.seen.lookup(d.GUID, now)
 	if !ok {
 		return r.drop(tc, Result{}, DropUnknownGUID)
+	}
+	if !r.hitFrom(from, e) {
+		return r.drop(tc, Result{}, DropUnexpected)
 	}
 	if e.origin {
 		tc.Delivered++

@@ -50,7 +50,10 @@ func appendAddrPort(b []byte, ap netip.AddrPort) []byte {
 func appendUpdate(b []byte, u *Update) ([]byte, error) {
 	var flags byte
 	if u.Full {
-		flags |= 1
+		flags |= flagFull
+	}
+	if u.More {
+		flags |= flagMore
 	}
 	b = append(b, flags)
 	b = binary.AppendUvarint(b, u.FromVersion)
@@ -96,7 +99,7 @@ func appendUpdate(b []byte, u *Update) ([]byte, error) {
 }
 
 func appendRefuse(b []byte, m *Refuse) ([]byte, error) {
-	if m.Reason < RefuseFull || m.Reason > RefuseNotUltrapeer {
+	if m.Reason < RefuseFull || m.Reason > maxRefuseReason {
 		return b, fmt.Errorf("%w: refuse reason %d", ErrMalformed, m.Reason)
 	}
 	if len(m.TryUltrapeers) > MaxTryUltrapeers {
@@ -235,6 +238,12 @@ func (d *decoder) register() *Register {
 	return &m
 }
 
+// Update flag bits.
+const (
+	flagFull = 1 << 0
+	flagMore = 1 << 1
+)
+
 // minEntrySize is the smallest encoded Entry: path length + 1 path byte +
 // size + hash + keyword count.
 const minEntrySize = 1 + 1 + 1 + 32 + 1
@@ -242,10 +251,10 @@ const minEntrySize = 1 + 1 + 1 + 32 + 1
 func (d *decoder) update() Update {
 	var u Update
 	flags := d.byte("flags")
-	if d.err == nil && flags&^1 != 0 {
+	if d.err == nil && flags&^(flagFull|flagMore) != 0 {
 		d.fail(ErrMalformed, "flags 0x%02x", flags)
 	}
-	u.Full = flags&1 != 0
+	u.Full, u.More = flags&flagFull != 0, flags&flagMore != 0
 	u.FromVersion = d.uvarint("from version")
 	u.ToVersion = d.uvarint("to version")
 	if n := d.count("add count", minEntrySize, math.MaxInt32); n > 0 {
@@ -285,7 +294,7 @@ func (d *decoder) update() Update {
 func (d *decoder) refuse() *Refuse {
 	var m Refuse
 	m.Reason = RefuseReason(d.byte("reason"))
-	if d.err == nil && (m.Reason < RefuseFull || m.Reason > RefuseNotUltrapeer) {
+	if d.err == nil && (m.Reason < RefuseFull || m.Reason > maxRefuseReason) {
 		d.fail(ErrMalformed, "refuse reason %d", m.Reason)
 	}
 	if n := d.count("try count", 1, MaxTryUltrapeers); n > 0 {

@@ -14,10 +14,13 @@
 //     (AttachWithCap under a cap), TryUltrapeers the hint sent with a
 //     refusal.
 //   - mesh.go: Mesh and MeshGraph, the bounded-degree ultrapeer mesh.
-//   - registry.go, handle.go: Registry, an ultrapeer's inverted keyword index
-//     of its leaves and itself; diff.go: the leaf side (Diff, Delta).
+//   - registry.go, handle.go: Registry, an ultrapeer's keyword index of its
+//     leaves and itself, one immutable ownerIndex (ownerindex.go) per owner,
+//     each leaf within a Budget (budget.go); diff.go: the leaf side (Diff,
+//     Delta).
 //   - wire.go, codec.go: the index-plane framing (ReadFrame, WriteFrame)
-//     over a reliable stream the caller provides.
+//     over a reliable stream the caller provides; parts.go: updates in
+//     parts (SplitUpdate, Assembler).
 //
 // # Election
 //
@@ -76,26 +79,31 @@
 // Refuse. Versions: a full index sets the version; a delta applies only
 // when FromVersion equals the held version; a retried delta (ToVersion <=
 // held) is acknowledged without change; a gap gets Refuse(version gap), and
-// the leaf resends a full index. An index too big for one frame goes as a
-// Full update with the first part followed by deltas.
+// the leaf resends a full index. An update too big for one frame goes in
+// parts (SplitUpdate): each part carries the update's flags and versions,
+// all but the last the More bit; the ultrapeer applies the whole update
+// once (Assembler). Ack also says how many entries the leaf's Budget left
+// out.
 //
 // Frame: uvarint length N (1 <= N <= 16 MiB, minimal encoding), then N
 // bytes: a type byte and the body. All varints are unsigned LEB128 and must
 // be minimal; strings are a uvarint byte length then UTF-8 bytes; no byte
 // may follow the body.
 //
-//	0x01 Register: version u8 (=1) | id string (<= 255) |
+//	0x01 Register: version u8 (=2) | id string (<= 255) |
 //	     addr_len u8 (0, 4 or 16) | addr | port u16 big-endian
 //	     (addr_len 0: port 0; no zone) | fingerprint [32] | Update body
-//	0x02 Update:   flags u8 (bit 0 = full; other bits 0) |
+//	0x02 Update:   flags u8 (bit 0 = full, bit 1 = more; other bits 0) |
 //	     from uvarint | to uvarint |
 //	     add_count uvarint | add_count × Entry |
 //	     remove_count uvarint | remove_count × path string (non-empty)
 //	     Entry: path string (1..4096) | size uvarint (<= 2^63-1) |
 //	     hash [32] | kw_count uvarint (<= 255) | kw_count × string (<= 255)
-//	0x03 Ack:      version uvarint
+//	0x03 Ack:      version uvarint | dropped uvarint
 //	0x04 Refuse:   reason u8 (1 full, 2 version gap, 3 bad update,
-//	     4 not an ultrapeer) | count uvarint (<= 32) | count × id string
+//	     4 not an ultrapeer, 5 not planned) | count uvarint (<= 32) |
+//	     count × id string
 //
-// Example, Ack{Version: 300}: 03 03 ac 02.
+// Example, Ack{Version: 300, Dropped: 2}: 04 03 ac 02 02. docs/PROTOCOL.md
+// §12 has the rules around the frames.
 package ultrapeer

@@ -2,6 +2,7 @@ package ultrapeer
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -9,15 +10,11 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/google/btree"
-
-	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/storage"
 )
 
-// MaxEntriesPerOwner bounds one owner's index, so that a leaf cannot grow
-// an ultrapeer's memory without limit. Deltas are checked against it
-// before their removals are counted.
+// MaxEntriesPerOwner bounds one owner's index and one update; a leaf's
+// Budget normally binds first.
 const MaxEntriesPerOwner = 1 << 20
 
 // Registry errors. A leaf that gets ErrVersionGap resends its full index.
@@ -67,6 +64,9 @@ type Update struct {
 	Add []Entry
 	// Remove lists the paths of entries that are gone.
 	Remove []string
+	// More says, on the wire, that another part of this update follows
+	// (see SplitUpdate and Assembler); the Registry ignores it.
+	More bool
 }
 
 // OwnerMatch is the matching entries of one owner.
@@ -77,53 +77,73 @@ type OwnerMatch struct {
 	Entries []Entry
 }
 
-// docID indexes Registry.docs.
-type docID uint32
-
-// doc is one registered entry with its normalised keywords.
-type doc struct {
-	owner *ownerState
-	entry Entry
-}
-
-// ownerState is what the registry holds for one owner.
+// ownerState is what the registry holds for one owner. It is replaced,
+// never modified, so a reader may use it after releasing the lock.
 type ownerState struct {
 	owner   Owner
 	self    bool
 	version uint64
-	byPath  map[string]docID
+	idx     *ownerIndex
 }
 
-// postings is a set of documents.
-type postings map[docID]struct{}
-
-// Registry is an ultrapeer's inverted keyword index of its leaves and of
-// itself. It enforces the leaf cap and the version rules of Update. All
-// methods are safe for concurrent use and never block on I/O.
+// Registry is an ultrapeer's keyword index of its leaves and of itself:
+// one immutable ownerIndex per owner. It enforces the leaf cap, the
+// version rules of Update and each leaf's Budget. Updates are built
+// outside the lock that queries take, so a big index never stalls query
+// answering. All methods are safe for concurrent use and never block on
+// I/O; updates wait for each other.
 type Registry struct {
-	mu        sync.RWMutex
+	write sync.Mutex // serialises updates and drops
+
+	mu        sync.RWMutex // guards the fields below; held only to swap
 	maxLeaves int
+	budget    Budget
 	leaves    int
 	version   uint64
 	owners    map[string]*ownerState
-	docs      []doc
-	free      []docID
-	words     map[string]postings
-	sorted    *btree.BTreeG[string] // the keys of words, for prefix matches
-	hashes    map[storage.Hash]postings
 }
 
 // NewRegistry returns an empty registry that accepts at most maxLeaves
-// leaves (maxLeaves <= 0: no limit). The ultrapeer's own index, registered
-// with ApplySelf, does not count.
+// leaves (maxLeaves <= 0: no limit), each within DefaultBudget. The
+// ultrapeer's own index, registered with ApplySelf, does not count and
+// has no budget.
 func NewRegistry(maxLeaves int) *Registry {
-	return &Registry{
-		maxLeaves: maxLeaves,
-		owners:    make(map[string]*ownerState),
-		words:     make(map[string]postings),
-		sorted:    btree.NewOrderedG[string](16),
-		hashes:    make(map[storage.Hash]postings),
+	return &Registry{maxLeaves: maxLeaves, budget: DefaultBudget(), owners: make(map[string]*ownerState)}
+}
+
+// SetBudget sets the budget of every leaf for the updates that follow.
+func (r *Registry) SetBudget(b Budget) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.budget = b
+}
+
+// Budget returns the budget of every leaf.
+func (r *Registry) Budget() Budget {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.budget
+}
+
+// OwnerEntries returns the number of entries the registry holds for an
+// owner (0 when it is not registered).
+func (r *Registry) OwnerEntries(ownerID string) int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if st := r.owners[ownerID]; st != nil {
+		return st.idx.len()
 	}
+	return 0
+}
+
+// Result is the outcome of an applied update.
+type Result struct {
+	// Applied is false for a retry already applied.
+	Applied bool
+	// Version is the owner's registered version after the call.
+	Version uint64
+	// Dropped counts the entries left out by the budget.
+	Dropped int
 }
 
 // Apply applies a leaf's update and reports whether it changed anything.
@@ -138,78 +158,66 @@ func NewRegistry(maxLeaves int) *Registry {
 //     with ToVersion <= FromVersion, more than MaxEntriesPerOwner entries):
 //     ErrBadUpdate, nothing changes.
 //
-// The owner's address and fingerprint are refreshed from owner on every
+// Entries beyond the leaf's Budget are left out (see ApplyResult). The
+// owner's address and fingerprint are refreshed from owner on every
 // applied update.
 func (r *Registry) Apply(owner Owner, u Update) (applied bool, err error) {
-	applied, _, err = r.apply(owner, u, false)
-	return applied, err
+	res, err := r.apply(owner, u, false)
+	return res.Applied, err
+}
+
+// ApplyResult is Apply with the whole Result.
+func (r *Registry) ApplyResult(owner Owner, u Update) (Result, error) {
+	return r.apply(owner, u, false)
 }
 
 // ApplySelf is Apply for the ultrapeer's own shares: that owner never counts
-// against the leaf cap and is not listed by Leaves.
+// against the leaf cap, has no budget and is not listed by Leaves.
 func (r *Registry) ApplySelf(owner Owner, u Update) (applied bool, err error) {
-	applied, _, err = r.apply(owner, u, true)
-	return applied, err
+	res, err := r.apply(owner, u, true)
+	return res.Applied, err
 }
 
-// apply implements Apply and ApplySelf and also returns the owner's version
-// after the call.
-func (r *Registry) apply(owner Owner, u Update, self bool) (bool, uint64, error) {
+// apply implements Apply and ApplySelf. It builds the new index holding
+// only r.write, then swaps it in under r.mu.
+func (r *Registry) apply(owner Owner, u Update, self bool) (Result, error) {
 	if err := validate(u); err != nil {
-		return false, 0, err
+		return Result{}, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st := r.owners[owner.ID]
+	r.write.Lock()
+	defer r.write.Unlock()
+	r.mu.RLock()
+	st, budget, full := r.owners[owner.ID], r.budget, r.maxLeaves > 0 && r.leaves >= r.maxLeaves
+	r.mu.RUnlock()
 	if !u.Full {
 		switch {
 		case st == nil:
-			return false, 0, fmt.Errorf("%w: %q is not registered", ErrVersionGap, owner.ID)
+			return Result{}, fmt.Errorf("%w: %q is not registered", ErrVersionGap, owner.ID)
 		case u.ToVersion <= st.version:
-			return false, st.version, nil
+			return Result{Version: st.version}, nil
 		case u.FromVersion != st.version:
-			return false, st.version, fmt.Errorf("%w: have %d, update from %d", ErrVersionGap, st.version, u.FromVersion)
+			return Result{Version: st.version}, fmt.Errorf("%w: have %d, update from %d", ErrVersionGap, st.version, u.FromVersion)
 		}
 	}
-	held := 0
-	if st != nil && !u.Full {
-		held = len(st.byPath)
+	if st == nil && !self && full {
+		return Result{}, ErrFull
 	}
-	if held+len(u.Add) > MaxEntriesPerOwner {
-		return false, 0, fmt.Errorf("%w: more than %d entries", ErrBadUpdate, MaxEntriesPerOwner)
+	if self {
+		budget = unlimited
 	}
-	if st == nil {
-		if !self && r.maxLeaves > 0 && r.leaves >= r.maxLeaves {
-			return false, 0, ErrFull
-		}
-		st = &ownerState{self: self, byPath: make(map[string]docID)}
-		r.owners[owner.ID] = st
-		if !self {
-			r.leaves++
-		}
+	var base *ownerIndex
+	if st != nil {
+		base = st.idx
 	}
-	st.owner = owner
-	if u.Full {
-		for _, id := range st.byPath {
-			r.unindex(id)
-		}
-		clear(st.byPath)
+	b := buildIndex(base, u, budget)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if st == nil && !self {
+		r.leaves++
 	}
-	for _, p := range u.Remove {
-		if id, ok := st.byPath[p]; ok {
-			r.unindex(id)
-			delete(st.byPath, p)
-		}
-	}
-	for _, e := range u.Add {
-		if id, ok := st.byPath[e.Path]; ok {
-			r.unindex(id)
-		}
-		st.byPath[e.Path] = r.index(st, e)
-	}
-	st.version = u.ToVersion
+	r.owners[owner.ID] = &ownerState{owner: owner, self: self, version: u.ToVersion, idx: b.idx}
 	r.version++
-	return true, st.version, nil
+	return Result{Applied: true, Version: u.ToVersion, Dropped: b.dropped}, nil
 }
 
 // validate checks an update before any state changes.
@@ -219,6 +227,9 @@ func validate(u Update) error {
 	}
 	if !u.Full && u.ToVersion <= u.FromVersion {
 		return fmt.Errorf("%w: delta from %d to %d", ErrBadUpdate, u.FromVersion, u.ToVersion)
+	}
+	if len(u.Add) > MaxEntriesPerOwner {
+		return fmt.Errorf("%w: more than %d entries", ErrBadUpdate, MaxEntriesPerOwner)
 	}
 	for _, e := range u.Add {
 		if e.Path == "" || e.Size < 0 {
@@ -236,72 +247,16 @@ func normKeywords(e Entry) []string {
 	return storage.Keywords(strings.Join(e.Keywords, " "))
 }
 
-// index stores e for st and returns its document. Caller holds r.mu.
-func (r *Registry) index(st *ownerState, e Entry) docID {
-	e.Keywords = normKeywords(e)
-	var id docID
-	if n := len(r.free); n > 0 {
-		id, r.free = r.free[n-1], r.free[:n-1]
-		r.docs[id] = doc{owner: st, entry: e}
-	} else {
-		id = docID(len(r.docs))
-		r.docs = append(r.docs, doc{owner: st, entry: e})
-	}
-	for _, w := range e.Keywords {
-		if add(r.words, w, id) {
-			r.sorted.ReplaceOrInsert(w)
-		}
-	}
-	add(r.hashes, e.Hash, id)
-	return id
-}
-
-// unindex removes a document. Caller holds r.mu.
-func (r *Registry) unindex(id docID) {
-	d := r.docs[id]
-	for _, w := range d.entry.Keywords {
-		if remove(r.words, w, id) {
-			r.sorted.Delete(w)
-		}
-	}
-	remove(r.hashes, d.entry.Hash, id)
-	r.docs[id] = doc{}
-	r.free = append(r.free, id)
-}
-
-// add adds id to k's postings and reports whether k is new.
-func add[K comparable](m map[K]postings, k K, id docID) bool {
-	p := m[k]
-	if p == nil {
-		p = make(postings)
-		m[k] = p
-	}
-	p[id] = struct{}{}
-	return len(p) == 1
-}
-
-// remove removes id from k's postings and reports whether k is gone.
-func remove[K comparable](m map[K]postings, k K, id docID) bool {
-	p := m[k]
-	delete(p, id)
-	if len(p) == 0 {
-		delete(m, k)
-		return true
-	}
-	return false
-}
-
 // Drop removes an owner and its whole index (the leaf left, died or attached
 // elsewhere) and reports whether it was registered.
 func (r *Registry) Drop(ownerID string) bool {
+	r.write.Lock()
+	defer r.write.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.owners[ownerID]
 	if st == nil {
 		return false
-	}
-	for _, id := range st.byPath {
-		r.unindex(id)
 	}
 	delete(r.owners, ownerID)
 	if !st.self {
@@ -309,6 +264,18 @@ func (r *Registry) Drop(ownerID string) bool {
 	}
 	r.version++
 	return true
+}
+
+// snapshot returns the owners sorted by ID.
+func (r *Registry) snapshot() []*ownerState {
+	r.mu.RLock()
+	out := make([]*ownerState, 0, len(r.owners))
+	for _, st := range r.owners {
+		out = append(out, st)
+	}
+	r.mu.RUnlock()
+	slices.SortFunc(out, func(a, b *ownerState) int { return strings.Compare(a.owner.ID, b.owner.ID) })
+	return out
 }
 
 // Leaves returns the IDs of the registered leaves (not self), sorted.
@@ -354,33 +321,32 @@ func (r *Registry) Version() uint64 {
 // once: with Keywords, the input of the ultrapeer's QRP table (URN queries
 // route on the hash).
 func (r *Registry) Hashes() []storage.Hash {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	out := make([]storage.Hash, 0, len(r.hashes))
-	for h := range r.hashes {
-		out = append(out, h)
+	var out []storage.Hash
+	for _, st := range r.snapshot() {
+		for _, h := range st.idx.byHash {
+			out = append(out, h.hash)
+		}
 	}
 	slices.SortFunc(out, func(a, b storage.Hash) int { return bytes.Compare(a[:], b[:]) })
-	return out
+	return slices.Compact(out)
 }
 
 // Keywords returns every distinct keyword of every registered entry, sorted:
 // the input of the ultrapeer's QRP table.
 func (r *Registry) Keywords() []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	out := make([]string, 0, len(r.words))
-	for w := range r.words {
-		out = append(out, w)
+	var out []string
+	for _, st := range r.snapshot() {
+		out = append(out, st.idx.words...)
 	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
 // Match returns the entries that match a query, grouped by owner, owners
 // sorted by ID and entries by path; at most limit entries in all (limit <= 0:
 // no limit): those with the most exact word matches, then by owner and
-// path.
+// path. It holds no lock while matching: an update being applied meanwhile
+// is seen whole or not at all.
 //
 // Matching rule: words are normalised with storage.QueryWords; an entry
 // matches when every query word matches one of its keywords as
@@ -393,100 +359,41 @@ func (r *Registry) Match(words []string, urn *storage.Hash, limit int) []OwnerMa
 	if len(words) == 0 && urn == nil {
 		return nil
 	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	lists := make([]map[docID]bool, 0, len(words)+1) // doc → exact match
-	for _, w := range words {
-		l := r.wordPostings(w)
-		if len(l) == 0 {
-			return nil
-		}
-		lists = append(lists, l)
-	}
-	if urn != nil {
-		p := r.hashes[*urn]
-		if len(p) == 0 {
-			return nil
-		}
-		l := make(map[docID]bool, len(p))
-		for id := range p {
-			l[id] = false
-		}
-		lists = append(lists, l)
-	}
-	slices.SortFunc(lists, func(a, b map[docID]bool) int { return len(a) - len(b) })
 	type hit struct {
-		id    docID
-		exact int
+		owner int
+		docHit
 	}
+	owners := r.snapshot()
 	var hits []hit
-next:
-	for id := range lists[0] {
-		h := hit{id: id}
-		for _, l := range lists {
-			ex, ok := l[id]
-			if !ok {
-				continue next
-			}
-			if ex {
-				h.exact++
-			}
+	for i, st := range owners {
+		for _, h := range st.idx.match(words, urn) {
+			hits = append(hits, hit{i, h})
 		}
-		hits = append(hits, h)
 	}
-	byOwnerPath := func(a, b docID) int {
-		da, db := &r.docs[a], &r.docs[b]
-		if c := strings.Compare(da.owner.owner.ID, db.owner.owner.ID); c != 0 {
+	byOwnerPath := func(a, b hit) int {
+		if c := cmp.Compare(a.owner, b.owner); c != 0 {
 			return c
 		}
-		return strings.Compare(da.entry.Path, db.entry.Path)
+		return cmp.Compare(a.doc, b.doc) // entries are sorted by path
 	}
 	slices.SortFunc(hits, func(a, b hit) int {
 		if a.exact != b.exact {
 			return b.exact - a.exact
 		}
-		return byOwnerPath(a.id, b.id)
+		return byOwnerPath(a, b)
 	})
 	if limit > 0 && len(hits) > limit {
 		hits = hits[:limit]
 	}
-	ids := make([]docID, len(hits))
-	for i, h := range hits {
-		ids[i] = h.id
-	}
-	slices.SortFunc(ids, byOwnerPath)
+	slices.SortFunc(hits, byOwnerPath)
 	var out []OwnerMatch
-	for _, id := range ids {
-		d := &r.docs[id]
-		if len(out) == 0 || out[len(out)-1].Owner.ID != d.owner.owner.ID {
-			out = append(out, OwnerMatch{Owner: d.owner.owner})
+	for _, h := range hits {
+		st := owners[h.owner]
+		if len(out) == 0 || out[len(out)-1].Owner.ID != st.owner.ID {
+			out = append(out, OwnerMatch{Owner: st.owner})
 		}
-		e := d.entry
-		e.Keywords = slices.Clone(e.Keywords)
 		last := &out[len(out)-1]
-		last.Entries = append(last.Entries, e)
-	}
-	return out
-}
-
-// wordPostings returns the documents one query word matches, each with
-// whether it matches exactly: the word's own postings, and for a prefix
-// word those of every keyword it starts. Caller holds r.mu.
-func (r *Registry) wordPostings(w string) map[docID]bool {
-	out := make(map[docID]bool, len(r.words[w]))
-	if query.IsPrefixWord(w) {
-		r.sorted.AscendGreaterOrEqual(w, func(k string) bool {
-			if !strings.HasPrefix(k, w) {
-				return false
-			}
-			for id := range r.words[k] {
-				out[id] = false
-			}
-			return true
-		})
-	}
-	for id := range r.words[w] {
-		out[id] = true
+		last.Entries = append(last.Entries, st.idx.entry(int(h.doc)))
 	}
 	return out
 }

@@ -11,7 +11,9 @@ import (
 // Index-plane format constants. See doc.go for the byte layout.
 const (
 	// WireVersion is the index-plane format version carried by Register.
-	WireVersion = 1
+	// Version 2: updates in parts (the More flag), Ack.Dropped, Refuse
+	// reason RefuseNotPlanned.
+	WireVersion = 2
 	// MaxFrameSize bounds a frame's length field (type byte + body).
 	MaxFrameSize = 16 << 20
 	// MaxIDLen bounds a node ID and each TryUltrapeers entry, in bytes.
@@ -75,6 +77,9 @@ type Register struct {
 // Ack confirms that the ultrapeer holds the leaf's index at Version.
 type Ack struct {
 	Version uint64
+	// Dropped counts the entries of the update that the leaf's budget
+	// left out of the ultrapeer's index.
+	Dropped uint64
 }
 
 // Refuse rejects a Register or Update.
@@ -97,6 +102,12 @@ const (
 	RefuseBadUpdate RefuseReason = 3
 	// RefuseNotUltrapeer: the node is not (or no longer) an ultrapeer.
 	RefuseNotUltrapeer RefuseReason = 4
+	// RefuseNotPlanned: in the ultrapeer's view of the topology it is not
+	// one of the leaf's ultrapeers (nor a fallback after a refusal); the
+	// leaf plans again without it for a moment. TryUltrapeers lists the
+	// leaf's ultrapeers in that view.
+	RefuseNotPlanned RefuseReason = 5
+	maxRefuseReason               = RefuseNotPlanned
 )
 
 // String names the reason.
@@ -110,6 +121,8 @@ func (r RefuseReason) String() string {
 		return "bad update"
 	case RefuseNotUltrapeer:
 		return "not an ultrapeer"
+	case RefuseNotPlanned:
+		return "not one of this leaf's ultrapeers"
 	}
 	return "unknown"
 }
@@ -146,6 +159,7 @@ func AppendFrame(dst []byte, m Message) ([]byte, error) {
 		body, err = appendUpdate([]byte{byte(FrameUpdate)}, m)
 	case *Ack:
 		body = binary.AppendUvarint([]byte{byte(FrameAck)}, m.Version)
+		body = binary.AppendUvarint(body, m.Dropped)
 	case *Refuse:
 		body, err = appendRefuse([]byte{byte(FrameRefuse)}, m)
 	default:
@@ -233,7 +247,7 @@ func decodeBody(b []byte) (Message, error) {
 		u := d.update()
 		m = &u
 	case FrameAck:
-		m = &Ack{Version: d.uvarint("ack version")}
+		m = &Ack{Version: d.uvarint("ack version"), Dropped: d.uvarint("ack dropped")}
 	case FrameRefuse:
 		m = d.refuse()
 	default:

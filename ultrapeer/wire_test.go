@@ -31,7 +31,7 @@ var goldenRegister = &Register{
 var goldenRegisterHex = "" +
 	"57" + // length 87
 	"01" + // type Register
-	"01" + // wire version
+	"02" + // wire version
 	"02" + "6c31" + // owner id "l1"
 	"04" + "7f000002" + "18ca" + // 127.0.0.2, port 6346
 	strings.Repeat("aa", 32) + // fingerprint
@@ -47,7 +47,7 @@ func TestWireGolden(t *testing.T) {
 		m    Message
 		hex  string
 	}{
-		{"ack", &Ack{Version: 300}, "03" + "03" + "ac02"},
+		{"ack", &Ack{Version: 300, Dropped: 2}, "04" + "03" + "ac02" + "02"},
 		{"refuse", &Refuse{Reason: RefuseFull, TryUltrapeers: []string{"u1"}}, "06" + "04" + "01" + "01" + "027531"},
 		{"update", &Update{FromVersion: 1, ToVersion: 2, Remove: []string{"a"}}, "08" + "02" + "00" + "01" + "02" + "00" + "01" + "0161"},
 		{"register", goldenRegister, goldenRegisterHex},
@@ -164,16 +164,16 @@ func TestWireDecodeErrors(t *testing.T) {
 		{"varint too long", "ffffffffffffffffffff01", ErrMalformed},
 		{"non-minimal length", "8300" + "03ac02", ErrMalformed},
 		{"truncated length", "ff", ErrTruncated},
-		{"truncated body", "0503ac02", ErrTruncated},
+		{"truncated body", "0603ac0200", ErrTruncated},
 		{"unknown type", "0109", ErrUnknownFrame},
-		{"trailing bytes", "0403ac0200", ErrMalformed},
+		{"trailing bytes", "0503ac020000", ErrMalformed},
 		{"non-minimal field", "0303" + "8000", ErrMalformed},
 		{"truncated field", "0203" + "80", ErrTruncated},
 		{"bad reason", "030400" + "00", ErrMalformed},
 		{"too many hints", "03040121", ErrMalformed},
-		{"wire version", mutate(2, 2), ErrUnsupportedVersion},
+		{"wire version", mutate(2, 1), ErrUnsupportedVersion},
 		{"address length", mutate(6, 5), ErrMalformed},
-		{"flags", mutate(45, 0x03), ErrMalformed},
+		{"flags", mutate(45, 0x05), ErrMalformed},
 		{"empty removed path", "07" + "0200010200" + "01" + "00", ErrMalformed},
 		{"add count beyond bytes", "07" + "0200010205" + "0000", ErrMalformed},
 		{"bad utf8 path", "27" + "0200010201" + "01ff" + "01" + strings.Repeat("00", 32) + "0000", ErrMalformed},
