@@ -58,6 +58,7 @@ type Daemon struct {
 	drillPass   string       // the drill passphrase; empty: open network
 	server      *transfer.Server
 	downloader  *transfer.Downloader
+	browsing    chan struct{} // listings being built for peers (maxBrowsing)
 
 	ctx    context.Context
 	cancel context.CancelFunc
