@@ -71,6 +71,17 @@ func (d *Daemon) serveBrowseConn(conn *quic.Conn) {
 	}
 	if err := browse.WriteListing(stream, d.listing(req.Folder)); err != nil {
 		d.log.Debug("browse answer", "peer", conn.RemoteAddr(), "err", err)
+		return
+	}
+	// Closing the connection now would discard what is still in flight:
+	// the client closes it once it has read the listing.
+	stream.Close()
+	wait := time.NewTimer(browseTimeout)
+	defer wait.Stop()
+	select {
+	case <-conn.Context().Done():
+	case <-wait.C:
+	case <-d.ctx.Done():
 	}
 }
 

@@ -36,6 +36,15 @@ type node struct {
 func startNode(t *testing.T, addr string, env []string, args ...string) *node {
 	t.Helper()
 	n := &node{data: t.TempDir(), addr: addr}
+	n.start(t, env, args...)
+	return n
+}
+
+// start runs the node's `servent run` on its data dir and address (again,
+// after kill: the same port, the same state).
+func (n *node) start(t *testing.T, env []string, args ...string) {
+	t.Helper()
+	addr := n.addr
 	n.cmd = exec.Command(binary, append([]string{"run", "--data", n.data, "--listen", addr, "--log-level", "debug"}, args...)...)
 	n.cmd.Env = append(append(os.Environ(), "SERVENT_DISCOVERY=false"), env...)
 	n.cmd.Stderr = &n.log
@@ -52,7 +61,6 @@ func startNode(t *testing.T, addr string, env []string, args ...string) *node {
 		n.addr = st.Listen // the port it bound
 		return true
 	})
-	return n
 }
 
 func (n *node) kill() {
