@@ -17,7 +17,7 @@ import (
 )
 
 // folderWorkers is how many files of a folder download at once.
-const folderWorkers = 8
+const folderWorkers = 4
 
 // folderFile is one file of a folder download.
 type folderFile struct {

@@ -156,14 +156,13 @@ func TestFolderBrowseGetResume(t *testing.T) {
 		return strings.Count(out, `"alive"`) == 2
 	})
 	started := time.Now()
-	stdout, stderr, code := servent(t, "get", "--data", getter.data, "--json", "--out", out, "seeder:drill")
-	if code != 0 {
+	g = startGet(t, getter.data, out, "seeder:drill")
+	if code, stderr := g.wait(t, 150*time.Second); code != 0 {
 		t.Fatalf("resume: exit %d: %s\n%s", code, stderr, tail(getter.log.String()))
 	}
 	var done api.GetDone
-	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &done); err != nil {
-		t.Fatalf("resume output %q: %v", lines[len(lines)-1], err)
+	if err := json.Unmarshal([]byte(g.last), &done); err != nil {
+		t.Fatalf("resume output %q: %v", g.last, err)
 	}
 	resent := bytesSent(t, seeder) - sentBefore
 	t.Logf("killed with %d of %d files (%d of %d bytes) saved; resume took %s, kept %d files, seeder sent %d bytes",

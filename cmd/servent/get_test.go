@@ -77,6 +77,7 @@ type getRun struct {
 	queued chan struct{} // closed at its first queue place
 	done   chan struct{}
 	code   int
+	last   string // the last line it printed
 }
 
 func startGet(t *testing.T, data, out, hash string) *getRun {
@@ -96,6 +97,7 @@ func startGet(t *testing.T, data, out, hash string) *getRun {
 		sc := bufio.NewScanner(stdout)
 		seen := false
 		for sc.Scan() {
+			g.last = sc.Text()
 			var ev api.GetEvent
 			if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Progress != nil && len(ev.Progress.Queue) > 0 && !seen {
 				seen = true
