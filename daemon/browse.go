@@ -3,7 +3,7 @@ package daemon
 import (
 	"cmp"
 	"context"
-		"errors"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"

@@ -75,14 +75,7 @@ func TestBrowseMembersOnly(t *testing.T) {
 
 	cfg := testConfig(t, 12, o, keyed[0].ov.LocalAddr().String())
 	cfg.Key = "wrong key"
-	out, err := New(cfg, quiet(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { out.Close() })
+	out := startOne(t, cfg)
 	conn, err := out.ov.DialPinned(ctx, keyed[1].ov.LocalAddr(), keyed[1].ov.Fingerprint(), browse.ALPN)
 	if err == nil {
 		var files []browse.Entry
@@ -99,4 +92,18 @@ func TestBrowseMembersOnly(t *testing.T) {
 		}
 	}
 	t.Logf("outsider refused: %v", err)
+}
+
+// startOne starts a daemon with cfg, closed at cleanup.
+func startOne(tb testing.TB, cfg configs.Config) *Daemon {
+	tb.Helper()
+	d, err := New(cfg, quiet(), "test")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := d.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { d.Close() })
+	return d
 }

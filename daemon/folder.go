@@ -16,8 +16,9 @@ import (
 	"github.com/servent-p2p/servent/transfer"
 )
 
-// folderWorkers is how many files of a folder download at once.
-const folderWorkers = 4
+// folderWorkers is how many files of a folder download at once
+// (BenchmarkFolderDownload compares settings).
+var folderWorkers = 4
 
 // folderFile is one file of a folder download.
 type folderFile struct {
