@@ -84,7 +84,12 @@ func (c *Client) Search(ctx context.Context, req SearchRequest, fn func(SearchEv
 // Get runs a download and calls fn for every event until the stream ends.
 // It blocks until then or until ctx is done.
 func (c *Client) Get(ctx context.Context, req GetRequest, fn func(GetEvent)) error {
-	return c.stream(ctx, RouteGet, req, func(dec *json.Decoder) error {
+	return c.getEvents(ctx, RouteGet, req, fn)
+}
+
+// getEvents reads a download stream.
+func (c *Client) getEvents(ctx context.Context, route string, req any, fn func(GetEvent)) error {
+	return c.stream(ctx, route, req, func(dec *json.Decoder) error {
 		var ev GetEvent
 		if err := dec.Decode(&ev); err != nil {
 			return err
@@ -153,4 +158,22 @@ func (c *Client) stream(ctx context.Context, route string, req any, next func(*j
 			return fmt.Errorf("%w: %w", ErrBrokenStream, err)
 		}
 	}
+}
+
+// Browse asks the daemon for a peer's listing. It blocks until the peer
+// answered or ctx is done.
+func (c *Client) Browse(ctx context.Context, req BrowseRequest) (Listing, error) {
+	var l Listing
+	resp, err := c.do(ctx, http.MethodPost, RouteBrowse, req)
+	if err != nil {
+		return l, err
+	}
+	defer resp.Body.Close()
+	return l, json.NewDecoder(resp.Body).Decode(&l)
+}
+
+// GetFolder runs a folder download and calls fn for every event until the
+// stream ends. It blocks until then or until ctx is done.
+func (c *Client) GetFolder(ctx context.Context, req FolderRequest, fn func(GetEvent)) error {
+	return c.getEvents(ctx, RouteGetFolder, req, fn)
 }

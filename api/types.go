@@ -143,6 +143,9 @@ type Progress struct {
 	Total   int64        `json:"total"`
 	Sources int          `json:"sources"`
 	Queue   []QueuePlace `json:"queue,omitempty"` // sources that queued this download
+	// Files and FilesDone count the files of a folder download.
+	Files     int `json:"files,omitempty"`
+	FilesDone int `json:"files_done,omitempty"`
 }
 
 // QueuePlace is this download's place in a busy source's upload queue:
@@ -165,4 +168,10 @@ type GetDone struct {
 	Resumed bool             `json:"resumed,omitempty"`
 	Liars   []string         `json:"liars,omitempty"`
 	Shared  bool             `json:"shared,omitempty"`
+	// A folder download: Path is the folder, Files its files, Kept those
+	// already there from an earlier run (not fetched again), Skipped the
+	// names that could not be made safe or collided after sanitising.
+	Files   int      `json:"files,omitempty"`
+	Kept    int      `json:"kept,omitempty"`
+	Skipped []string `json:"skipped,omitempty"`
 }

@@ -40,7 +40,7 @@ type clusterOptions struct {
 	configure func(i int, cfg *configs.Config)
 }
 
-func testConfig(t *testing.T, i int, o clusterOptions, seed string) configs.Config {
+func testConfig(t testing.TB, i int, o clusterOptions, seed string) configs.Config {
 	t.Helper()
 	t.Setenv("XDG_DATA_HOME", t.TempDir())
 	cfg, err := configs.Load("", nil)

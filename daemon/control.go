@@ -47,6 +47,8 @@ func startControl(d *Daemon) (*controlServer, error) {
 	mux.HandleFunc("GET "+api.RoutePeers, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, d.Peers()) })
 	mux.HandleFunc("POST "+api.RouteSearch, d.serveSearch)
 	mux.HandleFunc("POST "+api.RouteGet, d.serveGet)
+	mux.HandleFunc("POST "+api.RouteBrowse, d.serveBrowse)
+	mux.HandleFunc("POST "+api.RouteGetFolder, d.serveGetFolder)
 	c := &controlServer{
 		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil},
 		ln:   ln,

@@ -59,6 +59,7 @@ type Daemon struct {
 	webCache    *webCache    // the page's downloads; set with web
 	server      *transfer.Server
 	downloader  *transfer.Downloader
+	browsing    chan struct{} // listings being built for peers (maxBrowsing)
 
 	ctx    context.Context
 	cancel context.CancelFunc

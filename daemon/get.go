@@ -16,6 +16,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/internal/names"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/storage"
 	"github.com/servent-p2p/servent/transfer"
@@ -113,9 +114,9 @@ func (d *Daemon) download(ctx context.Context, req api.GetRequest, progress func
 	if len(sources) == 0 {
 		found, sources = d.findSources(ctx, h)
 	}
-	name := req.Name
+	name := names.Base(req.Name) // names come from the network: made safe here
 	if name == "" {
-		name = found.Name
+		name = names.Base(found.Name)
 	}
 	if name == "" {
 		name = h.String()
@@ -123,7 +124,7 @@ func (d *Daemon) download(ctx context.Context, req api.GetRequest, progress func
 	get := func(sources []api.Source) (transfer.Result, error) {
 		return d.downloader.Get(ctx, transfer.Request{
 			Hash:     h, // the size comes from the verified outboard, never from a hit
-			Name:     filepath.Base(filepath.FromSlash(name)),
+			Name:     name,
 			OutDir:   req.OutDir,
 			Sources:  d.dialable(sourcesOf(sources)),
 			Progress: progress,

@@ -27,10 +27,8 @@ type getFunc func(ctx context.Context, req api.GetRequest, progress func(api.Pro
 // error is reported as: a bug, never a resumable condition.
 var errNoResult = errors.New("the download ended with neither a result nor an error")
 
-// streamGet serves the control API's streaming download with get. The
-// stream always ends with exactly one done or error event, whatever get
-// does: returns an error, returns nothing, or panics (the panic is logged
-// with its stack and reported to the client, not left to net/http).
+// streamGet serves the control API's streaming download with get, after
+// checking the request (see streamDownload).
 func streamGet(w http.ResponseWriter, r *http.Request, log *slog.Logger, get getFunc) {
 	var req api.GetRequest
 	if !decodeRequest(w, r, &req) {
@@ -44,8 +42,18 @@ func streamGet(w http.ResponseWriter, r *http.Request, log *slog.Logger, get get
 		http.Error(w, "out_dir must be an absolute path", http.StatusBadRequest)
 		return
 	}
+	streamDownload(w, log.With("hash", req.Hash), func(progress func(api.Progress)) (*api.GetDone, error) {
+		return get(r.Context(), req, progress)
+	})
+}
+
+// streamDownload writes the events of the download run starts: progress
+// (at most every progressEvery, at once for a new queue place or the
+// end), then exactly one done or error event, whatever run does: returns
+// an error, returns nothing, or panics (the panic is logged with its stack
+// and reported to the client, not left to net/http).
+func streamDownload(w http.ResponseWriter, log *slog.Logger, run func(progress func(api.Progress)) (*api.GetDone, error)) {
 	es := newEventStream(w)
-	log = log.With("hash", req.Hash)
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("download handler panicked (a bug)", "panic", p, "stack", string(debug.Stack()))
@@ -56,7 +64,7 @@ func streamGet(w http.ResponseWriter, r *http.Request, log *slog.Logger, get get
 		lastSent  time.Time
 		lastQueue []api.QueuePlace
 	)
-	done, err := get(r.Context(), req, func(p api.Progress) {
+	done, err := run(func(p api.Progress) {
 		if time.Since(lastSent) < progressEvery && slices.Equal(p.Queue, lastQueue) && p.Bytes < p.Total {
 			return
 		}

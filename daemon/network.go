@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/servent-p2p/servent/browse"
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
@@ -176,6 +177,10 @@ func (d *Daemon) startNetwork(ctx context.Context) error {
 		return err
 	}
 	if err := ov.HandleALPN(alpnH3, d.serveH3Conn); err != nil {
+		return err
+	}
+	d.browsing = make(chan struct{}, maxBrowsing)
+	if err := ov.HandleALPN(browse.ALPN, d.serveBrowseConn); err != nil {
 		return err
 	}
 	if err := ov.HandleDatagrams(query.PlaneByte, d.onQueryDatagram); err != nil {

@@ -55,6 +55,14 @@ func (b webBackend) Fetch(ctx context.Context, req api.GetRequest) (string, erro
 	return path, nil
 }
 
+// Peers implements web.Backend.
+func (b webBackend) Peers() []api.Peer { return b.d.Peers() }
+
+// Browse implements web.Backend: the same path as `servent browse`.
+func (b webBackend) Browse(ctx context.Context, peer, folder string) (api.Listing, error) {
+	return b.d.browse(ctx, peer, folder)
+}
+
 // Rescan implements web.Backend: an upload landed in the drop folder.
 func (b webBackend) Rescan() { b.d.rescanSoon() }
 

@@ -21,6 +21,13 @@ type Backend interface {
 	// req.Sources holds the peers a recent page search saw (maybe none).
 	// It blocks until the file is complete or ctx ends.
 	Fetch(ctx context.Context, req api.GetRequest) (path string, err error)
+	// Peers lists the members of the network (the browse view's start).
+	// It must not block for long.
+	Peers() []api.Peer
+	// Browse asks peer (a member's name) for the files it shares below
+	// folder ("" for all), as `servent browse` does. It blocks until the
+	// peer answered or ctx ends.
+	Browse(ctx context.Context, peer, folder string) (api.Listing, error)
 	// Rescan tells the node that a file was added to the drop folder
 	// (Config.DropDir), so that it is hashed and shared soon. It must not
 	// block.

@@ -126,6 +126,40 @@ func (b *testBackend) Fetch(ctx context.Context, req api.GetRequest) (string, er
 
 func (b *testBackend) Rescan() { b.rescans.Add(1) }
 
+// Peers lists the first sources of the files as peers.
+func (b *testBackend) Peers() []api.Peer {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	seen := map[string]bool{}
+	var out []api.Peer
+	for _, f := range b.files {
+		if len(f.sources) > 0 && !seen[f.sources[0].Name] {
+			seen[f.sources[0].Name] = true
+			out = append(out, api.Peer{Name: f.sources[0].Name, State: "alive"})
+		}
+	}
+	return out
+}
+
+// Browse lists the files whose first source is peer, below folder.
+func (b *testBackend) Browse(ctx context.Context, peer, folder string) (api.Listing, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l := api.Listing{Peer: api.Source{Name: peer}, Folder: folder}
+	for h, f := range b.files {
+		if len(f.sources) == 0 || f.sources[0].Name != peer || (folder != "" && !strings.HasPrefix(f.name, folder+"/")) {
+			continue
+		}
+		st, _ := os.Stat(f.path)
+		l.Peer = f.sources[0]
+		l.Files = append(l.Files, api.ListedFile{Path: f.name, Size: st.Size(), Hash: h})
+	}
+	if len(l.Files) == 0 {
+		return l, errNoSuchFile
+	}
+	return l, nil
+}
+
 // quiet is the tests' logger.
 var quiet = slog.New(slog.DiscardHandler)
 

@@ -116,14 +116,30 @@ func visitAsPhone(t *testing.T, ctx context.Context, v phoneVisit) []byte {
 	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	must("screenshot", err)
 
+	if h := tapDownload(t, ctx, `ul.res li:nth-child(`+strconv.Itoa(idx+1)+`) a.dl`); h != v.wantHash {
+		t.Fatalf("downloaded bytes hash to %s, want %s", h, v.wantHash)
+	}
+	return shot
+}
+
+// tapDownload taps the download link sel, waits for the browser to save
+// the file and returns its BLAKE3 hash.
+func tapDownload(t *testing.T, ctx context.Context, sel string) storage.Hash {
+	t.Helper()
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
 	dir := t.TempDir()
 	events := true
-	_, err = chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+	_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: &events,
 	})
 	must("allow downloads", err)
 	progress := chromedp.BrowserEvents(ctx, browser.DownloadProgress)
-	must("tap download", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`ul.res li:nth-child(`+strconv.Itoa(idx+1)+`) a.dl`))))
+	must("tap download", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))))
 	var guid string
 	for ev, err := range progress {
 		must("wait for the download", err)
@@ -137,10 +153,7 @@ func visitAsPhone(t *testing.T, ctx context.Context, v phoneVisit) []byte {
 	}
 	h, _, _, err := storage.HashFile(filepath.Join(dir, guid))
 	must("hash the download", err)
-	if h != v.wantHash {
-		t.Fatalf("downloaded bytes hash to %s, want %s", h, v.wantHash)
-	}
-	return shot
+	return h
 }
 
 // uploadAsPhone picks a file in the page's upload form and sends it; it

@@ -25,7 +25,6 @@ const (
 
 	maxHeaderBytes = 16 << 10
 	maxQueryLen    = 256              // bytes of the q parameter
-	maxNameLen     = 200              // bytes of a sanitised file name
 	maxResults     = 200              // distinct files shown per search
 	maxLoginBody   = 4 << 10          // bytes of a login form
 	readTimeout    = 30 * time.Second // whole request, except upload bodies

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/internal/names"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -29,9 +30,9 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusTooManyRequests, "Too many requests from this device: wait a few seconds, then try again.")
 		return
 	}
-	name := sanitizeName(r.URL.Query().Get("name"))
+	name := names.Base(r.URL.Query().Get("name"))
 	if name == "" {
-		name = sanitizeName(seen.Name)
+		name = names.Base(seen.Name)
 	}
 	if name == "" {
 		name = hash

@@ -5,41 +5,7 @@ import (
 	"mime"
 	"path"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
-
-// sanitizeName turns a name from a request or another peer's disk into a
-// safe base name: the last path element (either slash), no control or
-// format characters, no leading dots or trailing dots and spaces, at most
-// maxNameLen bytes of valid UTF-8. It may return "".
-func sanitizeName(name string) string {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	var b strings.Builder
-	for _, r := range name {
-		switch {
-		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Cf, r):
-			continue
-		case r == ':' || r == '*' || r == '?' || r == '"' || r == '<' || r == '>' || r == '|':
-			b.WriteRune('_') // also refused by Windows and Android file systems
-		default:
-			b.WriteRune(r)
-		}
-		if b.Len() > maxNameLen {
-			break
-		}
-	}
-	out := b.String()
-	for len(out) > maxNameLen {
-		_, size := utf8.DecodeLastRuneInString(out)
-		out = out[:len(out)-size]
-	}
-	out = strings.TrimLeft(out, ". ")
-	out = strings.TrimRight(out, ". ")
-	return out
-}
 
 // contentDisposition builds an RFC 6266 attachment header: an ASCII
 // fallback filename and the exact UTF-8 name in filename* (RFC 8187).

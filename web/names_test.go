@@ -5,28 +5,9 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-)
 
-func TestSanitizeName(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"report.pdf", "report.pdf"},
-		{"../../etc/passwd", "passwd"},
-		{`C:\Users\x\evil.exe`, "evil.exe"},
-		{"..", ""},
-		{".hidden", "hidden"},
-		{"name. . ", "name"},
-		{"a\x00b\r\nc\u202eexe.txt", "abcexe.txt"},
-		{`<script>"x":*?|.txt`, "_script__x_____.txt"},
-		{"Café ☕ map.png", "Café ☕ map.png"},
-		{"bad\xffutf8", "badutf8"},
-		{strings.Repeat("é", 150), strings.Repeat("é", maxNameLen/2)},
-	}
-	for _, tt := range tests {
-		if got := sanitizeName(tt.in); got != tt.want {
-			t.Errorf("sanitizeName(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
+	"github.com/servent-p2p/servent/internal/names"
+)
 
 func TestContentDisposition(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -92,12 +73,12 @@ func FuzzFileName(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		name := sanitizeName(in)
-		if len(name) > maxNameLen || !utf8.ValidString(name) || strings.ContainsAny(name, "/\\\x00\r\n\"<>") || strings.HasPrefix(name, ".") {
-			t.Fatalf("sanitizeName(%q) = %q", in, name)
+		name := names.Base(in)
+		if len(name) > names.MaxComponent || !utf8.ValidString(name) || strings.ContainsAny(name, "/\\\x00\r\n\"<>") || strings.HasPrefix(name, ".") {
+			t.Fatalf("names.Base(%q) = %q", in, name)
 		}
-		if sanitizeName(name) != name {
-			t.Fatalf("sanitizeName not idempotent on %q", name)
+		if names.Base(name) != name {
+			t.Fatalf("names.Base not idempotent on %q", name)
 		}
 		if name == "" {
 			return

@@ -41,6 +41,8 @@ type pageData struct {
 	MaxUpload string
 
 	Kit []kitView // servent for the visitor's computer
+
+	Browse *browseData // the browse view
 }
 
 // resultView is one file in the result list.
@@ -51,6 +53,10 @@ type resultView struct {
 	Sources int
 	Names   string // source node names, for the title tooltip
 	Href    string
+	// Folder is the folder the file is in on its first source, and
+	// FolderHref the browse view of it ("" at the top of the shares).
+	Folder     string
+	FolderHref string
 }
 
 // downloadHref is the page's link for a result.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/browse"
+	"github.com/servent-p2p/servent/internal/names"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -94,18 +96,22 @@ func (s *Server) search(ctx context.Context, req api.SearchRequest) ([]api.Resul
 
 // viewOf prepares a result for the template (which escapes every field).
 func viewOf(res api.Result) resultView {
-	names := make([]string, 0, len(res.Sources))
+	peers := make([]string, 0, len(res.Sources))
 	for _, src := range res.Sources {
-		names = append(names, src.Name)
+		peers = append(peers, src.Name)
 	}
-	return resultView{
-		Name:    res.Name,
+	v := resultView{
+		Name:    names.Display(res.Name),
 		Size:    humanSize(res.Size),
 		Hash:    res.Hash,
 		Sources: len(res.Sources),
-		Names:   strings.Join(names, ", "),
+		Names:   names.Display(strings.Join(peers, ", ")),
 		Href:    downloadHref(res.Hash, res.Name),
 	}
+	if folder := browse.FolderOf(res.Name); folder != "" && len(res.Sources) > 0 {
+		v.Folder, v.FolderHref = names.Display(folder), browseHref(res.Sources[0].Name, folder)
+	}
+	return v
 }
 
 // summary is the line above the results.

@@ -201,6 +201,7 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("POST /login", s.serveLogin)
 	mux.HandleFunc("POST /logout", s.serveLogout)
 	mux.HandleFunc("GET /dl/{hash}", s.serveDownload)
+	mux.HandleFunc("GET /browse", s.serveBrowse)
 	if s.drop != nil {
 		mux.HandleFunc("POST /upload", s.serveUpload)
 	}

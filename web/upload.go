@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/servent-p2p/servent/internal/names"
 )
 
 const (
@@ -106,7 +108,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 // saveUpload writes one file part to a temporary file in the drop folder,
 // syncs it, then gives it a free name ("name (1).ext" if name is taken).
 func (s *Server) saveUpload(part *multipart.Part) (string, error) {
-	name := sanitizeName(part.FileName())
+	name := names.Base(part.FileName())
 	if name == "" {
 		name = "upload"
 	}
@@ -197,7 +199,7 @@ func (s *Server) uploadFailed(w http.ResponseWriter, r *http.Request, err error,
 		status, msg = http.StatusConflict, "Too many files already have that name in the drop folder: rename the file and try again."
 	}
 	if name != "" {
-		msg = sanitizeName(name) + ": " + msg
+		msg = names.Base(name) + ": " + msg
 	}
 	s.log.Info("web upload failed", "client", clientIP(r).String(), "err", err)
 	s.renderError(w, r, status, msg)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,41 +13,63 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/browse"
+	"github.com/servent-p2p/servent/internal/names"
 	"github.com/servent-p2p/servent/storage"
 )
 
 func newGetCmd() *cobra.Command {
 	var (
-		cf    clientFlags
-		out   string
-		share bool
+		cf       clientFlags
+		out      string
+		share    bool
+		folderOf bool
 	)
 	cmd := &cobra.Command{
-		Use:   "get [flags] HASH|N|NAME",
-		Short: "Download a file directly from the peers that have it (verified, resumable)",
+		Use:   "get [flags] HASH|N|NAME|PEER:FOLDER",
+		Short: "Download a file or a folder directly from the peers that have it (verified, resumable)",
 		Long: `Download a file directly from the peers that have it. Name it by content
 hash, by its number N in the last search, or by the start of its name in the
 last search. Chunks come from several peers at once and each is verified; an
 interrupted download resumes where it stopped when you run the same command
-again. An existing file is never overwritten.`,
+again. An existing file is never overwritten.
+
+PEER:FOLDER downloads a whole folder a peer shares (see "servent browse"),
+with its structure, into OUT/<folder name>; "PEER:" takes everything it
+shares. --folder takes the folder of a search result instead of the file.
+Every file is verified; running the same command again resumes the folder,
+keeping the files already saved. Names from the network are made safe
+first (no "..", no hidden files, no control characters).`,
 		Example: `  servent get 2
   servent get --out ~/Downloads water-map
-  servent get 3f7a9c...e1`,
+  servent get 3f7a9c...e1
+  servent get alice:maps/tiles
+  servent get --folder 2`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			client, cfg, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
+			if peer, folder, ok := strings.Cut(args[0], ":"); ok && peer != "" && !folderOf {
+				return downloadFolder(cmd, client, api.FolderRequest{Peer: peer, Folder: folder}, out, cf.json)
+			}
 			req, err := resolveTarget(cfg.Data, args[0])
 			if err != nil {
 				return &exitError{code: 2, err: err}
+			}
+			if folderOf {
+				if len(req.Sources) == 0 {
+					return &exitError{code: 2, err: fmt.Errorf("--folder takes a result of the last search (a number or a name), not %q", args[0])}
+				}
+				return downloadFolder(cmd, client, api.FolderRequest{Peer: req.Sources[0].Name, Folder: browse.FolderOf(req.Name)}, out, cf.json)
 			}
 			req.Share = share
 			return download(cmd, client, req, out, cf.json)
 		},
 	}
 	cf.register(cmd)
+	cmd.Flags().BoolVar(&folderOf, "folder", false, "download the folder the search result is in, from its first source")
 	cmd.Flags().StringVar(&out, "out", ".", "folder to save into")
 	cmd.Flags().BoolVar(&share, "share", false, "share the file once downloaded (it spreads through the drill)")
 	return cmd
@@ -64,7 +87,7 @@ func download(cmd *cobra.Command, client *api.Client, req api.GetRequest, out st
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	progress := newGetProgress(os.Stderr, stdoutIsTerminal() && !asJSON, req.Name)
+	progress := newGetProgress(os.Stderr, stdoutIsTerminal() && !asJSON, names.Display(req.Name))
 	if asJSON {
 		progress.events = cmd.OutOrStdout()
 	}
@@ -80,12 +103,17 @@ func download(cmd *cobra.Command, client *api.Client, req api.GetRequest, out st
 	if done.Renamed {
 		fmt.Fprintf(w, "a file of that name existed: saved under a new name\n")
 	}
-	for _, liar := range done.Liars {
-		fmt.Fprintf(w, "warning: %s sent corrupt data; it was dropped and the chunks fetched elsewhere\n", liar)
-	}
+	printLiars(w, done.Liars)
 	fmt.Fprintf(w, "saved %s (%s, verified) in %.1fs from %d source(s)\n",
-		done.Path, humanBytes(done.Size), done.Seconds, len(done.Sources))
+		names.Display(done.Path), humanBytes(done.Size), done.Seconds, len(done.Sources))
 	return nil
+}
+
+// printLiars warns about the sources that sent corrupt data.
+func printLiars(w io.Writer, liars []string) {
+	for _, liar := range liars {
+		fmt.Fprintf(w, "warning: %s sent corrupt data; it was dropped and the chunks fetched elsewhere\n", names.Display(liar))
+	}
 }
 
 // errStreamBug: the daemon's download stream ended with neither a
@@ -96,11 +124,17 @@ var errStreamBug = errors.New("bug: the daemon ended the download without a resu
 // or an error that says why there is none: the daemon's reason, an
 // interruption, or a broken stream (a bug, not something to resume).
 func runGet(ctx context.Context, client *api.Client, req api.GetRequest, progress func(api.Progress)) (*api.GetDone, error) {
+	return runStream(ctx, func(fn func(api.GetEvent)) error { return client.Get(ctx, req, fn) }, progress)
+}
+
+// runStream reads the download stream call opens (a file's or a
+// folder's): see runGet.
+func runStream(ctx context.Context, call func(func(api.GetEvent)) error, progress func(api.Progress)) (*api.GetDone, error) {
 	var (
 		done   *api.GetDone
 		reason string
 	)
-	err := client.Get(ctx, req, func(ev api.GetEvent) {
+	err := call(func(ev api.GetEvent) {
 		switch {
 		case ev.Progress != nil:
 			progress(*ev.Progress)
@@ -116,7 +150,7 @@ func runGet(ctx context.Context, client *api.Client, req api.GetRequest, progres
 	case done != nil:
 		return done, nil
 	case ctx.Err() != nil:
-		return nil, errors.New("interrupted; the partial file is kept: run the same command to resume")
+		return nil, errors.New("interrupted; what is downloaded is kept: run the same command to resume")
 	case errors.Is(err, api.ErrBrokenStream):
 		return nil, fmt.Errorf("%w (%v)", errStreamBug, err)
 	case err != nil:

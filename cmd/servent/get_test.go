@@ -36,6 +36,15 @@ type node struct {
 func startNode(t *testing.T, addr string, env []string, args ...string) *node {
 	t.Helper()
 	n := &node{data: t.TempDir(), addr: addr}
+	n.start(t, env, args...)
+	return n
+}
+
+// start runs the node's `servent run` on its data dir and address (again,
+// after kill: the same port, the same state).
+func (n *node) start(t *testing.T, env []string, args ...string) {
+	t.Helper()
+	addr := n.addr
 	n.cmd = exec.Command(binary, append([]string{"run", "--data", n.data, "--listen", addr, "--log-level", "debug"}, args...)...)
 	n.cmd.Env = append(append(os.Environ(), "SERVENT_DISCOVERY=false"), env...)
 	n.cmd.Stderr = &n.log
@@ -52,7 +61,6 @@ func startNode(t *testing.T, addr string, env []string, args ...string) *node {
 		n.addr = st.Listen // the port it bound
 		return true
 	})
-	return n
 }
 
 func (n *node) kill() {
@@ -69,6 +77,7 @@ type getRun struct {
 	queued chan struct{} // closed at its first queue place
 	done   chan struct{}
 	code   int
+	last   string // the last line it printed
 }
 
 func startGet(t *testing.T, data, out, hash string) *getRun {
@@ -88,6 +97,7 @@ func startGet(t *testing.T, data, out, hash string) *getRun {
 		sc := bufio.NewScanner(stdout)
 		seen := false
 		for sc.Scan() {
+			g.last = sc.Text()
 			var ev api.GetEvent
 			if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Progress != nil && len(ev.Progress.Queue) > 0 && !seen {
 				seen = true

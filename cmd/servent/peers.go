@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/servent-p2p/servent/internal/names"
 )
 
 func newPeersCmd() *cobra.Command {
@@ -32,9 +34,9 @@ func newPeersCmd() *cobra.Command {
 				return nil
 			}
 			tw := newTable(out)
-			fmt.Fprintln(tw, "NAME\tADDRESS\tROLE\tSTATE\tFILES\tATTACHED TO")
+			fmt.Fprintln(tw, "NAME\tKEY\tADDRESS\tROLE\tSTATE\tFILES\tATTACHED TO")
 			for _, p := range peers {
-				name := p.Name
+				name := names.Display(p.Name)
 				if p.Self {
 					name += " (this node)"
 				}
@@ -45,11 +47,15 @@ func newPeersCmd() *cobra.Command {
 				case !p.Verified && !p.Self:
 					addr += " (heard)"
 				}
-				attached := strings.Join(p.AttachedTo, ",")
+				attached := names.Display(strings.Join(p.AttachedTo, ","))
 				if attached == "" {
 					attached = "-"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", name, addr, p.Role, p.State, p.Shares, attached)
+				key := p.Fingerprint
+				if len(key) > 8 {
+					key = key[:8] // enough to name it: servent browse KEY
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", name, key, addr, p.Role, p.State, p.Shares, attached)
 			}
 			return tw.Flush()
 		},

@@ -27,6 +27,8 @@ type getProgress struct {
 	bars    *mpb.Progress
 	bar     *mpb.Bar
 	sources atomic.Int64
+	files   atomic.Int64 // a folder download: its files, and how many are done
+	filesOK atomic.Int64
 	queued  atomic.Pointer[string] // the queue places, as last shown (read by the bar's goroutine)
 	last    time.Time
 	lastN   int64
@@ -54,6 +56,8 @@ func newGetProgress(w io.Writer, tty bool, name string) *getProgress {
 
 func (p *getProgress) update(pr api.Progress) {
 	p.sources.Store(int64(pr.Sources))
+	p.files.Store(int64(pr.Files))
+	p.filesOK.Store(int64(pr.FilesDone))
 	if q := queueText(pr.Queue); q != p.queuedText() {
 		p.queued.Store(&q)
 		if p.events != nil {
@@ -75,7 +79,7 @@ func (p *getProgress) update(pr api.Progress) {
 						if q := p.queuedText(); q != "" {
 							return " [" + q + "]"
 						}
-						return fmt.Sprintf(" [%d sources]", p.sources.Load())
+						return " [" + p.counts() + "]"
 					}),
 				))
 		}
@@ -89,11 +93,20 @@ func (p *getProgress) update(pr api.Progress) {
 		if !p.last.IsZero() {
 			rate = float64(pr.Bytes-p.lastN) / now.Sub(p.last).Seconds()
 		}
-		fmt.Fprintf(p.w, "%s: %s of %s (%.0f%%), %s/s, %d sources\n", p.name,
+		fmt.Fprintf(p.w, "%s: %s of %s (%.0f%%), %s/s, %s\n", p.name,
 			humanBytes(pr.Bytes), humanBytes(pr.Total), 100*float64(pr.Bytes)/float64(max(pr.Total, 1)),
-			humanBytes(int64(rate)), pr.Sources)
+			humanBytes(int64(rate)), p.counts())
 		p.last, p.lastN = now, pr.Bytes
 	}
+}
+
+// counts is the bar's tail: files done of a folder download, else the
+// sources of a file.
+func (p *getProgress) counts() string {
+	if n := p.files.Load(); n > 0 {
+		return fmt.Sprintf("%d/%d files", p.filesOK.Load(), n)
+	}
+	return fmt.Sprintf("%d sources", p.sources.Load())
 }
 
 // queuedText returns the queue places last shown.

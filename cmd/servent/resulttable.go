@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/internal/names"
 )
 
 // maxRedrawRows is how many rows a terminal table keeps ranked by
@@ -36,10 +37,11 @@ func (t *resultTable) header() int {
 	return 1
 }
 
-// row prints one result: the best-matching name, and how many other names
-// its peers gave the same content.
+// row prints one result: the best-matching name (its share-relative path,
+// so the folder it is in shows), and how many other names its peers gave
+// the same content.
 func (t *resultTable) row(n int, r api.Result) {
-	name := r.Name
+	name := names.Display(r.Name)
 	if len(r.Names) > 1 {
 		name += fmt.Sprintf("  (+%d other names)", len(r.Names)-1)
 	}

@@ -71,7 +71,7 @@ download with "servent get N" (N: a result of the last search) or a hash.`,
 		return fmt.Errorf("%w: %v (see `%s --help`)", errUsage, err, cmd.CommandPath())
 	})
 	root.AddCommand(newRunCmd(), newKitCmd(), newSharesCmd(), newStatusCmd(), newPeersCmd(),
-		newSearchCmd(), newGetCmd(), newBenchCmd(), newKeyCmd(), newVersionCmd())
+		newSearchCmd(), newBrowseCmd(), newGetCmd(), newBenchCmd(), newKeyCmd(), newVersionCmd())
 	return root
 }
 

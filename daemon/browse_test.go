@@ -1,0 +1,109 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/browse"
+	"github.com/servent-p2p/servent/configs"
+	"github.com/servent-p2p/servent/storage"
+)
+
+func TestPlanFolder(t *testing.T) {
+	h := func(b byte) string { return storage.Hash{b}.String() }
+	l := api.Listing{Peer: api.Source{Name: "alice"}, Folder: "maps", Files: []api.ListedFile{
+		{Path: "maps/a.txt", Size: 1, Hash: h(1)},
+		{Path: "maps/A.TXT", Size: 1, Hash: h(2)},       // clashes case-insensitively
+		{Path: "maps/sub/b.txt", Size: 1, Hash: h(3)},   //
+		{Path: "maps/sub", Size: 1, Hash: h(4)},         // a file where a folder is needed
+		{Path: "maps/x/../../etc/passwd", Hash: h(5)},   // escapes
+		{Path: "maps/.git/config", Size: 2, Hash: h(6)}, // hidden: made visible
+		{Path: "maps/con/\x1b[2Jz.txt", Hash: h(7)},     // device name, escape
+		{Path: "maps/copy.txt", Size: 1, Hash: h(1)},    // same content as a.txt
+		{Path: "maps/\r\n/c", Hash: h(8)},               // nothing left of a component
+		{Path: "other/evil.txt", Hash: h(9)},            // outside the folder
+		{Path: "maps/bad-hash.txt", Hash: "not-a-hash"}, //
+		{Path: "maps/sub/deeper/d.txt", Size: 1, Hash: h(10)},
+	}}
+	plan, skipped := planFolder(l)
+	var rels []string
+	for _, f := range plan {
+		rels = append(rels, f.rel)
+	}
+	want := []string{"a.txt", "sub/b.txt", "git/config", "_con/[2Jz.txt", "copy.txt", "sub/deeper/d.txt"}
+	if !slices.Equal(rels, want) {
+		t.Errorf("planned %q, want %q", rels, want)
+	}
+	if plan[4].dup != 0 || plan[0].dup != -1 {
+		t.Errorf("duplicate content: dups %d %d", plan[0].dup, plan[4].dup)
+	}
+	if len(skipped) != 6 || !slices.Contains(skipped, `maps/\r\n/c`) {
+		t.Errorf("skipped %q", skipped)
+	}
+	if got := folderRootName(l); got != "maps" {
+		t.Errorf("root name %q", got)
+	}
+	if got := folderRootName(api.Listing{Peer: api.Source{Name: "../.evil\x1b"}}); got != "_.evil" {
+		t.Errorf("root name of a hostile peer: %q", got)
+	}
+}
+
+// TestBrowseMembersOnly: with a drill key a member browses another by
+// name and by key prefix; an outsider's browse connection is refused.
+func TestBrowseMembersOnly(t *testing.T) {
+	o := clusterOptions{routing: "smart", leavesPerUltrapeer: 2, meshDegree: 4, ttl: 4}
+	keyed := startNodes(t, 2, o, func(_ int, cfg *configs.Config) { cfg.Key = "correct horse battery staple" })
+	waitUp(t, keyed, 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	other := keyed[1].ov.Name()
+	eventually(t, 20*time.Second, "node001's share to be indexed", func() bool { return len(keyed[1].listing("")) > 0 })
+	for _, peer := range []string{other, keyed[1].ov.Fingerprint().String()[:6]} {
+		l, err := keyed[0].browse(ctx, peer, "")
+		if err != nil || l.Peer.Name != other || !slices.ContainsFunc(l.Files, func(f api.ListedFile) bool { return f.Path == "doc001 report.txt" }) {
+			t.Errorf("browse %q: %+v, %v", peer, l, err)
+		}
+	}
+	if _, err := keyed[0].browse(ctx, "nobody", ""); !errors.Is(err, ErrUnknownPeer) {
+		t.Errorf("unknown peer: %v", err)
+	}
+
+	cfg := testConfig(t, 12, o, keyed[0].ov.LocalAddr().String())
+	cfg.Key = "wrong key"
+	out := startOne(t, cfg)
+	conn, err := out.ov.DialPinned(ctx, keyed[1].ov.LocalAddr(), keyed[1].ov.Fingerprint(), browse.ALPN)
+	if err == nil {
+		var files []browse.Entry
+		if s, serr := conn.OpenStreamSync(ctx); serr == nil {
+			browse.WriteRequest(s, browse.Request{})
+			s.Close()
+			files, err = browse.ReadListing(s)
+		} else {
+			err = serr
+		}
+		conn.CloseWithError(0, "")
+		if err == nil {
+			t.Fatalf("an outsider browsed %d files", len(files))
+		}
+	}
+	t.Logf("outsider refused: %v", err)
+}
+
+// startOne starts a daemon with cfg, closed at cleanup.
+func startOne(tb testing.TB, cfg configs.Config) *Daemon {
+	tb.Helper()
+	d, err := New(cfg, quiet(), "test")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := d.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { d.Close() })
+	return d
+}

@@ -1,0 +1,272 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/internal/names"
+	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/transfer"
+)
+
+// folderWorkers is how many files of a folder download at once
+// (BenchmarkFolderDownload compares settings).
+var folderWorkers = 4
+
+// folderFile is one file of a folder download.
+type folderFile struct {
+	rel  string // safe, slash-separated, below the folder's root
+	size int64
+	hash storage.Hash
+	dup  int // index of the first file with the same content, or -1
+}
+
+// planFolder turns a listing into the files to create below the folder's
+// root: paths relative to the folder, each made safe by names.RelPath.
+// Paths that cannot be made safe, or that collide with another after
+// sanitising (case-insensitively, as on Windows and macOS, and a file where
+// another needs a folder) are skipped and returned, for display.
+func planFolder(l api.Listing) (plan []folderFile, skipped []string) {
+	prefix := ""
+	if l.Folder != "" {
+		prefix = l.Folder + "/"
+	}
+	files := map[string]bool{} // lower-cased file paths taken
+	dirs := map[string]bool{}  // lower-cased folder paths needed
+	first := map[storage.Hash]int{}
+	for _, f := range l.Files {
+		h, err := storage.ParseHash(f.Hash)
+		rel, relErr := names.RelPath(strings.TrimPrefix(f.Path, prefix))
+		if err != nil || relErr != nil || !strings.HasPrefix(f.Path, prefix) || f.Size < 0 {
+			skipped = append(skipped, names.Display(f.Path))
+			continue
+		}
+		key := strings.ToLower(rel)
+		clash := files[key] || dirs[key]
+		for d := filepath.ToSlash(filepath.Dir(key)); d != "." && !clash; d = filepath.ToSlash(filepath.Dir(d)) {
+			clash = files[d]
+		}
+		if clash {
+			skipped = append(skipped, names.Display(f.Path))
+			continue
+		}
+		files[key] = true
+		for d := filepath.ToSlash(filepath.Dir(key)); d != "."; d = filepath.ToSlash(filepath.Dir(d)) {
+			dirs[d] = true
+		}
+		ff := folderFile{rel: rel, size: f.Size, hash: h, dup: -1}
+		if i, ok := first[h]; ok {
+			ff.dup = i
+		} else {
+			first[h] = len(plan)
+		}
+		plan = append(plan, ff)
+	}
+	return plan, skipped
+}
+
+// folderRootName is the name of the folder created in the output
+// directory: the folder's own name, or the peer's for a whole listing.
+func folderRootName(l api.Listing) string {
+	name := names.Base(l.Folder)
+	if l.Folder == "" {
+		name = names.Component(l.Peer.Name)
+	}
+	if name == "" {
+		name = "servent-folder"
+	}
+	return name
+}
+
+// kept reports whether path already holds the file f (an earlier run
+// saved it): same size, same content hash. Only files of the right size
+// are read.
+func kept(path string, f folderFile) bool {
+	st, err := os.Lstat(path)
+	if err != nil || !st.Mode().IsRegular() || st.Size() != f.size {
+		return false
+	}
+	h, _, _, err := storage.HashFile(path)
+	return err == nil && h == f.hash
+}
+
+// folderProgress adds up a folder download's progress for one bar. Its
+// methods are safe for concurrent use; report is called under its lock.
+type folderProgress struct {
+	mu       sync.Mutex
+	report   func(api.Progress)
+	total    int64
+	done     int64         // bytes of finished files
+	inflight map[int]int64 // verified bytes of files in progress
+	files    int
+	finished int
+}
+
+func (p *folderProgress) update(i int, bytes int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.inflight[i] = bytes
+	p.send()
+}
+
+func (p *folderProgress) finish(i int, size int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.inflight, i)
+	p.done += size
+	p.finished++
+	p.send()
+}
+
+func (p *folderProgress) send() {
+	b := p.done
+	for _, n := range p.inflight {
+		b += n
+	}
+	p.report(api.Progress{Bytes: b, Total: p.total, Sources: 1, Files: p.files, FilesDone: p.finished})
+}
+
+// getFolder downloads the folder req names from its peer into
+// req.OutDir/<name>, with its structure, every file verified by the
+// single-file path (d.download). Files already there from an earlier run
+// are kept, partial ones resume. Blocks until done, an error, or ctx ends.
+func (d *Daemon) getFolder(ctx context.Context, req api.FolderRequest, progress func(api.Progress)) (*api.GetDone, error) {
+	started := time.Now()
+	l, err := d.browse(ctx, req.Peer, req.Folder)
+	if err != nil {
+		return nil, err
+	}
+	if len(l.Files) == 0 {
+		return nil, fmt.Errorf("%s shares no files under %q (see `servent browse %s`)", names.Display(l.Peer.Name), names.Display(l.Folder), names.Display(l.Peer.Name))
+	}
+	plan, skipped := planFolder(l)
+	root := filepath.Join(req.OutDir, folderRootName(l))
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, err
+	}
+	fp := &folderProgress{report: progress, inflight: map[int]int64{}, files: len(plan)}
+	for _, f := range plan {
+		fp.total += f.size
+	}
+	done := &api.GetDone{Path: root, Size: fp.total, Files: len(plan), Skipped: skipped, Sources: map[string]int64{}}
+	var mu sync.Mutex // guards done's counters and firstErr
+	var firstErr error
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fetch := func(i int) error {
+		f := plan[i]
+		dst := filepath.Join(root, filepath.FromSlash(f.rel))
+		if kept(dst, f) {
+			mu.Lock()
+			done.Kept++
+			mu.Unlock()
+			fp.finish(i, f.size)
+			return nil
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if f.dup >= 0 { // same content as an earlier file: copied once that one is done
+			if err := copyFile(filepath.Join(root, filepath.FromSlash(plan[f.dup].rel)), dst); err != nil {
+				return fmt.Errorf("%s: %w", names.Display(f.rel), err)
+			}
+			fp.finish(i, f.size)
+			return nil
+		}
+		res, err := d.download(ctx, api.GetRequest{
+			Hash: f.hash.String(), Name: filepath.Base(dst), OutDir: filepath.Dir(dst), Sources: []api.Source{l.Peer},
+		}, func(p transfer.Progress) { fp.update(i, p.Done) })
+		if err != nil {
+			return fmt.Errorf("%s: %w", names.Display(f.rel), err)
+		}
+		mu.Lock()
+		done.Renamed = done.Renamed || res.Renamed
+		done.Resumed = done.Resumed || res.ChunksResumed > 0
+		done.Liars = append(done.Liars, res.Liars...)
+		for _, s := range res.Sources {
+			if s.Bytes > 0 {
+				done.Sources[s.Name] += s.Bytes
+			}
+		}
+		mu.Unlock()
+		fp.finish(i, f.size)
+		return nil
+	}
+	// Unique contents first (in parallel), then the copies of duplicates.
+	var unique, dups []int
+	for i, f := range plan {
+		if f.dup < 0 {
+			unique = append(unique, i)
+		} else {
+			dups = append(dups, i)
+		}
+	}
+	for _, batch := range [][]int{unique, dups} {
+		work := make(chan int)
+		var wg sync.WaitGroup
+		for range folderWorkers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range work {
+					if err := fetch(i); err != nil {
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = err
+						}
+						mu.Unlock()
+						cancel()
+					}
+				}
+			}()
+		}
+	feed:
+		for _, i := range batch {
+			select {
+			case work <- i:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+		close(work)
+		wg.Wait()
+		if firstErr == nil && ctx.Err() != nil {
+			firstErr = ctx.Err()
+		}
+		if firstErr != nil {
+			fp.mu.Lock()
+			n := fp.finished
+			fp.mu.Unlock()
+			return nil, fmt.Errorf("%w; %d of %d files are saved in %s: run the same command again to resume", firstErr, n, len(plan), root)
+		}
+	}
+	done.Resumed = done.Resumed || done.Kept > 0
+	done.Seconds = time.Since(started).Seconds()
+	return done, nil
+}
+
+// serveGetFolder is the control API's streaming folder download.
+func (d *Daemon) serveGetFolder(w http.ResponseWriter, r *http.Request) {
+	var req api.FolderRequest
+	if !decodeRequest(w, r, &req) {
+		return
+	}
+	if !filepath.IsAbs(req.OutDir) {
+		http.Error(w, "out_dir must be an absolute path", http.StatusBadRequest)
+		return
+	}
+	if req.Peer == "" {
+		http.Error(w, "name the peer whose folder to fetch", http.StatusBadRequest)
+		return
+	}
+	streamDownload(w, d.log.With("peer", req.Peer, "folder", req.Folder), func(progress func(api.Progress)) (*api.GetDone, error) {
+		return d.getFolder(r.Context(), req, progress)
+	})
+}

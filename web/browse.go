@@ -1,0 +1,138 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/browse"
+	"github.com/servent-p2p/servent/internal/names"
+)
+
+// browseTimeout bounds one browse of a peer from the page.
+const browseTimeout = 15 * time.Second
+
+// browseData is what the browse view shows: the peers, or one folder of
+// one peer (its subfolders, then its files).
+type browseData struct {
+	Peers   []peerView
+	Peer    string // the peer browsed ("" lists the peers)
+	Folder  string // the folder shown, "" at the top
+	Crumbs  []linkView
+	Folders []linkView
+	Files   []resultView
+}
+
+type peerView struct {
+	Name   string
+	Shares int
+	Href   string
+}
+
+type linkView struct {
+	Name string
+	Href string
+	Info string
+}
+
+// browseHref is the page's link to a peer's folder.
+func browseHref(peer, folder string) string {
+	v := url.Values{"peer": {peer}}
+	if folder != "" {
+		v.Set("dir", folder)
+	}
+	return (&url.URL{Path: "/browse", RawQuery: v.Encode()}).String()
+}
+
+// serveBrowse shows the peers, or one folder of a peer. A browse costs the
+// peer a listing: it is limited like a search.
+func (s *Server) serveBrowse(w http.ResponseWriter, r *http.Request) {
+	data := s.basePage(w, r)
+	peer := r.URL.Query().Get("peer")
+	folder := browse.CleanFolder(r.URL.Query().Get("dir"))
+	bd := &browseData{Peer: names.Display(peer), Folder: names.Display(folder)}
+	data.Browse = bd
+	if peer == "" {
+		for _, p := range s.backend.Peers() {
+			if p.State != "alive" {
+				continue
+			}
+			bd.Peers = append(bd.Peers, peerView{Name: names.Display(p.Name), Shares: p.Shares, Href: browseHref(p.Name, "")})
+		}
+		s.render(w, http.StatusOK, "browse", data)
+		return
+	}
+	if !s.searchLimit.allow(clientIP(r), time.Now()) {
+		w.Header().Set("Retry-After", "5")
+		data.Error = "Too many requests from this device: wait a few seconds, then try again."
+		s.render(w, http.StatusTooManyRequests, "browse", data)
+		return
+	}
+	if !acquire(r.Context(), s.searchSlots, 5*time.Second) {
+		w.Header().Set("Retry-After", "5")
+		data.Error = "This node is busy: try again in a few seconds."
+		s.render(w, http.StatusServiceUnavailable, "browse", data)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), browseTimeout)
+	l, err := s.backend.Browse(ctx, peer, folder)
+	cancel()
+	<-s.searchSlots
+	if err != nil {
+		data.Error = "Could not list that peer's files: " + names.Display(err.Error())
+		s.render(w, http.StatusBadGateway, "browse", data)
+		return
+	}
+	fillFolder(bd, l)
+	s.recent.add(listedResults(l))
+	s.render(w, http.StatusOK, "browse", data)
+}
+
+// fillFolder puts the subfolders and files of l's folder (not deeper)
+// into bd, each sorted by name.
+func fillFolder(bd *browseData, l api.Listing) {
+	peer := l.Peer.Name
+	bd.Crumbs = []linkView{{Name: names.Display(peer), Href: browseHref(peer, "")}}
+	if l.Folder != "" {
+		parts := strings.Split(l.Folder, "/")
+		for i, p := range parts {
+			bd.Crumbs = append(bd.Crumbs, linkView{Name: names.Display(p), Href: browseHref(peer, strings.Join(parts[:i+1], "/"))})
+		}
+	}
+	prefix := ""
+	if l.Folder != "" {
+		prefix = l.Folder + "/"
+	}
+	counts := map[string]int{}
+	for _, f := range l.Files {
+		rest := strings.TrimPrefix(f.Path, prefix)
+		if sub, _, deeper := strings.Cut(rest, "/"); deeper {
+			counts[sub]++
+			continue
+		}
+		bd.Files = append(bd.Files, resultView{
+			Name: names.Display(rest), Size: humanSize(f.Size), Hash: f.Hash, Sources: 1,
+			Names: names.Display(peer), Href: downloadHref(f.Hash, names.Base(rest)),
+		})
+	}
+	for _, sub := range slices.Sorted(maps.Keys(counts)) {
+		bd.Folders = append(bd.Folders, linkView{Name: names.Display(sub), Href: browseHref(peer, prefix+sub), Info: fmt.Sprintf("%d files", counts[sub])})
+	}
+	slices.SortFunc(bd.Files, func(a, b resultView) int { return strings.Compare(a.Name, b.Name) })
+}
+
+// listedResults turns a listing into results with the peer as source, so
+// a download from the browse view goes straight to it.
+func listedResults(l api.Listing) []api.Result {
+	out := make([]api.Result, len(l.Files))
+	for i, f := range l.Files {
+		out[i] = api.Result{Name: f.Path, Size: f.Size, Hash: f.Hash, Sources: []api.Source{l.Peer}}
+	}
+	return out
+}
