@@ -116,43 +116,16 @@ func (d *Downloader) Get(ctx context.Context, req Request) (Result, error) {
 	res := d.result(req, srcs, start)
 	res.Size = dl.Size
 	res.ChunksResumed = countBits(dl.Verified, storage.NumChunks(dl.Size))
-	rctx, rcancel := context.WithCancel(ctx)
-	rh := startRehash(rctx, p, dl)
-	defer func() {
-		rcancel()
-		<-rh.done
-	}()
-	for attempt := 0; ; attempt++ {
-		fetched, err := d.fetchAll(ctx, req, dl, p, srcs, rh.notify)
-		res.ChunksFetched += fetched
-		if err != nil {
-			return d.finishResult(res, srcs, start), err
-		}
-		fetchedAt := time.Now()
-		var sum *storage.Hash
-		if attempt == 0 {
-			h, err := rh.wait()
-			if err != nil {
-				return d.finishResult(res, srcs, start), err
-			}
-			sum = &h
-		}
-		bad, err := p.verifyWhole(dl, sum)
-		d.log.Debug("fetched and verified", "hash", dl.Hash, "fetch", fetchedAt.Sub(start), "verify", time.Since(fetchedAt))
-		if err != nil {
-			return d.finishResult(res, srcs, start), err
-		}
-		if bad == 0 {
-			break
-		}
-		// Verified chunks were lost (e.g. a crash before they reached the
-		// disk): their bits are cleared; fetch them again, once.
-		if err := d.cfg.State.PutDownload(*dl); err != nil {
-			return d.finishResult(res, srcs, start), fmt.Errorf("save download state: %w", err)
-		}
-		if attempt > 0 {
-			return d.finishResult(res, srcs, start), fmt.Errorf("%w: %s", ErrVerify, dl.PartPath)
-		}
+	fetched, err := d.fetchAll(ctx, req, dl, p, srcs)
+	res.ChunksFetched = fetched
+	if err != nil {
+		return d.finishResult(res, srcs, start), err
+	}
+	// Verify once: every chunk was checked against the content hash's
+	// tree when it arrived (this run) or read back from disk (carried
+	// over); what is left is to make the file durable and rename it.
+	if err := p.sync(); err != nil {
+		return d.finishResult(res, srcs, start), err
 	}
 	final, renamed, err := p.place(outDir, name)
 	if err != nil {
@@ -225,15 +198,13 @@ func (d *Downloader) prepare(ctx context.Context, req Request, name, outDir stri
 
 // fetchAll fetches every chunk not yet verified, from every live source
 // at once, and returns how many chunks it verified and wrote.
-// notify is called after each chunk is written and marked verified.
-func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p *partial, srcs []*source, notify func()) (int, error) {
+func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p *partial, srcs []*source) (int, error) {
 	n := storage.NumChunks(dl.Size)
 	if dl.Size == 0 { // one empty chunk: nothing to fetch
 		if !storage.VerifyChunk(dl.Hash, dl.Outboard, 0, nil) {
 			return 0, fmt.Errorf("%w: empty file", ErrVerify)
 		}
 		p.markVerified(dl, 0)
-		notify()
 		return 0, nil
 	}
 	live := 0
@@ -268,7 +239,6 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 	w := &worker{d: d, dl: dl, p: p, sc: sc}
 	w.onChunk = func(c int, length int) {
 		p.markVerified(dl, c)
-		notify()
 		mu.Lock()
 		defer mu.Unlock()
 		fetched++
