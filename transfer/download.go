@@ -143,6 +143,7 @@ func (d *Downloader) Get(ctx context.Context, req Request) (Result, error) {
 	if err := d.cfg.State.DeleteDownload(dl.Hash); err != nil {
 		d.log.Warn("delete download state", "hash", dl.Hash, "err", err)
 	}
+	d.cfg.Swarm.lingerOn(dl, final)
 	res = d.finishResult(res, set.all(), start)
 	res.Path, res.Renamed = final, renamed
 	if req.Progress != nil {

@@ -15,11 +15,12 @@ import (
 var chunkBufs = sync.Pool{New: func() any { b := make([]byte, storage.ChunkSize); return &b }}
 
 // exchangeAlts is the server's side of the download mesh: a requester
-// that names its own key in X-Alt is remembered as a holder of h, and the
-// answer names the other holders known (never the requester itself).
-func (s *Server) exchangeAlts(w http.ResponseWriter, r *http.Request, h storage.Hash) {
+// that names its own key in X-Alt is remembered as a holder of h (and
+// returned: a swarm member), and the answer names the other holders
+// known (never the requester itself).
+func (s *Server) exchangeAlts(w http.ResponseWriter, r *http.Request, h storage.Hash) (member Key) {
 	if s.cfg.Swarm == nil {
-		return
+		return Key{}
 	}
 	var requester Key
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
@@ -30,11 +31,35 @@ func (s *Server) exchangeAlts(w http.ResponseWriter, r *http.Request, h storage.
 		for _, k := range parseAlts(r.Header.Get(HeaderAlt)) {
 			if k == requester { // only a requester's own key is believed
 				s.cfg.Swarm.heard(h, k, now)
+				member = k
 			}
 		}
 	}
 	if alts := s.cfg.Swarm.holders(h, requester, now); len(alts) > 0 {
 		w.Header().Set(HeaderAlt, formatAlts(alts))
+	}
+	return member
+}
+
+// seed is the seeder's side of swarming, for a request of swarm member
+// to for a file held whole: a chunk recently sent to another member is
+// not sent (416 "not yet", X-Available-Ranges without it) so that it is
+// taken from that member. ok false: answered. done must be called with
+// the response's writer (nil if nothing was sent) when ok.
+func (s *Server) seed(w http.ResponseWriter, r *http.Request, f File, to Key) (ok bool, done func(*countingWriter)) {
+	off, n, single := singleRange(r.Header.Get("Range"), f.Size)
+	if !single || n > storage.ChunkSize || off%storage.ChunkSize != 0 {
+		return true, func(*countingWriter) {}
+	}
+	c := int(off / storage.ChunkSize)
+	ranges, ok := s.cfg.Swarm.handOut(f.Hash, f.Size, c, to, time.Now())
+	w.Header().Set(HeaderAvailableRanges, ranges)
+	if !ok {
+		s.notYet(w, r, f.Size)
+		return false, nil
+	}
+	return true, func(cw *countingWriter) {
+		s.cfg.Swarm.sentChunk(f.Hash, c, to, cw != nil && cw.n == n, time.Now())
 	}
 }
 

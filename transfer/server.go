@@ -236,7 +236,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
 	if !ok {
 		return
 	}
-	s.exchangeAlts(w, r, f.Hash)
+	member := s.exchangeAlts(w, r, f.Hash)
 	var off, n int64
 	if part != nil {
 		if off, n, ok = s.partialRange(w, r, f, part); !ok {
@@ -257,6 +257,14 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
 	if part != nil {
 		s.servePartial(w, r, part, off, n, peer)
 		return
+	}
+	var cw *countingWriter
+	if member != (Key{}) {
+		ok, done := s.seed(w, r, f, member)
+		if !ok {
+			return
+		}
+		defer func() { done(cw) }()
 	}
 
 	file, err := openShared(f)
@@ -279,7 +287,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
 	w.Header().Set("ETag", `"`+f.Hash.String()+`"`)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	w.Header().Set("X-Content-URN", f.Hash.URN())
-	cw := s.countingWriter(w)
+	cw = s.countingWriter(w)
 	s.stats.uploads.Add(1)
 	http.ServeContent(cw, r, name, time.Unix(0, f.ModTime), file)
 	s.sent(r, cw, peer)

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"errors"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -26,11 +27,15 @@ const (
 // swarming is off: nothing partial is served, no alternate location is
 // sent or used. Safe for concurrent use.
 type Swarm struct {
-	self Key
+	self   Key
+	linger time.Duration
 
-	mu     sync.Mutex
-	active map[storage.Hash]*activeDownload
-	mesh   map[storage.Hash][]holder
+	mu        sync.Mutex
+	active    map[storage.Hash]*activeDownload
+	mesh      map[storage.Hash][]holder
+	lingering map[*activeDownload]*time.Timer
+	seeding   map[storage.Hash]map[int]sendMark // chunks sent to swarm members
+	closed    bool
 }
 
 // holder is one entry of the mesh.
@@ -39,10 +44,85 @@ type holder struct {
 	seen time.Time
 }
 
+// DefaultLinger is how long a finished download goes on being served.
+const DefaultLinger = time.Minute
+
 // NewSwarm returns a Swarm for the node whose key fingerprint is self:
-// the key it announces as a holder in X-Alt.
-func NewSwarm(self Key) *Swarm {
-	return &Swarm{self: self, active: make(map[storage.Hash]*activeDownload), mesh: make(map[storage.Hash][]holder)}
+// the key it announces as a holder in X-Alt. A finished download goes on
+// being served from its final file for linger (0: DefaultLinger), so the
+// downloaders that started with it are not left without its chunks.
+func NewSwarm(self Key, linger time.Duration) *Swarm {
+	if linger <= 0 {
+		linger = DefaultLinger
+	}
+	return &Swarm{self: self, linger: linger, active: make(map[storage.Hash]*activeDownload),
+		mesh: make(map[storage.Hash][]holder), lingering: make(map[*activeDownload]*time.Timer),
+		seeding: make(map[storage.Hash]map[int]sendMark)}
+}
+
+// lingerOn serves the finished download dl from its final file at path
+// for the Swarm's linger time. A file that cannot be opened is not
+// served.
+func (s *Swarm) lingerOn(dl *Download, path string) {
+	if s == nil {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|oNoFollow, 0)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		f.Close()
+		return
+	}
+	a := &activeDownload{dl: dl, p: &partial{f: f, path: path}}
+	s.active[dl.Hash] = a
+	s.lingering[a] = time.AfterFunc(s.linger, func() {
+		s.mu.Lock()
+		_, ok := s.lingering[a]
+		delete(s.lingering, a)
+		s.mu.Unlock()
+		if ok {
+			s.unregister(a)
+		}
+	})
+}
+
+// unregister stops serving a, waits for its reads in progress, and
+// closes a lingering one's file.
+func (s *Swarm) unregister(a *activeDownload) {
+	s.mu.Lock()
+	if s.active[a.dl.Hash] == a {
+		delete(s.active, a.dl.Hash)
+	}
+	s.mu.Unlock()
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
+	if a.learn == nil && a.p.f != nil { // lingering: the file is ours
+		a.p.f.Close()
+	}
+}
+
+// Close stops serving finished downloads at once. Safe to call twice.
+func (s *Swarm) Close() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.closed = true
+	var as []*activeDownload
+	for a, t := range s.lingering {
+		t.Stop()
+		as = append(as, a)
+	}
+	clear(s.lingering)
+	s.mu.Unlock()
+	for _, a := range as {
+		s.unregister(a)
+	}
 }
 
 // activeDownload is a download in progress, served while it runs.
@@ -50,6 +130,7 @@ type activeDownload struct {
 	dl *Download
 	p  *partial
 	// learn is told of holders the server hears of; it must not block.
+	// Nil for a finished download served from its final file.
 	learn func([]Key)
 
 	mu     sync.RWMutex // read-held while a chunk is read for serving
@@ -90,20 +171,14 @@ func (s *Swarm) add(dl *Download, p *partial, learn func([]Key)) (remove func())
 	if s == nil {
 		return func() {}
 	}
+	if learn == nil {
+		learn = func([]Key) {}
+	}
 	a := &activeDownload{dl: dl, p: p, learn: learn}
 	s.mu.Lock()
 	s.active[dl.Hash] = a
 	s.mu.Unlock()
-	return func() {
-		s.mu.Lock()
-		if s.active[dl.Hash] == a {
-			delete(s.active, dl.Hash)
-		}
-		s.mu.Unlock()
-		a.mu.Lock() // waits for reads in progress
-		a.closed = true
-		a.mu.Unlock()
-	}
+	return func() { s.unregister(a) }
 }
 
 // partial returns the download in progress of h, or nil.
