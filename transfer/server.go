@@ -160,10 +160,14 @@ func (s *Server) ServeQUICConn(conn *quic.Conn) error { return s.h3.ServeQUICCon
 // the server does not close ln.
 func (s *Server) ServeListener(ln http3.QUICListener) error { return s.h3.ServeListener(ln) }
 
-// Close stops serving and closes every connection. Safe to call twice.
+// Close stops serving and closes every connection, and closes the
+// Swarm's finished downloads (Swarm.Close). Safe to call twice.
 func (s *Server) Close() error {
 	var err error
-	s.closeOnce.Do(func() { err = s.h3.Close() })
+	s.closeOnce.Do(func() {
+		err = s.h3.Close()
+		s.cfg.Swarm.Close()
+	})
 	return err
 }
 
