@@ -27,6 +27,10 @@ const (
 	// probeEvery: a partial holder that has nothing this download still
 	// needs, as far as its last answer said, is asked again this often.
 	probeEvery = 500 * time.Millisecond
+	// partialInFlight caps the requests in flight to a partial holder:
+	// its uplink serves many downloaders at once, and a chunk queued
+	// behind others there reaches the swarm late.
+	partialInFlight = 2
 )
 
 // assignment is one request for one chunk from one source. A chunk may
@@ -142,6 +146,9 @@ func (s *schedule) next(src *source, now time.Time, timeoutCtx func(context.Cont
 	if s.fatal != nil || s.remaining == 0 || src.dropped || s.parent.Err() != nil {
 		return nil, nil, 0, true
 	}
+	if src.have != nil && src.inFlight >= partialInFlight {
+		return nil, s.wake, 0, false
+	}
 	has := func(c int) bool { return src.have == nil || bitSet(src.have, c) }
 	floor := 0 // the rarest a chunk can be: held by no partial source but src
 	if src.have != nil {
@@ -170,6 +177,7 @@ func (s *schedule) next(src *source, now time.Time, timeoutCtx func(context.Cont
 	}
 	s.state[c] = chunkInFlight
 	s.holders[c] = append(s.holders[c], a)
+	src.inFlight++
 	return a, nil, 0, false
 }
 
@@ -225,6 +233,7 @@ func (s *schedule) stealable(src *source, has func(int) bool) int {
 // release removes a from its chunk's holders. Called with mu held.
 func (s *schedule) release(a *assignment) {
 	a.cancel()
+	a.src.inFlight--
 	hs := s.holders[a.chunk]
 	for i, h := range hs {
 		if h == a {

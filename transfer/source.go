@@ -86,7 +86,8 @@ func (e busyError) poll(jitter float64) time.Duration {
 }
 
 // source is one peer serving a download, with its connection and tallies.
-// dropped, err, have and probeAt are guarded by the schedule's mutex.
+// dropped, err, have, probeAt and inFlight are guarded by the schedule's
+// mutex.
 type source struct {
 	Source
 	d *Downloader
@@ -115,6 +116,8 @@ type source struct {
 	// probeAt: a partial holder with nothing known to give is asked for
 	// a missing chunk again from then on (its answer refreshes have).
 	probeAt time.Time
+	// inFlight counts its assignments.
+	inFlight int
 }
 
 // pinTLS returns the default client TLS config: TLS 1.3, ALPN h3, and the
@@ -315,6 +318,7 @@ func roundTrip(ctx context.Context, cc *http3.ClientConn, req *http.Request) (*h
 		if err == nil {
 			resp.Body.Close()
 		}
+		<-ctx.Done() // the timer's cancel may still be on its way
 		return nil, context.Cause(ctx)
 	}
 	if err != nil {
