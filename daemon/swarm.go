@@ -16,8 +16,9 @@ func (d *Daemon) newSwarm() *transfer.Swarm {
 }
 
 // memberSource resolves a holder heard of in the download mesh, by key,
-// to a source: only a current member other than this node, dialled by its
-// stand-in address (the overlay finds the path by key).
+// to a source: only a current member other than this node, at the path a
+// pinned handshake with it last completed on (else its stand-in address,
+// for the overlay to find a path by key).
 func (d *Daemon) memberSource(k transfer.Key) (transfer.Source, bool) {
 	fp := overlay.Fingerprint(k)
 	if fp == d.ov.Fingerprint() {
@@ -25,7 +26,11 @@ func (d *Daemon) memberSource(k transfer.Key) (transfer.Source, bool) {
 	}
 	for _, m := range d.ov.Members() {
 		if m.Meta.Fingerprint == fp {
-			return transfer.Source{Name: m.Name, Addr: m.Addr, Fingerprint: k}, true
+			addr := m.Addr
+			if a, verified, ok := d.ov.PathTo(m); ok && verified {
+				addr = a
+			}
+			return transfer.Source{Name: m.Name, Addr: addr, Fingerprint: k}, true
 		}
 	}
 	return transfer.Source{}, false
