@@ -53,6 +53,7 @@ type Config struct {
 	LastHopQRP         bool          `mapstructure:"last_hop_qrp"`
 	QueryRate          float64       `mapstructure:"query_rate"`
 	MaxUploads         int           `mapstructure:"max_uploads"`
+	Swarm              bool          `mapstructure:"swarm"`
 	RescanInterval     time.Duration `mapstructure:"rescan_interval"`
 	Capacity           float64       `mapstructure:"capacity"`
 	MetricsListen      string        `mapstructure:"metrics_listen"`

@@ -32,10 +32,12 @@ func sharedDownloadsDir(dataDir string) string { return filepath.Join(dataDir, "
 // startTransfer builds the HTTP/3 file server and the downloader.
 func (d *Daemon) startTransfer() error {
 	var err error
+	sw := d.newSwarm()
 	d.server, err = transfer.NewServer(transfer.ServerConfig{
 		Catalog:    d.store,
 		MaxUploads: d.cfg.MaxUploads,
 		OnStale:    func(transfer.File) { d.rescanSoon() },
+		Swarm:      sw,
 		Logger:     d.log,
 	})
 	if err != nil {
@@ -51,7 +53,9 @@ func (d *Daemon) startTransfer() error {
 			conf.NextProtos = []string{transfer.ALPN}
 			return conf
 		},
-		Logger: d.log,
+		Swarm:   sw,
+		Resolve: d.memberSource,
+		Logger:  d.log,
 	})
 	return err
 }

@@ -15,7 +15,15 @@
 //	GET /f/<hex>                       the same
 //	GET /outboard/<hex>                the Bao outboard tree (1 MiB groups)
 //
+// With a Swarm shared by the Server and the Downloader, a node serves the
+// verified chunks of its downloads in progress (X-Available-Ranges, 416
+// "not yet" for the rest) and downloaders exchange holders by key (X-Alt);
+// see swarm.go and docs/PROTOCOL.md §12.
+//
 // A partial download is written to "<OutDir>/<Name>.<first 12 hex digits
-// of the hash>.part" and renamed to "<OutDir>/<Name>" (or "<Name> (1).ext"
-// and so on, never overwriting) once its whole-file hash is checked.
+// of the hash>.part" (created with O_EXCL, never through a link) and
+// renamed to "<OutDir>/<Name>" (or "<Name> (1).ext" and so on, never
+// overwriting) once every chunk is verified and the file is synced. Each
+// chunk is verified once: on arrival, or read back from disk when a later
+// run resumes the download.
 package transfer

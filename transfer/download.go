@@ -60,6 +60,9 @@ func NewDownloader(cfg Config) (*Downloader, error) {
 	if cfg.MaxFailures <= 0 {
 		cfg.MaxFailures = DefaultMaxFailures
 	}
+	if cfg.MaxSources <= 0 {
+		cfg.MaxSources = DefaultMaxSources
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -94,8 +97,9 @@ func (d *Downloader) Get(ctx context.Context, req Request) (Result, error) {
 			srcs[i].Name = s.Addr.String()
 		}
 	}
+	set := newSourceSet(d, srcs)
 	defer func() {
-		for _, s := range srcs {
+		for _, s := range set.all() {
 			s.close()
 		}
 	}()
@@ -112,56 +116,35 @@ func (d *Downloader) Get(ctx context.Context, req Request) (Result, error) {
 	if err := d.cfg.State.PutDownload(*dl); err != nil {
 		return d.result(req, srcs, start), fmt.Errorf("save download state: %w", err)
 	}
+	// While it runs, the download's verified chunks are served
+	// (swarming); unserve runs before the partial file is closed.
+	unserve := sync.OnceFunc(d.cfg.Swarm.add(dl, p, set.learn))
+	defer unserve()
 
 	res := d.result(req, srcs, start)
 	res.Size = dl.Size
 	res.ChunksResumed = countBits(dl.Verified, storage.NumChunks(dl.Size))
-	rctx, rcancel := context.WithCancel(ctx)
-	rh := startRehash(rctx, p, dl)
-	defer func() {
-		rcancel()
-		<-rh.done
-	}()
-	for attempt := 0; ; attempt++ {
-		fetched, err := d.fetchAll(ctx, req, dl, p, srcs, rh.notify)
-		res.ChunksFetched += fetched
-		if err != nil {
-			return d.finishResult(res, srcs, start), err
-		}
-		fetchedAt := time.Now()
-		var sum *storage.Hash
-		if attempt == 0 {
-			h, err := rh.wait()
-			if err != nil {
-				return d.finishResult(res, srcs, start), err
-			}
-			sum = &h
-		}
-		bad, err := p.verifyWhole(dl, sum)
-		d.log.Debug("fetched and verified", "hash", dl.Hash, "fetch", fetchedAt.Sub(start), "verify", time.Since(fetchedAt))
-		if err != nil {
-			return d.finishResult(res, srcs, start), err
-		}
-		if bad == 0 {
-			break
-		}
-		// Verified chunks were lost (e.g. a crash before they reached the
-		// disk): their bits are cleared; fetch them again, once.
-		if err := d.cfg.State.PutDownload(*dl); err != nil {
-			return d.finishResult(res, srcs, start), fmt.Errorf("save download state: %w", err)
-		}
-		if attempt > 0 {
-			return d.finishResult(res, srcs, start), fmt.Errorf("%w: %s", ErrVerify, dl.PartPath)
-		}
+	fetched, err := d.fetchAll(ctx, req, dl, p, set)
+	res.ChunksFetched = fetched
+	if err != nil {
+		return d.finishResult(res, set.all(), start), err
 	}
+	// Verify once: every chunk was checked against the content hash's
+	// tree when it arrived (this run) or read back from disk (carried
+	// over); what is left is to make the file durable and rename it.
+	if err := p.sync(); err != nil {
+		return d.finishResult(res, set.all(), start), err
+	}
+	unserve()
 	final, renamed, err := p.place(outDir, name)
 	if err != nil {
-		return d.finishResult(res, srcs, start), err
+		return d.finishResult(res, set.all(), start), err
 	}
 	if err := d.cfg.State.DeleteDownload(dl.Hash); err != nil {
 		d.log.Warn("delete download state", "hash", dl.Hash, "err", err)
 	}
-	res = d.finishResult(res, srcs, start)
+	d.cfg.Swarm.lingerOn(dl, final)
+	res = d.finishResult(res, set.all(), start)
 	res.Path, res.Renamed = final, renamed
 	if req.Progress != nil {
 		req.Progress(Progress{Name: name, Hash: dl.Hash, Size: dl.Size, Done: dl.Size, Sources: len(res.Sources), Finished: true})
@@ -225,30 +208,23 @@ func (d *Downloader) prepare(ctx context.Context, req Request, name, outDir stri
 
 // fetchAll fetches every chunk not yet verified, from every live source
 // at once, and returns how many chunks it verified and wrote.
-// notify is called after each chunk is written and marked verified.
-func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p *partial, srcs []*source, notify func()) (int, error) {
+func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p *partial, set *sourceSet) (int, error) {
 	n := storage.NumChunks(dl.Size)
 	if dl.Size == 0 { // one empty chunk: nothing to fetch
 		if !storage.VerifyChunk(dl.Hash, dl.Outboard, 0, nil) {
 			return 0, fmt.Errorf("%w: empty file", ErrVerify)
 		}
 		p.markVerified(dl, 0)
-		notify()
 		return 0, nil
 	}
-	live := 0
-	for _, s := range srcs {
-		if !s.dropped {
-			live++
-		}
-	}
+	srcs := set.all()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sc := newSchedule(runCtx, n, dl.Verified, live)
+	sc := newSchedule(runCtx, n, dl.Verified, srcs, d.cfg.Swarm != nil)
 	if sc.remaining == 0 {
 		return 0, nil
 	}
-	if live == 0 {
+	if sc.liveSources() == 0 {
 		return 0, d.noSources(srcs)
 	}
 	var (
@@ -262,13 +238,12 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 	}
 	report := func() { // with mu held
 		if req.Progress != nil {
-			req.Progress(Progress{Name: dl.Name, Hash: dl.Hash, Size: dl.Size, Done: done, Sources: sc.liveSources(), Queued: queuePlaces(srcs)})
+			req.Progress(Progress{Name: dl.Name, Hash: dl.Hash, Size: dl.Size, Done: done, Sources: sc.liveSources(), Queued: queuePlaces(set.all())})
 		}
 	}
 	w := &worker{d: d, dl: dl, p: p, sc: sc}
 	w.onChunk = func(c int, length int) {
 		p.markVerified(dl, c)
-		notify()
 		mu.Lock()
 		defer mu.Unlock()
 		fetched++
@@ -280,19 +255,27 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 		defer mu.Unlock()
 		report()
 	}
-	for _, s := range srcs {
-		if s.dropped {
-			continue
-		}
+	if d.cfg.Swarm != nil {
+		w.onAlts = func(keys []Key) { d.heardFrom(dl, keys) }
+	}
+	start := func(s *source) {
 		for range d.cfg.PerSource {
 			wg.Go(func() { w.run(runCtx, s) })
 		}
+	}
+	for _, s := range srcs {
+		if !s.dropped {
+			start(s)
+		}
+	}
+	if d.cfg.Swarm != nil {
+		wg.Go(func() { set.meshLoop(sc, n, start) })
 	}
 	wg.Wait()
 	fatal, remaining := sc.result()
 	switch {
 	case errors.Is(fatal, ErrNoSources):
-		return fetched, d.noSources(srcs)
+		return fetched, d.noSources(set.all())
 	case fatal != nil: // a claimed chunk may have failed to write
 		return fetched, fatal
 	case remaining == 0:

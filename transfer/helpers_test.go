@@ -177,8 +177,14 @@ type peer struct {
 // newPeer serves cat on ip; wrap, if set, wraps the server's handler.
 func newPeer(t testing.TB, ip string, cat Catalog, cfg ServerConfig, wrap func(http.Handler) http.Handler) *peer {
 	t.Helper()
-	tr := newTransport(t, ip)
 	cert, fp := selfSigned(t)
+	return newPeerWithKey(t, ip, cat, cfg, wrap, cert, fp)
+}
+
+// newPeerWithKey is newPeer with the peer's certificate given.
+func newPeerWithKey(t testing.TB, ip string, cat Catalog, cfg ServerConfig, wrap func(http.Handler) http.Handler, cert tls.Certificate, fp [32]byte) *peer {
+	t.Helper()
+	tr := newTransport(t, ip)
 	ln, err := tr.ListenEarly(http3.ConfigureTLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13, ClientAuth: tls.RequestClientCert}), testQUIC())
 	if err != nil {
 		t.Fatal(err)

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/zeebo/blake3"
-
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -44,20 +42,24 @@ func (p *partial) isVerified(dl *Download, i int) bool {
 // openPartial opens (or creates) dl's partial file at dl.Size bytes. A
 // partial whose size is wrong is reset, and so is its verified bitmap; a
 // new one has its disk space reserved (ErrDiskFull at once if it cannot
-// fit); a partial found without saved state has its chunks checked from
-// disk.
+// fit). The chunks an earlier run marked verified are checked again from
+// disk (they may not have reached it before a crash); a partial found
+// without saved state has every chunk checked.
 func openPartial(dl *Download) (*partial, error) {
-	st, statErr := os.Stat(dl.PartPath)
-	f, err := os.OpenFile(dl.PartPath, os.O_RDWR|os.O_CREATE, 0o644)
+	f, created, err := openPartialFile(dl.PartPath)
 	if err != nil {
 		if isNotWritable(err) {
 			return nil, fmt.Errorf("%w: %s: %v", ErrReadOnly, filepath.Dir(dl.PartPath), err)
 		}
-		return nil, fmt.Errorf("open partial file: %w", err)
+		return nil, err
 	}
 	p := &partial{f: f, path: dl.PartPath}
-	switch {
-	case statErr != nil || st.Size() != dl.Size:
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat partial file: %w", err)
+	}
+	if created || st.Size() != dl.Size {
 		clear(dl.Verified)
 		if err := f.Truncate(dl.Size); err != nil {
 			f.Close()
@@ -73,13 +75,52 @@ func openPartial(dl *Download) (*partial, error) {
 			}
 			return nil, p.writeErr(err, dl.Size)
 		}
-	case countBits(dl.Verified, storage.NumChunks(dl.Size)) == 0:
-		if _, err := p.rescan(dl); err != nil {
-			f.Close()
-			return nil, err
-		}
+		return p, nil
+	}
+	all := countBits(dl.Verified, storage.NumChunks(dl.Size)) == 0
+	if err := p.recheck(dl, all); err != nil {
+		f.Close()
+		return nil, err
 	}
 	return p, nil
+}
+
+// openPartialFile creates path, or opens the partial file already there.
+// It never follows a symlink at path (O_NOFOLLOW where the platform has
+// it) and refuses anything but a regular file with no other name, so a
+// predictable partial name cannot be used to write somewhere else.
+func openPartialFile(path string) (f *os.File, created bool, err error) {
+	if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, false, fmt.Errorf("%w: partial file %s is a %s, not a regular file; remove it and rerun", ErrBadRequest, path, st.Mode().Type())
+	}
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow, 0o644)
+	created = err == nil
+	if errors.Is(err, fs.ErrExist) {
+		f, err = os.OpenFile(path, os.O_RDWR|oNoFollow, 0)
+	}
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, false, fmt.Errorf("%w: partial file %s is a symlink; remove it and rerun", ErrBadRequest, path)
+		}
+		return nil, false, fmt.Errorf("open partial file: %w", err)
+	}
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+		err = fmt.Errorf("stat partial file: %w", err)
+	case !st.Mode().IsRegular():
+		err = fmt.Errorf("%w: partial file %s is not a regular file; remove it and rerun", ErrBadRequest, path)
+	case extraLinks(st):
+		err = fmt.Errorf("%w: partial file %s has other names (hard links); remove it and rerun", ErrBadRequest, path)
+	}
+	if err != nil {
+		f.Close()
+		if created {
+			os.Remove(path)
+		}
+		return nil, false, err
+	}
+	return f, created, nil
 }
 
 func (p *partial) close() { p.f.Close() }
@@ -106,52 +147,36 @@ func (p *partial) writeErr(err error, need int64) error {
 	return fmt.Errorf("write %s: %w", p.path, err)
 }
 
-// rescan checks every chunk of the partial file against the outboard,
-// sets the bits of those that verify, clears the others, and returns how
-// many did not verify.
-func (p *partial) rescan(dl *Download) (int, error) {
+// recheck reads chunks of the partial file back and checks them against
+// the outboard: every chunk when all is set, else only those marked
+// verified. A chunk that verifies is marked, one that does not is cleared.
+func (p *partial) recheck(dl *Download, all bool) error {
 	n := storage.NumChunks(dl.Size)
 	buf := make([]byte, storage.ChunkSize)
-	bad := 0
 	for i := range n {
+		if !all && !bitSet(dl.Verified, i) {
+			continue
+		}
 		off := int64(i) * storage.ChunkSize
 		data := buf[:min(storage.ChunkSize, dl.Size-off)]
 		if _, err := p.f.ReadAt(data, off); err != nil && !errors.Is(err, io.EOF) {
-			return 0, fmt.Errorf("read %s: %w", p.path, err)
+			return fmt.Errorf("read %s: %w", p.path, err)
 		}
 		if storage.VerifyChunk(dl.Hash, dl.Outboard, i, data) {
 			setBit(dl.Verified, i)
 		} else {
 			clearBit(dl.Verified, i)
-			bad++
 		}
 	}
-	return bad, nil
+	return nil
 }
 
-// verifyWhole syncs the partial file and checks its whole-file hash: sum
-// if the rehasher computed it, else it re-reads the file. If the hash is
-// wrong it rescans the chunks and returns how many must be fetched again.
-func (p *partial) verifyWhole(dl *Download, sum *storage.Hash) (int, error) {
+// sync makes the partial file durable before it is renamed.
+func (p *partial) sync() error {
 	if err := p.f.Sync(); err != nil {
-		return 0, p.writeErr(err, 0)
+		return p.writeErr(err, 0)
 	}
-	if sum == nil {
-		h := blake3.New()
-		if _, err := io.CopyBuffer(h, io.NewSectionReader(p.f, 0, dl.Size), make([]byte, storage.ChunkSize)); err != nil {
-			return 0, fmt.Errorf("re-read %s: %w", p.path, err)
-		}
-		sum = new(storage.Hash)
-		*sum = storage.Hash(h.Sum(nil))
-	}
-	if *sum == dl.Hash {
-		return 0, nil
-	}
-	bad, err := p.rescan(dl)
-	if err == nil && bad == 0 {
-		err = fmt.Errorf("%w: %s", ErrVerify, p.path)
-	}
-	return bad, err
+	return nil
 }
 
 // place moves the verified partial file to dir/name, or to "name (1).ext",

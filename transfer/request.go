@@ -132,6 +132,18 @@ type Config struct {
 	// (default 4); a source that lies or answers "not found" is dropped
 	// at once.
 	MaxFailures int
+	// Swarm, if set, is shared with this node's Server: the download's
+	// verified chunks are served while it runs, chunks are fetched in a
+	// random order, rarest first, and holders named in X-Alt become
+	// sources. Nil: swarming is off.
+	Swarm *Swarm
+	// Resolve turns a holder's key, heard of in the download mesh, into a
+	// Source to dial (false: unknown, e.g. not a member). Nil: holders
+	// heard of are not used.
+	Resolve func(Key) (Source, bool)
+	// MaxSources caps one download's sources, holders learnt from the
+	// mesh included (default DefaultMaxSources).
+	MaxSources int
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }

@@ -2,7 +2,9 @@ package transfer
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/servent-p2p/servent/storage"
 )
@@ -16,6 +18,21 @@ const (
 	chunkDone
 )
 
+// Scheduling bounds.
+const (
+	// scanLimit caps the pending chunks looked at to choose one: the
+	// hand-out order is random when swarming, so a window of it is a
+	// random sample and the choice stays cheap for huge files.
+	scanLimit = 4096
+	// probeEvery: a partial holder that has nothing this download still
+	// needs, as far as its last answer said, is asked again this often.
+	probeEvery = 500 * time.Millisecond
+	// partialInFlight caps the requests in flight to a partial holder:
+	// its uplink serves many downloaders at once, and a chunk queued
+	// behind others there reaches the swarm late.
+	partialInFlight = 2
+)
+
 // assignment is one request for one chunk from one source. A chunk may
 // have two assignments near the end of a download (work stealing); the
 // first verified copy wins and the other is cancelled.
@@ -26,73 +43,187 @@ type assignment struct {
 	cancel context.CancelFunc
 }
 
-// schedule hands chunks to sources. It is safe for concurrent use.
+// schedule hands chunks to sources: rarest first among the chunks a
+// source holds (a partial holder says which in X-Available-Ranges), in a
+// random order when swarming so that downloaders starting together ask a
+// seeder for different chunks. It is safe for concurrent use.
 type schedule struct {
 	parent context.Context
 
 	mu        sync.Mutex
 	state     []uint8
 	holders   map[int][]*assignment
-	queue     []int // pending chunks, in order; stale entries are skipped
-	remaining int
+	order     []int // hand-out order of the chunks
+	pos       int   // order[:pos] holds no pending chunk
+	retry     []int // chunks given back after a failure, handed out first
+	avail     []int // per chunk: live partial sources that hold it
+	remaining int   // chunks not done
+	pending   int   // chunks neither done nor in flight
 	live      int   // sources not dropped
 	fatal     error // set once: stops every worker
 	wake      chan struct{}
+	ended     chan struct{} // closed when every chunk is done or fatal is set
 }
 
-// newSchedule schedules every chunk whose bit is clear in verified.
-func newSchedule(ctx context.Context, n int, verified []byte, sources int) *schedule {
-	s := &schedule{parent: ctx, state: make([]uint8, n), holders: make(map[int][]*assignment), live: sources, wake: make(chan struct{})}
+// newSchedule schedules every chunk whose bit is clear in verified, to be
+// fetched from srcs (more may be added). random shuffles the hand-out
+// order; otherwise chunks go in file order.
+func newSchedule(ctx context.Context, n int, verified []byte, srcs []*source, random bool) *schedule {
+	s := &schedule{parent: ctx, state: make([]uint8, n), holders: make(map[int][]*assignment), avail: make([]int, n), wake: make(chan struct{}), ended: make(chan struct{})}
 	for i := range n {
 		if bitSet(verified, i) {
 			s.state[i] = chunkDone
 			continue
 		}
-		s.queue = append(s.queue, i)
+		s.order = append(s.order, i)
 		s.remaining++
+	}
+	s.pending = s.remaining
+	s.checkEnd()
+	if random {
+		rand.Shuffle(len(s.order), func(i, j int) { s.order[i], s.order[j] = s.order[j], s.order[i] })
+	}
+	for _, src := range srcs {
+		if !src.dropped {
+			s.addLocked(src)
+		}
 	}
 	return s
 }
 
-// broadcast wakes every waiting worker. Called with mu held.
+// add starts using src.
+func (s *schedule) add(src *source) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addLocked(src)
+	s.broadcast()
+}
+
+func (s *schedule) addLocked(src *source) {
+	s.live++
+	s.countHave(src.have, 1)
+}
+
+// countHave adds d to the availability of every chunk in have (nil: a
+// whole-file holder, which every chunk has alike: not counted).
+func (s *schedule) countHave(have []byte, d int) {
+	if have == nil {
+		return
+	}
+	for i := range s.avail {
+		if bitSet(have, i) {
+			s.avail[i] += d
+		}
+	}
+}
+
+// broadcast wakes every waiting worker and closes ended when the
+// schedule ends. Called with mu held.
 func (s *schedule) broadcast() {
 	close(s.wake)
 	s.wake = make(chan struct{})
+	s.checkEnd()
 }
 
-// next returns the next assignment for src, or nil and a channel closed
-// when something changes, or finished=true when src has nothing more to do.
-func (s *schedule) next(src *source, timeoutCtx func(context.Context) (context.Context, context.CancelFunc)) (a *assignment, wait <-chan struct{}, finished bool) {
+// checkEnd closes ended once every chunk is done or fatal is set. Called
+// with mu held.
+func (s *schedule) checkEnd() {
+	select {
+	case <-s.ended:
+	default:
+		if s.remaining == 0 || s.fatal != nil {
+			close(s.ended)
+		}
+	}
+}
+
+// next returns the next assignment for src; or nil and a channel closed
+// when something changes (and, for a partial holder, how soon to ask
+// again anyway); or finished=true when src has nothing more to do.
+func (s *schedule) next(src *source, now time.Time, timeoutCtx func(context.Context) (context.Context, context.CancelFunc)) (a *assignment, wait <-chan struct{}, retryIn time.Duration, finished bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fatal != nil || s.remaining == 0 || src.dropped || s.parent.Err() != nil {
-		return nil, nil, true
+		return nil, nil, 0, true
 	}
-	c := -1
-	for len(s.queue) > 0 && c < 0 {
-		if i := s.queue[0]; s.state[i] == chunkPending {
-			c = i
+	if src.have != nil && src.inFlight >= partialInFlight {
+		return nil, s.wake, 0, false
+	}
+	has := func(c int) bool { return src.have == nil || bitSet(src.have, c) }
+	floor := 0 // the rarest a chunk can be: held by no partial source but src
+	if src.have != nil {
+		floor = 1
+	}
+	c := s.pick(has, floor)
+	if c < 0 && s.pending == 0 {
+		c = s.stealable(src, has)
+	}
+	if c < 0 && src.have != nil && !now.Before(src.probeAt) {
+		// A partial holder may have verified more since it last said:
+		// ask it for a missing chunk; its answer says what it has.
+		c = s.pick(func(int) bool { return true }, 0)
+		src.probeAt = now.Add(probeEvery)
+	}
+	if c < 0 {
+		if src.have != nil {
+			retryIn = max(src.probeAt.Sub(now), time.Millisecond)
 		}
-		s.queue = s.queue[1:]
-	}
-	if c < 0 {
-		c = s.stealable(src)
-	}
-	if c < 0 {
-		return nil, s.wake, false
+		return nil, s.wake, retryIn, false
 	}
 	ctx, cancel := timeoutCtx(s.parent)
 	a = &assignment{chunk: c, src: src, ctx: ctx, cancel: cancel}
+	if s.state[c] == chunkPending {
+		s.pending--
+	}
 	s.state[c] = chunkInFlight
 	s.holders[c] = append(s.holders[c], a)
-	return a, nil, false
+	src.inFlight++
+	return a, nil, 0, false
 }
 
-// stealable picks an in-flight chunk held by exactly one other source, so
-// a slow source does not hold up the end of a download. -1 if none.
-func (s *schedule) stealable(src *source) int {
+// pick chooses a pending chunk that has(): one given back first, else the
+// rarest among the next scanLimit of the hand-out order (the first found
+// held by floor partial sources, the fewest possible, if any). -1 if
+// none. Called with mu held.
+func (s *schedule) pick(has func(int) bool, floor int) int {
+	for i := 0; i < len(s.retry); i++ {
+		c := s.retry[i]
+		if s.state[c] != chunkPending {
+			s.retry = append(s.retry[:i], s.retry[i+1:]...)
+			i--
+			continue
+		}
+		if has(c) {
+			s.retry = append(s.retry[:i], s.retry[i+1:]...)
+			return c
+		}
+	}
+	for s.pos < len(s.order) && s.state[s.order[s.pos]] != chunkPending {
+		s.pos++
+	}
+	best, bestN := -1, 0
+	for i, seen := s.pos, 0; i < len(s.order) && seen < scanLimit; i++ {
+		c := s.order[i]
+		if s.state[c] != chunkPending || !has(c) {
+			continue
+		}
+		seen++
+		if best < 0 || s.avail[c] < bestN {
+			best, bestN = c, s.avail[c]
+			if bestN <= floor {
+				break
+			}
+		}
+	}
+	return best
+}
+
+// stealable picks an in-flight chunk that has() and that is held by
+// exactly one other source, so a slow source does not hold up the end of
+// a download. -1 if none.
+func (s *schedule) stealable(src *source, has func(int) bool) int {
 	for i, st := range s.state {
-		if st == chunkInFlight && len(s.holders[i]) == 1 && s.holders[i][0].src != src {
+		if st == chunkInFlight && len(s.holders[i]) == 1 && s.holders[i][0].src != src && has(i) {
 			return i
 		}
 	}
@@ -102,6 +233,7 @@ func (s *schedule) stealable(src *source) int {
 // release removes a from its chunk's holders. Called with mu held.
 func (s *schedule) release(a *assignment) {
 	a.cancel()
+	a.src.inFlight--
 	hs := s.holders[a.chunk]
 	for i, h := range hs {
 		if h == a {
@@ -116,16 +248,53 @@ func (s *schedule) release(a *assignment) {
 	}
 }
 
-// fail gives a's chunk back to the queue unless another source holds it.
+// fail gives a's chunk back unless another source holds it.
 func (s *schedule) fail(a *assignment) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.giveBack(a)
+	s.broadcast()
+}
+
+// giveBack releases a and makes its chunk pending again unless another
+// source holds it. Called with mu held.
+func (s *schedule) giveBack(a *assignment) {
 	s.release(a)
 	if s.state[a.chunk] == chunkInFlight && len(s.holders[a.chunk]) == 0 {
 		s.state[a.chunk] = chunkPending
-		s.queue = append([]int{a.chunk}, s.queue...)
+		s.pending++
+		s.retry = append(s.retry, a.chunk)
 	}
+}
+
+// notYet gives a's chunk back: its partial source does not hold it yet;
+// have is what it said it holds. It is asked again after probeEvery.
+func (s *schedule) notYet(a *assignment, have []byte, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.giveBack(a)
+	s.setHaveLocked(a.src, have)
+	a.src.probeAt = now.Add(probeEvery)
 	s.broadcast()
+}
+
+// setHave records what src said it holds: have, or the whole file (nil).
+func (s *schedule) setHave(src *source, have []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setHaveLocked(src, have)
+	s.broadcast()
+}
+
+func (s *schedule) setHaveLocked(src *source, have []byte) {
+	if src.have == nil && have == nil {
+		return
+	}
+	if !src.dropped {
+		s.countHave(src.have, -1)
+		s.countHave(have, 1)
+	}
+	src.have = have
 }
 
 // claim reports whether a's verified data is the first for its chunk; if
@@ -137,6 +306,9 @@ func (s *schedule) claim(a *assignment) bool {
 	first := s.state[a.chunk] != chunkDone
 	s.release(a)
 	if first {
+		if s.state[a.chunk] == chunkPending {
+			s.pending--
+		}
 		s.state[a.chunk] = chunkDone
 		s.remaining--
 		for _, h := range s.holders[a.chunk] {
@@ -155,6 +327,7 @@ func (s *schedule) drop(src *source, err error) bool {
 	if src.dropped {
 		return false
 	}
+	s.countHave(src.have, -1)
 	src.dropped = true
 	src.err = err
 	s.live--

@@ -62,6 +62,10 @@ type ServerConfig struct {
 	// Allow, if set, is asked before every request; false answers 403.
 	// The overlay pins keys at the TLS level; this is an extra hook.
 	Allow func(r *http.Request) bool
+	// Swarm, if set, makes the server serve the verified chunks of the
+	// downloads in progress of the Downloader that shares it, and keep
+	// and hand out the download mesh (X-Alt). Nil: swarming is off.
+	Swarm *Swarm
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -156,10 +160,14 @@ func (s *Server) ServeQUICConn(conn *quic.Conn) error { return s.h3.ServeQUICCon
 // the server does not close ln.
 func (s *Server) ServeListener(ln http3.QUICListener) error { return s.h3.ServeListener(ln) }
 
-// Close stops serving and closes every connection. Safe to call twice.
+// Close stops serving and closes every connection, and closes the
+// Swarm's finished downloads (Swarm.Close). Safe to call twice.
 func (s *Server) Close() error {
 	var err error
-	s.closeOnce.Do(func() { err = s.h3.Close() })
+	s.closeOnce.Do(func() {
+		err = s.h3.Close()
+		s.cfg.Swarm.Close()
+	})
 	return err
 }
 
@@ -198,23 +206,27 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, body, 
 	fmt.Fprintln(w, body)
 }
 
-// lookup parses a hash (hex or URN) and finds it in the catalog.
-func (s *Server) lookup(w http.ResponseWriter, r *http.Request, raw string) (File, []byte, bool) {
+// lookup parses a hash (hex or URN) and finds it in the catalog or,
+// failing that, among the downloads in progress (part non-nil).
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request, raw string) (f File, ob []byte, part *activeDownload, ok bool) {
 	h, err := storage.ParseHash(raw)
 	if err != nil {
 		s.refuse(w, r, http.StatusNotFound, "not found", "bad hash")
-		return File{}, nil, false
+		return File{}, nil, nil, false
 	}
-	f, ob, err := s.cfg.Catalog.Lookup(h)
-	if err != nil {
-		s.refuse(w, r, http.StatusNotFound, "not found", err.Error())
-		return File{}, nil, false
+	f, ob, err = s.cfg.Catalog.Lookup(h)
+	if err == nil {
+		return f, ob, nil, true
 	}
-	return f, ob, true
+	if part = s.cfg.Swarm.partial(h); part != nil {
+		return File{Hash: h, Size: part.dl.Size}, part.dl.Outboard, part, true
+	}
+	s.refuse(w, r, http.StatusNotFound, "not found", err.Error())
+	return File{}, nil, nil, false
 }
 
 func (s *Server) serveOutboard(w http.ResponseWriter, r *http.Request, raw string) {
-	f, ob, ok := s.lookup(w, r, raw)
+	f, ob, _, ok := s.lookup(w, r, raw)
 	if !ok {
 		return
 	}
@@ -224,9 +236,16 @@ func (s *Server) serveOutboard(w http.ResponseWriter, r *http.Request, raw strin
 }
 
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
-	f, _, ok := s.lookup(w, r, raw)
+	f, _, part, ok := s.lookup(w, r, raw)
 	if !ok {
 		return
+	}
+	member := s.exchangeAlts(w, r, f.Hash)
+	var off, n int64
+	if part != nil {
+		if off, n, ok = s.partialRange(w, r, f, part); !ok {
+			return
+		}
 	}
 	peer := requestPeer(r)
 	if !s.admit(w, r, peer) {
@@ -239,6 +258,18 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
 	}()
 	s.stats.active.Add(1)
 	defer s.stats.active.Add(-1)
+	if part != nil {
+		s.servePartial(w, r, part, off, n, peer)
+		return
+	}
+	var cw *countingWriter
+	if member != (Key{}) {
+		ok, done := s.seed(w, r, f, member)
+		if !ok {
+			return
+		}
+		defer func() { done(cw) }()
+	}
 
 	file, err := openShared(f)
 	switch {
@@ -260,9 +291,21 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
 	w.Header().Set("ETag", `"`+f.Hash.String()+`"`)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	w.Header().Set("X-Content-URN", f.Hash.URN())
-	cw := &countingWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: s.cfg.WriteStall}
+	cw = s.countingWriter(w)
 	s.stats.uploads.Add(1)
 	http.ServeContent(cw, r, name, time.Unix(0, f.ModTime), file)
+	s.sent(r, cw, peer)
+}
+
+// countingWriter wraps w to count the body and give every write the
+// progress deadline.
+func (s *Server) countingWriter(w http.ResponseWriter) *countingWriter {
+	return &countingWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: s.cfg.WriteStall}
+}
+
+// sent counts what cw wrote to r's peer and takes the upload slot back
+// from a peer that stopped reading.
+func (s *Server) sent(r *http.Request, cw *countingWriter, peer string) {
 	s.stats.sent(r.RemoteAddr, cw.n)
 	if errors.Is(cw.err, os.ErrDeadlineExceeded) {
 		s.log.Info("peer stopped reading; upload slot taken back", "peer", peer, "stall", s.cfg.WriteStall)

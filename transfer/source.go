@@ -30,7 +30,17 @@ var (
 	errBusy = errors.New("source busy")
 	// errLiar: the source sent data that fails verification.
 	errLiar = errors.New("source sent bad data")
+	// errNotYet: the source holds only part of the file, not the range
+	// asked for; its answer says which ranges it holds.
+	errNotYet = errors.New("source does not hold that range yet")
 )
+
+// answer is what a source's response said about the file besides its
+// bytes: its X-Available-Ranges ("" from a holder of the whole file) and
+// its X-Alt.
+type answer struct {
+	ranges, alts string
+}
 
 // headerTimeout bounds the wait for a response's header: a source that
 // died without closing the connection is noticed this fast, not after the
@@ -76,7 +86,8 @@ func (e busyError) poll(jitter float64) time.Duration {
 }
 
 // source is one peer serving a download, with its connection and tallies.
-// dropped and err are guarded by the schedule's mutex.
+// dropped, err, have, probeAt and inFlight are guarded by the schedule's
+// mutex.
 type source struct {
 	Source
 	d *Downloader
@@ -99,6 +110,14 @@ type source struct {
 
 	dropped bool
 	err     error
+	// have is the chunk bitmap of a partial holder (swarming), from its
+	// latest X-Available-Ranges; nil: it holds the whole file.
+	have []byte
+	// probeAt: a partial holder with nothing known to give is asked for
+	// a missing chunk again from then on (its answer refreshes have).
+	probeAt time.Time
+	// inFlight counts its assignments.
+	inFlight int
 }
 
 // pinTLS returns the default client TLS config: TLS 1.3, ALPN h3, and the
@@ -199,24 +218,29 @@ func (s *source) queuePlace() (queueInfo, bool) {
 
 // get issues GET path with an optional byte range and returns the body
 // read into buf (which must have exactly the expected length).
-func (s *source) get(ctx context.Context, path string, off int64, buf []byte, whole bool) error {
+func (s *source) get(ctx context.Context, path string, off int64, buf []byte, whole bool) (answer, error) {
+	var ans answer
 	cc, err := s.client(ctx)
 	if err != nil {
-		return err
+		return ans, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+s.Addr.String()+path, nil)
 	if err != nil {
-		return err
+		return ans, err
 	}
 	if !whole {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(off, 10)+"-"+strconv.FormatInt(off+int64(len(buf))-1, 10))
 	}
 	req.Header.Set(HeaderQueue, QueueVersion)
+	if sw := s.d.cfg.Swarm; sw != nil {
+		req.Header.Set(HeaderAlt, formatAlts([]Key{sw.self}))
+	}
 	resp, err := roundTrip(ctx, cc, req)
 	if err != nil {
-		return fmt.Errorf("GET %s from %s: %w", path, s.Name, err)
+		return ans, fmt.Errorf("GET %s from %s: %w", path, s.Name, err)
 	}
 	defer resp.Body.Close()
+	ans = answer{ranges: resp.Header.Get(HeaderAvailableRanges), alts: resp.Header.Get(HeaderAlt)}
 	switch {
 	case resp.StatusCode == http.StatusPartialContent && !whole,
 		resp.StatusCode == http.StatusOK && (whole || off == 0 && resp.ContentLength == int64(len(buf))):
@@ -227,20 +251,22 @@ func (s *source) get(ctx context.Context, path string, off int64, buf []byte, wh
 			q.PollMin, q.PollMax = min(q.PollMin, 30*time.Second), min(q.PollMax, 300*time.Second)
 			busy.place = &q
 		}
-		return busy
+		return ans, busy
+	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && ans.ranges != "":
+		return ans, fmt.Errorf("%w: %s holds %s", errNotYet, s.Name, ans.ranges)
 	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusConflict,
 		resp.StatusCode == http.StatusForbidden, resp.StatusCode == http.StatusRequestedRangeNotSatisfiable:
-		return fmt.Errorf("%w: %s answered %s", errGoneAtSource, s.Name, resp.Status)
+		return ans, fmt.Errorf("%w: %s answered %s", errGoneAtSource, s.Name, resp.Status)
 	default:
-		return fmt.Errorf("GET %s from %s: unexpected %s", path, s.Name, resp.Status)
+		return ans, fmt.Errorf("GET %s from %s: unexpected %s", path, s.Name, resp.Status)
 	}
 	if resp.ContentLength >= 0 && resp.ContentLength != int64(len(buf)) {
-		return fmt.Errorf("%w: %s sent %d bytes, want %d", errLiar, s.Name, resp.ContentLength, len(buf))
+		return ans, fmt.Errorf("%w: %s sent %d bytes, want %d", errLiar, s.Name, resp.ContentLength, len(buf))
 	}
 	if _, err := io.ReadFull(resp.Body, buf); err != nil {
-		return fmt.Errorf("read %s from %s: %w", path, s.Name, err)
+		return ans, fmt.Errorf("read %s from %s: %w", path, s.Name, err)
 	}
-	return nil
+	return ans, nil
 }
 
 // outboard fetches and checks the Bao outboard of h. size < 0 means
@@ -292,6 +318,7 @@ func roundTrip(ctx context.Context, cc *http3.ClientConn, req *http.Request) (*h
 		if err == nil {
 			resp.Body.Close()
 		}
+		<-ctx.Done() // the timer's cancel may still be on its way
 		return nil, context.Cause(ctx)
 	}
 	if err != nil {

@@ -19,6 +19,10 @@ type Stats struct {
 	// Busy counts requests refused or queued because every upload slot
 	// was taken.
 	Busy int64
+	// PartialUploads counts responses served from a download in
+	// progress (swarming), a subset of Uploads; NotYet counts the 416
+	// "not yet" answers about one (a subset of Refused).
+	PartialUploads, NotYet int64
 	// Serving is the number of peers holding an upload slot now, Queued
 	// the number waiting for one, MaxServing the most ever served at once.
 	Serving, Queued, MaxServing int
@@ -28,6 +32,7 @@ type Stats struct {
 
 type stats struct {
 	uploads, active, bytes, refused, busy atomic.Int64
+	partialUploads, notYet                atomic.Int64
 	maxServing                            atomic.Int64
 
 	mu      sync.Mutex
@@ -60,14 +65,16 @@ func (s *Server) Stats() Stats {
 	serving, queued := s.queue.counts()
 	s.mu.Unlock()
 	return Stats{
-		Serving:    serving,
-		Queued:     queued,
-		MaxServing: int(s.stats.maxServing.Load()),
-		Uploads:    s.stats.uploads.Load(),
-		Active:     s.stats.active.Load(),
-		BytesSent:  s.stats.bytes.Load(),
-		Refused:    s.stats.refused.Load(),
-		Busy:       s.stats.busy.Load(),
-		PerPeer:    peers,
+		Serving:        serving,
+		Queued:         queued,
+		MaxServing:     int(s.stats.maxServing.Load()),
+		Uploads:        s.stats.uploads.Load(),
+		Active:         s.stats.active.Load(),
+		BytesSent:      s.stats.bytes.Load(),
+		Refused:        s.stats.refused.Load(),
+		Busy:           s.stats.busy.Load(),
+		PartialUploads: s.stats.partialUploads.Load(),
+		NotYet:         s.stats.notYet.Load(),
+		PerPeer:        peers,
 	}
 }

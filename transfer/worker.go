@@ -18,6 +18,9 @@ type worker struct {
 	sc      *schedule
 	onChunk func(chunk, length int)
 	onQueue func() // a source's queue place changed
+	// onAlts is told of the holders a source named in X-Alt; nil when
+	// swarming is off.
+	onAlts func([]Key)
 }
 
 // run takes chunks for src from the schedule until the download is done,
@@ -28,23 +31,35 @@ func (w *worker) run(ctx context.Context, src *source) {
 		return context.WithTimeout(parent, w.d.cfg.ChunkTimeout)
 	}
 	for {
-		a, wait, finished := w.sc.next(src, timeout)
+		a, wait, retryIn, finished := w.sc.next(src, time.Now(), timeout)
 		if finished {
 			return
 		}
 		if a == nil {
-			select {
-			case <-wait:
-				continue
-			case <-ctx.Done():
+			if !w.idle(ctx, wait, retryIn) {
 				return
 			}
+			continue
 		}
 		off := int64(a.chunk) * storage.ChunkSize
 		data := buf[:min(storage.ChunkSize, w.dl.Size-off)]
-		err := src.get(a.ctx, "/f/"+w.dl.Hash.String(), off, data, false)
+		ans, err := src.get(a.ctx, "/f/"+w.dl.Hash.String(), off, data, false)
+		if w.onAlts != nil && ans.alts != "" {
+			w.onAlts(parseAlts(ans.alts))
+		}
+		if errors.Is(err, errNotYet) {
+			have, perr := parseRanges(ans.ranges, w.dl.Size)
+			if perr != nil {
+				have = make([]byte, len(w.dl.Verified))
+			}
+			w.sc.notYet(a, have, time.Now())
+			continue
+		}
 		if err == nil && !storage.VerifyChunk(w.dl.Hash, w.dl.Outboard, a.chunk, data) {
 			err = errLiar
+		}
+		if err == nil {
+			w.answered(src, ans)
 		}
 		if err != nil {
 			stolen := a.ctx.Err() != nil && ctx.Err() == nil && !errors.Is(a.ctx.Err(), context.DeadlineExceeded)
@@ -70,6 +85,36 @@ func (w *worker) run(ctx context.Context, src *source) {
 		src.bytes.Add(int64(len(data)))
 		src.chunks.Add(1)
 		w.onChunk(a.chunk, len(data))
+	}
+}
+
+// idle waits until the schedule changes (wait is closed), retryIn has
+// passed (when non-zero) or ctx ends; false means ctx ended.
+func (w *worker) idle(ctx context.Context, wait <-chan struct{}, retryIn time.Duration) bool {
+	var timer <-chan time.Time
+	if retryIn > 0 {
+		t := time.NewTimer(retryIn)
+		defer t.Stop()
+		timer = t.C
+	}
+	select {
+	case <-wait:
+	case <-timer:
+	case <-ctx.Done():
+		return false
+	}
+	return true
+}
+
+// answered records what a source that sent a verified chunk holds: the
+// ranges it listed, or the whole file when it listed none.
+func (w *worker) answered(src *source, ans answer) {
+	if ans.ranges == "" {
+		w.sc.setHave(src, nil)
+		return
+	}
+	if have, err := parseRanges(ans.ranges, w.dl.Size); err == nil {
+		w.sc.setHave(src, have)
 	}
 }
 
