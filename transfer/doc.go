@@ -18,7 +18,7 @@
 // With a Swarm shared by the Server and the Downloader, a node serves the
 // verified chunks of its downloads in progress (X-Available-Ranges, 416
 // "not yet" for the rest) and downloaders exchange holders by key (X-Alt);
-// see swarm.go and docs/PROTOCOL.md §12.
+// see swarm.go and docs/PROTOCOL.md §14.
 //
 // A partial download is written to "<OutDir>/<Name>.<first 12 hex digits
 // of the hash>.part" (created with O_EXCL, never through a link) and

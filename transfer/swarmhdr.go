@@ -10,7 +10,7 @@ import (
 )
 
 // Swarming headers (Gnutella's partial file sharing and download mesh,
-// with peers named by key instead of by address; docs/PROTOCOL.md §12).
+// with peers named by key instead of by address; docs/PROTOCOL.md §14).
 const (
 	// HeaderAvailableRanges is sent by a node that holds only part of a
 	// file, with every answer about it: the byte ranges it has verified
