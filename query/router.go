@@ -57,6 +57,8 @@ type Config struct {
 	// for others are limited per link instead (SetLinkLimit).
 	QueryRate  float64
 	QueryBurst int
+	// Dynamic configures dynamic querying (off unless Dynamic.On).
+	Dynamic DynamicConfig
 }
 
 // DefaultConfig returns the defaults: smart mode, MaxTTL 7, DefaultTTL 7, a
@@ -73,6 +75,7 @@ func DefaultConfig(self PeerID) Config {
 		LastHopQRP:   true,
 		QueryRate:    20,
 		QueryBurst:   40,
+		Dynamic:      DefaultDynamicConfig(),
 	}
 }
 
@@ -144,6 +147,8 @@ type Router struct {
 	linkRate   float64
 	linkBurst  int
 	counters   Counters
+	dyn        []*dynQuery // running dynamic queries, oldest first
+	degrees    map[PeerID]int
 }
 
 // NewRouter returns a router for cfg answering from idx (nil: answers nothing).
@@ -165,6 +170,7 @@ func NewRouter(cfg Config, idx Index) *Router {
 	if cfg.QueryBurst <= 0 {
 		cfg.QueryBurst = max(1, int(cfg.QueryRate))
 	}
+	cfg.Dynamic.defaults()
 	return &Router{cfg: cfg, idx: idx, seen: newDupCache(cfg.DupCacheSize, cfg.DupCacheAge)}
 }
 
@@ -273,13 +279,16 @@ func (r *Router) Originate(now time.Time, guid GUID, q *Query, ttl uint8) Result
 	r.counters.Query.Originated++
 	var res Result
 	if r.cfg.Mode == Smart && r.role == Leaf {
-		res.Send = r.sendAll(res.Send, r.ultrapeers, "", d)
+		res.Send = r.leafTargets(d)
 	} else {
-		for _, hd := range r.answer(d) {
+		local := r.answer(d)
+		for _, hd := range local {
 			r.counters.QueryHit.Delivered++
 			r.deliver(&res, e, hd)
 		}
-		res.Send = r.sendAll(res.Send, r.floodTargets(d), "", d)
+		if !r.startDynamic(now.UnixNano(), d, "", local, &res) {
+			res.Send = r.sendAll(res.Send, r.floodTargets(d), "", d)
+		}
 	}
 	r.counters.Query.Sent += uint64(len(res.Send))
 	if len(res.Send) == 0 {
@@ -322,17 +331,21 @@ func (r *Router) handleQuery(now int64, from PeerID, d *Descriptor) Result {
 	}
 	r.seen.insert(d.GUID, seenEntry{from: from, at: now})
 	var res Result
-	for _, hd := range r.answer(d) {
+	local := r.answer(d)
+	for _, hd := range local {
 		res.Send = append(res.Send, Outbound{To: from, D: hd})
 		r.counters.QueryHit.Sent++
 	}
-	if d.TTL > 1 {
+	n := len(res.Send)
+	switch {
+	case d.TTL <= 1:
+	case d.Hops == 0 && slices.Contains(r.leaves, from) && r.startDynamic(now, d, from, local, &res):
+	default:
 		fwd := &Descriptor{Header: Header{GUID: d.GUID, Type: TypeQuery, TTL: d.TTL - 1, Hops: d.Hops + 1}, Query: d.Query}
-		n := len(res.Send)
 		res.Send = r.sendAll(res.Send, r.floodTargets(fwd), from, fwd)
-		tc.Forwarded += uint64(len(res.Send) - n)
-		tc.Sent += uint64(len(res.Send) - n)
 	}
+	tc.Forwarded += uint64(len(res.Send) - n)
+	tc.Sent += uint64(len(res.Send) - n)
 	return res
 }
 
@@ -342,6 +355,7 @@ func (r *Router) handleHit(now int64, d *Descriptor) Result {
 	if !ok {
 		return r.drop(tc, Result{}, DropUnknownGUID)
 	}
+	r.dynamicHit(d)
 	if e.origin {
 		tc.Delivered++
 		var res Result
@@ -480,6 +494,27 @@ func (r *Router) floodTargets(d *Descriptor) []PeerID {
 	for _, p := range r.neighbours {
 		if t, ok := r.tables[p]; !ok || t.MatchQuery(d.Query, words) {
 			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// leafTargets returns where a smart-mode leaf sends its query d: to every
+// ultrapeer it is attached to; with dynamic querying (and no answer marks
+// asked for) only the first member among them gets d and runs the dynamic
+// query, the others a TTL-1 copy they answer from their leaves' indexes
+// without forwarding it (three dynamic queries for one search would
+// triple its cost).
+func (r *Router) leafTargets(d *Descriptor) []Outbound {
+	if !r.cfg.Dynamic.On || d.Query.WantAnswered || d.TTL < 2 {
+		return r.sendAll(nil, r.ultrapeers, "", d)
+	}
+	out := r.sendAll(nil, r.ultrapeers, "", d)
+	if len(out) > 1 {
+		one := &Descriptor{Header: d.Header, Query: d.Query}
+		one.TTL = 1
+		for i := range out[1:] {
+			out[1+i].D = one
 		}
 	}
 	return out
