@@ -84,7 +84,7 @@ func (d *Daemon) answerers() []string {
 		out = slices.Clone(d.topo.ultrapeers)
 		d.topoMu.Unlock()
 	}
-	if len(out) > query.MaxAnswering {
+	if len(out) > query.MaxAnswering || d.noAnswerMarks {
 		return nil
 	}
 	return out
@@ -118,6 +118,7 @@ func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api
 		d.withRouter(func(r *query.Router) { res = r.Originate(time.Now(), g, q, uint8(d.cfg.TTL)) })
 		d.sendAll(res.Send)
 		d.searches.deliver(res)
+		d.wakeDynamic()
 	}
 	defer func() {
 		d.searches.mu.Lock()

@@ -211,17 +211,20 @@ func TestDynamicOriginatedByUltrapeer(t *testing.T) {
 	}
 }
 
-func TestDynamicLeafSendsFullTTLToOneUltrapeer(t *testing.T) {
+func TestDynamicLeafSendsToOneUltrapeer(t *testing.T) {
 	cfg := DefaultConfig("l")
 	cfg.Dynamic.On = true
 	r := NewRouter(cfg, nil)
 	r.SetTopology(Leaf, nil, []PeerID{"u1", "u2", "u3"}, nil)
-	res := r.Originate(t0, GUID{8}, &Query{Criteria: "song"}, 4)
-	to, ttls := sent(res)
-	if !slices.Equal(to, []PeerID{"u1", "u2", "u3"}) || !slices.Equal(ttls, []uint8{4, 1, 1}) {
-		t.Fatalf("leaf sent to %v at %v, want u1 at TTL 4, the others at TTL 1", to, ttls)
+	for last, want := range []PeerID{"u1", "u2", "u3", "u1"} {
+		g := GUID{8}
+		g[15] = byte(last)
+		to, ttls := sent(r.Originate(t0, g, &Query{Criteria: "song"}, 4))
+		if !slices.Equal(to, []PeerID{want}) || ttls[0] != 4 {
+			t.Fatalf("GUID ending %d: leaf sent to %v at %v, want %s at TTL 4", last, to, ttls, want)
+		}
 	}
-	res = r.Originate(t0, GUID{9}, &Query{Criteria: "song", WantAnswered: true}, 4)
+	res := r.Originate(t0, GUID{9}, &Query{Criteria: "song", WantAnswered: true}, 4)
 	if _, ttls := sent(res); !slices.Equal(ttls, []uint8{4, 4, 4}) {
 		t.Fatalf("marked query sent at %v, want every ultrapeer at TTL 4", ttls)
 	}

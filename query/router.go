@@ -501,23 +501,18 @@ func (r *Router) floodTargets(d *Descriptor) []PeerID {
 
 // leafTargets returns where a smart-mode leaf sends its query d: to every
 // ultrapeer it is attached to; with dynamic querying (and no answer marks
-// asked for) only the first member among them gets d and runs the dynamic
-// query, the others a TTL-1 copy they answer from their leaves' indexes
-// without forwarding it (three dynamic queries for one search would
-// triple its cost).
+// asked for) to one of them, chosen by the GUID (a search sent again
+// under a new GUID may go to another), which runs the dynamic query.
+// Three dynamic queries for one search would triple its cost, and an
+// ultrapeer that had seen the GUID from the leaf would drop the dynamic
+// query's copy as a duplicate instead of passing it on.
 func (r *Router) leafTargets(d *Descriptor) []Outbound {
-	if !r.cfg.Dynamic.On || d.Query.WantAnswered || d.TTL < 2 {
-		return r.sendAll(nil, r.ultrapeers, "", d)
-	}
 	out := r.sendAll(nil, r.ultrapeers, "", d)
-	if len(out) > 1 {
-		one := &Descriptor{Header: d.Header, Query: d.Query}
-		one.TTL = 1
-		for i := range out[1:] {
-			out[1+i].D = one
-		}
+	if !r.cfg.Dynamic.On || d.Query.WantAnswered || len(out) < 2 {
+		return out
 	}
-	return out
+	i := int(d.GUID[len(d.GUID)-1]) % len(out)
+	return out[i : i+1]
 }
 
 // sendAll appends one Outbound per member peer in to, except skip.
