@@ -13,9 +13,13 @@ import (
 // probes a few neighbours with a low TTL, counts the results that come
 // back for the query's GUID, and widens (the next neighbour, with a TTL
 // sized from the results per host reached so far and the neighbour's
-// degree) only while fewer than Results have arrived; it stops when
-// enough came or every neighbour was tried. Zero fields take the defaults
-// of DefaultDynamicConfig.
+// degree) only while fewer than Results have arrived; once every
+// neighbour was queried it deepens, querying a neighbour again with a
+// higher TTL (LimeWire's probe extension, Router.deepens: with a mesh
+// degree of 8 a neighbour is too precious to spend on a TTL-2 probe). It
+// stops when enough results came or every neighbour was queried with the
+// highest TTL the query allows. Zero fields take the defaults of
+// DefaultDynamicConfig.
 type DynamicConfig struct {
 	// On enables dynamic querying (smart mode, ultrapeers). Queries that
 	// ask for answer marks (Query.WantAnswered) are flooded as before: on
@@ -80,8 +84,8 @@ type dynQuery struct {
 	words   []string
 	hops    uint8  // hops of the descriptors it sends
 	maxTTL  uint8  // highest TTL it may send
-	from    PeerID // who handed it the query ("" for its own)
-	queried []PeerID
+	from    PeerID           // who handed it the query ("" for its own)
+	sent    map[PeerID]uint8 // neighbours queried, with the TTL of the last query
 	results map[resultKey]struct{}
 	horizon float64 // ultrapeers theoretically reached, this one included
 	start   int64
@@ -121,7 +125,7 @@ func (r *Router) startDynamic(now int64, d *Descriptor, from PeerID, local []*De
 	}
 	dq := &dynQuery{
 		guid: d.GUID, q: d.Query, words: d.Query.Words(), hops: hops, maxTTL: maxTTL, from: from,
-		results: make(map[resultKey]struct{}), horizon: 1, start: now, next: now,
+		sent: make(map[PeerID]uint8), results: make(map[resultKey]struct{}), horizon: 1, start: now, next: now,
 	}
 	for _, hd := range local {
 		dq.count(hd.Hit)
@@ -231,36 +235,45 @@ func (r *Router) stepDynamic(now int64, dq *dynQuery, res *Result) bool {
 		if ttl == 1 && dq.maxTTL > 1 && !r.qrpMatch(p, dq) {
 			ttl = 2 // a TTL-1 query to a neighbour without a match finds nothing
 		}
+		ttl = max(ttl, dq.sent[p]+1) // a neighbour queried before is only deepened
 		r.sendDynamic(dq, p, ttl, res)
 	}
 	dq.next = now + int64(ttl)*int64(c.HopWait)
 	return true
 }
 
-// sendDynamic sends dq to neighbour p with TTL ttl.
+// sendDynamic sends dq to neighbour p with TTL ttl. A neighbour queried
+// before with a lower TTL passes the query on again with the higher one
+// (Router.deepens), so the horizon grows by the difference.
 func (r *Router) sendDynamic(dq *dynQuery, p PeerID, ttl uint8, res *Result) {
 	d := &Descriptor{Header: Header{GUID: dq.guid, Type: TypeQuery, TTL: ttl, Hops: dq.hops}, Query: dq.q}
 	res.Send = append(res.Send, Outbound{To: p, D: d})
-	dq.queried = append(dq.queried, p)
-	dq.horizon += HostsReached(r.degree(p), ttl)
+	dq.horizon += HostsReached(r.degree(p), ttl) - HostsReached(r.degree(p), dq.sent[p])
+	dq.sent[p] = ttl
 }
 
-// dynCandidates returns the neighbours dq has not queried yet, those
-// whose QRP table matches the query first (gtk-gnutella's preference),
-// each group in neighbour order.
+// dynCandidates returns the neighbours dq may still query: those not
+// queried yet, the ones whose QRP table matches the query first
+// (gtk-gnutella's preference), then those queried with less than the
+// highest TTL, lowest TTL first; each group in neighbour order.
 func (r *Router) dynCandidates(dq *dynQuery) []PeerID {
-	var match, rest []PeerID
+	var match, rest, deeper []PeerID
 	for _, p := range r.neighbours {
-		if p == dq.from || p == r.cfg.Self || !r.isMember(p) || slices.Contains(dq.queried, p) {
+		if p == dq.from || p == r.cfg.Self || !r.isMember(p) {
 			continue
 		}
-		if r.qrpMatch(p, dq) {
+		switch ttl, ok := dq.sent[p]; {
+		case ok && ttl < dq.maxTTL:
+			deeper = append(deeper, p)
+		case ok:
+		case r.qrpMatch(p, dq):
 			match = append(match, p)
-		} else {
+		default:
 			rest = append(rest, p)
 		}
 	}
-	return append(match, rest...)
+	slices.SortStableFunc(deeper, func(a, b PeerID) int { return int(dq.sent[a]) - int(dq.sent[b]) })
+	return append(append(match, rest...), deeper...)
 }
 
 // qrpMatch reports whether p's QRP table matches dq's query; true when p

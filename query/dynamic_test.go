@@ -76,9 +76,10 @@ func TestDynamicProbeThenWidenUntilExhausted(t *testing.T) {
 		t.Fatalf("early tick sent %d", len(res.Send))
 	}
 	// No result: each further step queries one neighbour at the highest
-	// TTL the leaf's query allows (5 - 1 hop).
+	// TTL the leaf's query allows (5 - 1 hop), then deepens the probed
+	// ones to it.
 	now := next
-	for _, want := range []PeerID{"n4", "n5", "n6"} {
+	for _, want := range []PeerID{"n4", "n5", "n6", "n1", "n2", "n3"} {
 		to, ttls := sent(r.Tick(now))
 		if !slices.Equal(to, []PeerID{want}) || ttls[0] != 4 {
 			t.Fatalf("step sent to %v at %v, want %s at TTL 4", to, ttls, want)
@@ -97,6 +98,45 @@ func TestDynamicProbeThenWidenUntilExhausted(t *testing.T) {
 	}
 	if c := r.Counters().Dynamic; c.Started != 1 || c.Exhausted != 1 {
 		t.Fatalf("counters %+v", c)
+	}
+}
+
+// TestDeepenSameSenderHigherTTL: a query seen before is passed on again
+// when the same neighbour sends it with a higher TTL (a dynamic query
+// deepening), and not answered twice; from another neighbour, or at the
+// same TTL, or without dynamic querying, it is a duplicate.
+func TestDeepenSameSenderHigherTTL(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		cfg := DefaultConfig("x")
+		cfg.Dynamic.On = on
+		r := NewRouter(cfg, &shares{node: "x", files: []string{"song.ogg"}})
+		r.SetTopology(Ultrapeer, []PeerID{"u", "y", "z"}, nil, nil)
+		q := func(ttl uint8) *Descriptor {
+			return &Descriptor{Header: Header{GUID: dynGUID, Type: TypeQuery, TTL: ttl, Hops: 1}, Query: &Query{Criteria: "song"}}
+		}
+		res := r.Handle(t0, "u", q(1))
+		if len(res.Send) != 1 || res.Send[0].D.Type != TypeQueryHit {
+			t.Fatalf("first query: %+v, want one hit", res.Send)
+		}
+		res = r.Handle(t0, "u", q(3))
+		to, ttls := sent(res)
+		if !on {
+			if res.Drop != DropDuplicate {
+				t.Fatalf("without dynamic querying: %v, want a duplicate", res.Drop)
+			}
+			continue
+		}
+		if len(res.Send) != 2 || !slices.Equal(to, []PeerID{"y", "z"}) || !slices.Equal(ttls, []uint8{2, 2}) {
+			t.Fatalf("deepened query sent %v at %v (%d descriptors), want y and z at TTL 2 and no second hit", to, ttls, len(res.Send))
+		}
+		for _, d := range []struct {
+			from PeerID
+			ttl  uint8
+		}{{"u", 3}, {"u", 2}, {"y", 4}} {
+			if res := r.Handle(t0, d.from, q(d.ttl)); res.Drop != DropDuplicate {
+				t.Errorf("from %s at TTL %d: %v, want a duplicate", d.from, d.ttl, res.Drop)
+			}
+		}
 	}
 }
 

@@ -326,10 +326,19 @@ func (r *Router) handleQuery(now int64, from PeerID, d *Descriptor) Result {
 	if reason := r.allow(now, from, d); reason != DropNone {
 		return r.drop(tc, Result{}, reason)
 	}
-	if _, dup := r.seen.lookup(d.GUID, now); dup {
-		return r.drop(tc, Result{}, DropDuplicate)
+	if e, dup := r.seen.lookup(d.GUID, now); dup {
+		if !r.deepens(e, from, d) {
+			return r.drop(tc, Result{}, DropDuplicate)
+		}
+		e.ttl = d.TTL
+		r.seen.update(d.GUID, e)
+		fwd := &Descriptor{Header: Header{GUID: d.GUID, Type: TypeQuery, TTL: d.TTL - 1, Hops: d.Hops + 1}, Query: d.Query}
+		res := Result{Send: r.sendAll(nil, r.floodTargets(fwd), from, fwd)}
+		tc.Forwarded += uint64(len(res.Send))
+		tc.Sent += uint64(len(res.Send))
+		return res
 	}
-	r.seen.insert(d.GUID, seenEntry{from: from, at: now})
+	r.seen.insert(d.GUID, seenEntry{from: from, at: now, ttl: d.TTL})
 	var res Result
 	local := r.answer(d)
 	for _, hd := range local {
@@ -372,6 +381,15 @@ func (r *Router) handleHit(now int64, d *Descriptor) Result {
 	tc.Forwarded++
 	tc.Sent++
 	return Result{Send: []Outbound{{To: e.from, D: fwd}}}
+}
+
+// deepens reports whether query d from from, whose GUID this node has
+// seen (entry e), is a dynamic query sent again with a higher TTL along
+// the same path (LimeWire's probe extension): it is forwarded with that
+// TTL, not answered again. Only with dynamic querying on; a flood never
+// sends a node the same query twice from the same neighbour.
+func (r *Router) deepens(e seenEntry, from PeerID, d *Descriptor) bool {
+	return r.cfg.Dynamic.On && !e.origin && from == e.from && d.TTL > e.ttl && d.TTL > 1
 }
 
 // allow takes a token for query d from p: from p's origin bucket when p
