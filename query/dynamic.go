@@ -82,8 +82,8 @@ type dynQuery struct {
 	guid    GUID
 	q       *Query
 	words   []string
-	hops    uint8  // hops of the descriptors it sends
-	maxTTL  uint8  // highest TTL it may send
+	hops    uint8            // hops of the descriptors it sends
+	maxTTL  uint8            // highest TTL it may send
 	from    PeerID           // who handed it the query ("" for its own)
 	sent    map[PeerID]uint8 // neighbours queried, with the TTL of the last query
 	results map[resultKey]struct{}
