@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
 )
@@ -55,4 +56,11 @@ func TestClusterDynamicQuery(t *testing.T) {
 		started, ended := dynamic()
 		return started == ended
 	})
+	// A search nobody can answer ends when the ultrapeer has tried the
+	// whole mesh, not at its timeout.
+	done := leaves[0].search(api.SearchRequest{Words: []string{"nosuchword"}, Timeout: 10 * time.Second}, nil, func(api.Result) {})
+	t.Logf("search without a match: ended after %v, searched=%v", done.Elapsed, done.Searched)
+	if !done.Searched || done.Elapsed > 5*time.Second {
+		t.Errorf("search without a match ended after %v, searched=%v: want the dynamic query's end, well before the 10 s timeout", done.Elapsed, done.Searched)
+	}
 }

@@ -171,6 +171,7 @@ func (d *Daemon) updateRouter() {
 	d.withRouter(func(r *query.Router) {
 		r.SetTopology(role, neighbours, attached, leaves)
 		r.SetNeighbourDegrees(degrees)
+		r.SetMeshSize(len(t.ultrapeers))
 		r.SetLinkLimit(linkRate, int(4*linkRate))
 	})
 }

@@ -70,6 +70,11 @@ func (c *DynamicConfig) defaults() {
 // probeTTL is the TTL of the first step's queries.
 const probeTTL = 2
 
+// horizonMargin: a dynamic query has tried the whole mesh when its
+// estimated horizon reaches this many times the ultrapeers in the mesh
+// (SetMeshSize); the estimate counts a tree, and a mesh has cycles.
+const horizonMargin = 2
+
 // resultKey names one distinct result: a node's file.
 type resultKey struct {
 	node  string
@@ -144,8 +149,9 @@ func (dq *dynQuery) count(h *QueryHit) {
 }
 
 // dynamicHit counts hit descriptor d for the dynamic query of its GUID, if
-// one runs, and ends that query when it has enough.
-func (r *Router) dynamicHit(d *Descriptor) {
+// one runs, and ends that query when it has enough (appending the end
+// notice to res).
+func (r *Router) dynamicHit(d *Descriptor, res *Result) {
 	i := r.dynIndex(d.GUID)
 	if i < 0 {
 		return
@@ -153,7 +159,7 @@ func (r *Router) dynamicHit(d *Descriptor) {
 	dq := r.dyn[i]
 	dq.count(d.Hit)
 	if len(dq.results) >= r.cfg.Dynamic.Results {
-		r.endDynamic(i, &r.counters.Dynamic.Satisfied)
+		r.endDynamic(i, &r.counters.Dynamic.Satisfied, res)
 	}
 }
 
@@ -161,9 +167,24 @@ func (r *Router) dynIndex(g GUID) int {
 	return slices.IndexFunc(r.dyn, func(dq *dynQuery) bool { return dq.guid == g })
 }
 
-func (r *Router) endDynamic(i int, why *uint64) {
+// endDynamic ends dynamic query i, counting why, and tells its origin:
+// this node's own search (res.Done), or the leaf, with an empty hit
+// marked Done (TTL 1, hops as far as the leaf is: one).
+func (r *Router) endDynamic(i int, why *uint64, res *Result) {
+	dq := r.dyn[i]
 	*why++
 	r.dyn = slices.Delete(r.dyn, i, i+1)
+	if dq.from == "" {
+		res.Done = append(res.Done, dq.guid)
+		return
+	}
+	if !r.isMember(dq.from) {
+		return
+	}
+	notice := &Descriptor{Header: Header{GUID: dq.guid, Type: TypeQueryHit, TTL: 1}, Hit: &QueryHit{Node: string(r.cfg.Self), Done: true}}
+	res.Send = append(res.Send, Outbound{To: dq.from, D: notice})
+	r.counters.QueryHit.Originated++
+	r.counters.QueryHit.Sent++
 }
 
 // Tick runs the steps of the dynamic queries that are due at now: each
@@ -182,8 +203,6 @@ func (r *Router) Tick(now time.Time) Result {
 			i++
 		}
 	}
-	r.counters.Query.Sent += uint64(len(res.Send))
-	r.counters.Query.Forwarded += uint64(len(res.Send))
 	return res
 }
 
@@ -211,15 +230,18 @@ func (r *Router) stepDynamic(now int64, dq *dynQuery, res *Result) bool {
 	i := slices.Index(r.dyn, dq)
 	switch {
 	case len(dq.results) >= c.Results:
-		r.endDynamic(i, &r.counters.Dynamic.Satisfied)
+		r.endDynamic(i, &r.counters.Dynamic.Satisfied, res)
 		return false
 	case now-dq.start >= int64(c.MaxAge):
-		r.endDynamic(i, &r.counters.Dynamic.Expired)
+		r.endDynamic(i, &r.counters.Dynamic.Expired, res)
+		return false
+	case r.meshSize > 0 && dq.horizon >= horizonMargin*float64(r.meshSize):
+		r.endDynamic(i, &r.counters.Dynamic.Exhausted, res)
 		return false
 	}
 	cands := r.dynCandidates(dq)
 	if len(cands) == 0 {
-		r.endDynamic(i, &r.counters.Dynamic.Exhausted)
+		r.endDynamic(i, &r.counters.Dynamic.Exhausted, res)
 		return false
 	}
 	var ttl uint8
@@ -248,6 +270,10 @@ func (r *Router) stepDynamic(now int64, dq *dynQuery, res *Result) bool {
 func (r *Router) sendDynamic(dq *dynQuery, p PeerID, ttl uint8, res *Result) {
 	d := &Descriptor{Header: Header{GUID: dq.guid, Type: TypeQuery, TTL: ttl, Hops: dq.hops}, Query: dq.q}
 	res.Send = append(res.Send, Outbound{To: p, D: d})
+	r.counters.Query.Sent++
+	if dq.from != "" {
+		r.counters.Query.Forwarded++
+	}
 	dq.horizon += HostsReached(r.degree(p), ttl) - HostsReached(r.degree(p), dq.sent[p])
 	dq.sent[p] = ttl
 }
@@ -310,6 +336,11 @@ func (r *Router) degree(p PeerID) int {
 	}
 	return len(r.neighbours)
 }
+
+// SetMeshSize records the number of ultrapeers in the mesh (0: unknown).
+// A dynamic query ends, the whole mesh tried, when its estimated horizon
+// reaches twice that.
+func (r *Router) SetMeshSize(n int) { r.meshSize = n }
 
 // SetNeighbourDegrees records the mesh degree of each neighbour (the
 // topology planner knows every ultrapeer's), which dynamic querying uses

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"bytes"
 	"slices"
 	"testing"
 	"time"
@@ -90,8 +91,10 @@ func TestDynamicProbeThenWidenUntilExhausted(t *testing.T) {
 		}
 		now = next
 	}
-	if res := r.Tick(now); len(res.Send) != 0 {
-		t.Fatalf("exhausted query sent %d more", len(res.Send))
+	// The last step's wait over, the query ends and tells the leaf.
+	res = r.Tick(now)
+	if len(res.Send) != 1 || res.Send[0].To != "l" || !res.Send[0].D.Hit.Done || res.Send[0].D.TTL != 1 {
+		t.Fatalf("exhausted query sent %+v, want one end notice to the leaf", res.Send)
 	}
 	if _, ok := r.NextTick(); ok || r.DynamicActive() != 0 {
 		t.Fatalf("query still running after every neighbour was tried")
@@ -152,9 +155,12 @@ func TestDynamicStopsOnEnoughResults(t *testing.T) {
 	if r.DynamicActive() != 1 {
 		t.Fatalf("stopped on 2 distinct results, wants 3")
 	}
-	r.Handle(t0.Add(3*time.Millisecond), "n2", hitFrom(dynGUID, "b", "song1"))
+	res = r.Handle(t0.Add(3*time.Millisecond), "n2", hitFrom(dynGUID, "b", "song1"))
 	if r.DynamicActive() != 0 {
 		t.Fatalf("still running with 3 results")
+	}
+	if len(res.Send) != 2 || len(res.Send[0].D.Hit.Results) != 1 || !res.Send[1].D.Hit.Done {
+		t.Fatalf("third result: sent %+v, want the hit then the end notice", res.Send)
 	}
 	if res := r.Tick(t0.Add(time.Hour)); len(res.Send) != 0 {
 		t.Fatalf("satisfied query widened: %v", res.Send)
@@ -213,8 +219,8 @@ func TestDynamicExpires(t *testing.T) {
 	r := dynUP(t, 20, meshOf(8)...)
 	r.cfg.Dynamic.MaxAge = time.Second
 	r.Handle(t0, "l", leafQuery(4))
-	if res := r.Tick(t0.Add(time.Second)); len(res.Send) != 0 || r.DynamicActive() != 0 {
-		t.Fatalf("query past MaxAge sent %d, active %d", len(res.Send), r.DynamicActive())
+	if res := r.Tick(t0.Add(time.Second)); len(res.Send) != 1 || !res.Send[0].D.Hit.Done || r.DynamicActive() != 0 {
+		t.Fatalf("query past MaxAge sent %+v, active %d; want only the end notice", res.Send, r.DynamicActive())
 	}
 	if c := r.Counters().Dynamic; c.Expired != 1 {
 		t.Fatalf("counters %+v", c)
@@ -242,8 +248,8 @@ func TestDynamicOriginatedByUltrapeer(t *testing.T) {
 		t.Fatalf("own query probed %v at %v", to, ttls)
 	}
 	res = r.Handle(t0, "n1", hitFrom(GUID{7}, "a", "song"))
-	if len(res.Delivered) != 1 {
-		t.Fatalf("own hit not delivered")
+	if len(res.Delivered) != 1 || len(res.Done) != 0 {
+		t.Fatalf("own hit not delivered, or the query ended early")
 	}
 	next, _ := r.NextTick()
 	if to, ttls := sent(r.Tick(next)); len(to) != 1 || ttls[0] != 3 {
@@ -309,5 +315,31 @@ func TestDynamicFindsAcrossMesh(t *testing.T) {
 	}
 	if len(n.queries["b4"]) != 1 || n.queries["b4"][0].TTL != 4 {
 		t.Errorf("b4 got %v, want one query at TTL 4", n.queries["b4"])
+	}
+}
+
+// TestDynamicEndNotice: the end notice survives the wire (an empty hit
+// with GGEP "DQ") and the leaf's router reports its search's query done.
+func TestDynamicEndNotice(t *testing.T) {
+	notice := &Descriptor{Header: Header{GUID: dynGUID, Type: TypeQueryHit, TTL: 1}, Hit: &QueryHit{Node: "u", Done: true}}
+	b, err := notice.AppendMarshal(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != notice.EncodedLen() || !bytes.Contains(b, []byte{0x82, 'D', 'Q', 0x40}) {
+		t.Fatalf("encoded % x (%d bytes, EncodedLen %d): want a last GGEP extension DQ with no data", b, len(b), notice.EncodedLen())
+	}
+	got, err := Unmarshal(b)
+	if err != nil || !got.Hit.Done || len(got.Hit.Results) != 0 || got.Hit.Node != "u" {
+		t.Fatalf("decoded %+v, %v", got.Hit, err)
+	}
+	cfg := DefaultConfig("l")
+	cfg.Dynamic.On = true
+	leaf := NewRouter(cfg, nil)
+	leaf.SetTopology(Leaf, nil, []PeerID{"u"}, nil)
+	leaf.Originate(t0, dynGUID, &Query{Criteria: "song"}, 4)
+	res := leaf.Handle(t0, "u", got)
+	if !slices.Equal(res.Done, []GUID{dynGUID}) || len(res.Delivered) != 0 {
+		t.Fatalf("leaf: done %v, delivered %d; want the search's GUID done, nothing delivered", res.Done, len(res.Delivered))
 	}
 }

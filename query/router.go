@@ -113,6 +113,10 @@ type Result struct {
 	// each node once per query). A search can end when every node it
 	// expects has answered.
 	Answered []Answered
+	// Done lists the queries this node originated whose dynamic query
+	// (DynamicConfig) ended: its own, or the one its ultrapeer ran for it
+	// (a hit with QueryHit.Done). No more hits will be asked for.
+	Done []GUID
 	// Drop is why the event's descriptor was dropped, DropNone otherwise.
 	Drop DropReason
 }
@@ -149,6 +153,7 @@ type Router struct {
 	counters   Counters
 	dyn        []*dynQuery // running dynamic queries, oldest first
 	degrees    map[PeerID]int
+	meshSize   int
 }
 
 // NewRouter returns a router for cfg answering from idx (nil: answers nothing).
@@ -280,6 +285,7 @@ func (r *Router) Originate(now time.Time, guid GUID, q *Query, ttl uint8) Result
 	var res Result
 	if r.cfg.Mode == Smart && r.role == Leaf {
 		res.Send = r.leafTargets(d)
+		r.counters.Query.Sent += uint64(len(res.Send))
 	} else {
 		local := r.answer(d)
 		for _, hd := range local {
@@ -288,9 +294,9 @@ func (r *Router) Originate(now time.Time, guid GUID, q *Query, ttl uint8) Result
 		}
 		if !r.startDynamic(now.UnixNano(), d, "", local, &res) {
 			res.Send = r.sendAll(res.Send, r.floodTargets(d), "", d)
+			r.counters.Query.Sent += uint64(len(res.Send))
 		}
 	}
-	r.counters.Query.Sent += uint64(len(res.Send))
 	if len(res.Send) == 0 {
 		return r.drop(&r.counters.Query, res, DropNoRoute)
 	}
@@ -345,16 +351,16 @@ func (r *Router) handleQuery(now int64, from PeerID, d *Descriptor) Result {
 		res.Send = append(res.Send, Outbound{To: from, D: hd})
 		r.counters.QueryHit.Sent++
 	}
-	n := len(res.Send)
 	switch {
 	case d.TTL <= 1:
 	case d.Hops == 0 && slices.Contains(r.leaves, from) && r.startDynamic(now, d, from, local, &res):
 	default:
+		n := len(res.Send)
 		fwd := &Descriptor{Header: Header{GUID: d.GUID, Type: TypeQuery, TTL: d.TTL - 1, Hops: d.Hops + 1}, Query: d.Query}
 		res.Send = r.sendAll(res.Send, r.floodTargets(fwd), from, fwd)
+		tc.Forwarded += uint64(len(res.Send) - n)
+		tc.Sent += uint64(len(res.Send) - n)
 	}
-	tc.Forwarded += uint64(len(res.Send) - n)
-	tc.Sent += uint64(len(res.Send) - n)
 	return res
 }
 
@@ -364,7 +370,15 @@ func (r *Router) handleHit(now int64, d *Descriptor) Result {
 	if !ok {
 		return r.drop(tc, Result{}, DropUnknownGUID)
 	}
-	r.dynamicHit(d)
+	res := r.routeHit(e, d)
+	r.dynamicHit(d, &res)
+	return res
+}
+
+// routeHit delivers hit d (of query entry e) to this node's search, or
+// forwards it one hop back along the query's path.
+func (r *Router) routeHit(e seenEntry, d *Descriptor) Result {
+	tc := &r.counters.QueryHit
 	if e.origin {
 		tc.Delivered++
 		var res Result
@@ -428,6 +442,9 @@ func take(m *map[PeerID]bucket, p PeerID, now int64, rate float64, burst int) bo
 func (r *Router) deliver(res *Result, e seenEntry, d *Descriptor) {
 	if len(d.Hit.Results) > 0 {
 		res.Delivered = append(res.Delivered, d)
+	}
+	if d.Hit.Done {
+		res.Done = append(res.Done, d.GUID)
 	}
 	a := d.Hit.Answered
 	if a == nil || e.answers == nil {

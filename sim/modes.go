@@ -88,6 +88,7 @@ func (w *world) routers(m Mode, maxTTL uint8) []*query.Router {
 			r.SetTopology(query.Ultrapeer, h.mesh[v], nil, h.upLeaves[v])
 			if m == ModeDynamic {
 				r.SetNeighbourDegrees(h.degrees(int32(v)))
+				r.SetMeshSize(len(h.ups))
 			}
 			rs[v] = r
 			continue
