@@ -118,6 +118,10 @@ type SearchDone struct {
 	// Complete: every node the search waited for answered, so it ended
 	// before its timeout.
 	Complete bool `json:"complete,omitempty"`
+	// Searched: the ultrapeer that queried the network dynamically for
+	// this search stopped (enough results came, or it tried the whole
+	// mesh), so it ended before its timeout.
+	Searched bool `json:"searched,omitempty"`
 }
 
 // GetRequest asks the daemon to download a file by content hash. With no

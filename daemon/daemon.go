@@ -52,6 +52,11 @@ type Daemon struct {
 	catalogDirty chan struct{} // the catalog changed: re-index and tell ultrapeers
 	kick         chan struct{} // recompute the topology now
 	rescan       chan struct{} // rescan the shares now
+	dynWake      chan struct{} // a dynamic query may have started: see dynamicLoop
+	// noAnswerMarks (tests only) makes searches ask for no answer marks, as
+	// on a network of more than query.MaxAnswering ultrapeers, so that the
+	// ultrapeers query dynamically.
+	noAnswerMarks bool
 
 	metrics     *http.Server // nil unless metrics_listen is set
 	metricsAddr string       // where metrics listens
@@ -102,6 +107,7 @@ func New(cfg configs.Config, log *slog.Logger, version string) (*Daemon, error) 
 		catalogDirty: make(chan struct{}, 1),
 		kick:         make(chan struct{}, 1),
 		rescan:       make(chan struct{}, 1),
+		dynWake:      make(chan struct{}, 1),
 	}
 	d.leaves = newLeafSessions(d)
 	d.qrp = newQRPLinks(d)

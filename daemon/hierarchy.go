@@ -24,11 +24,12 @@ const hierarchyTick = time.Second
 // computed from the membership view on every change.
 type topology struct {
 	role       overlay.Role
-	ultrapeers []string // the elected set (smart routing)
-	neighbours []string // ultrapeer mesh, or flood neighbours
-	attach     []string // a leaf's planned ultrapeers, in preference order
-	leaves     []string // an ultrapeer's planned leaves, sorted
-	short      bool     // a leaf planned fewer ultrapeers than ultrapeers_per_leaf
+	ultrapeers []string       // the elected set (smart routing)
+	neighbours []string       // ultrapeer mesh, or flood neighbours
+	attach     []string       // a leaf's planned ultrapeers, in preference order
+	leaves     []string       // an ultrapeer's planned leaves, sorted
+	degrees    map[string]int // an ultrapeer's mesh neighbours' mesh degrees
+	short      bool           // a leaf planned fewer ultrapeers than ultrapeers_per_leaf
 }
 
 func ultrapeerCapacity(cpus int, mem uint64) float64 {
@@ -113,6 +114,10 @@ func (d *Daemon) computeTopology() topology {
 	if p.IsUltrapeer(self) {
 		t.role = overlay.RoleUltrapeer
 		t.neighbours, t.leaves = p.Mesh[self], p.Leaves[self]
+		t.degrees = make(map[string]int, len(t.neighbours))
+		for _, n := range t.neighbours {
+			t.degrees[n] = len(p.Mesh[n])
+		}
 	} else {
 		t.attach = p.Attach[self]
 		t.short = len(t.attach) < p.PerLeaf
@@ -159,8 +164,14 @@ func (d *Daemon) updateRouter() {
 	// query_rate per member (burst 4x), whatever the topology.
 	members := float64(max(1, d.ov.NumMembers()))
 	linkRate := d.cfg.QueryRate * members
+	degrees := make(map[query.PeerID]int, len(t.degrees))
+	for n, deg := range t.degrees {
+		degrees[query.PeerID(n)] = deg
+	}
 	d.withRouter(func(r *query.Router) {
 		r.SetTopology(role, neighbours, attached, leaves)
+		r.SetNeighbourDegrees(degrees)
+		r.SetMeshSize(len(t.ultrapeers))
 		r.SetLinkLimit(linkRate, int(4*linkRate))
 	})
 }

@@ -132,6 +132,9 @@ func (d *Daemon) onQueryDatagram(from netip.AddrPort, b []byte) {
 	d.withRouter(func(r *query.Router) { res = r.Handle(time.Now(), peer, desc) })
 	d.sendAll(res.Send)
 	d.searches.deliver(res)
+	if desc.Type == query.TypeQuery {
+		d.wakeDynamic()
+	}
 }
 
 // capacity is this node's election capacity: forced roles publish the
@@ -193,6 +196,7 @@ func (d *Daemon) startNetwork(ctx context.Context) error {
 	rc.LastHopQRP = d.cfg.LastHopQRP
 	rc.QueryRate = d.cfg.QueryRate
 	rc.QueryBurst = int(4 * d.cfg.QueryRate)
+	rc.Dynamic.On = d.cfg.Routing == "smart"
 	d.router = query.NewRouter(rc, d.localIndex())
 	d.router.SetMember(func(p query.PeerID) bool {
 		_, ok := d.ov.MemberByName(string(p))
@@ -202,6 +206,7 @@ func (d *Daemon) startNetwork(ctx context.Context) error {
 		return err
 	}
 	d.goFunc(d.hierarchyLoop)
+	d.goFunc(d.dynamicLoop)
 	d.goFunc(d.reportJoin)
 	return nil
 }

@@ -31,10 +31,12 @@ type searches struct {
 	byID map[query.GUID]chan searchEvent
 }
 
-// searchEvent is a hit, or a node that has answered completely.
+// searchEvent is a hit, a node that has answered completely, or the end
+// of the dynamic query run for query ended.
 type searchEvent struct {
 	hit      *query.Descriptor
 	answered query.PeerID
+	ended    query.GUID
 }
 
 func (s *searches) add(g query.GUID, ch chan searchEvent) {
@@ -49,7 +51,7 @@ func (s *searches) add(g query.GUID, ch chan searchEvent) {
 // deliver hands res's hits and answers to their searches; those for
 // finished searches, or beyond what a slow reader takes, are dropped.
 func (s *searches) deliver(res query.Result) {
-	if len(res.Delivered) == 0 && len(res.Answered) == 0 {
+	if len(res.Delivered) == 0 && len(res.Answered) == 0 && len(res.Done) == 0 {
 		return
 	}
 	s.mu.Lock()
@@ -68,6 +70,9 @@ func (s *searches) deliver(res query.Result) {
 	for _, a := range res.Answered {
 		send(a.GUID, searchEvent{answered: a.Node})
 	}
+	for _, g := range res.Done {
+		send(g, searchEvent{ended: g})
+	}
 }
 
 // answerers returns the nodes a search waits for: the elected ultrapeers
@@ -84,7 +89,7 @@ func (d *Daemon) answerers() []string {
 		out = slices.Clone(d.topo.ultrapeers)
 		d.topoMu.Unlock()
 	}
-	if len(out) > query.MaxAnswering {
+	if len(out) > query.MaxAnswering || d.noAnswerMarks {
 		return nil
 	}
 	return out
@@ -111,13 +116,16 @@ func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api
 	}
 	q.WantAnswered = len(waiting) > 0
 	events := make(chan searchEvent, 256)
+	var current query.GUID // the GUID last sent
 	originate := func() {
 		g := newGUID()
+		current = g
 		d.searches.add(g, events)
 		var res query.Result
 		d.withRouter(func(r *query.Router) { res = r.Originate(time.Now(), g, q, uint8(d.cfg.TTL)) })
 		d.sendAll(res.Send)
 		d.searches.deliver(res)
+		d.wakeDynamic()
 	}
 	defer func() {
 		d.searches.mu.Lock()
@@ -150,6 +158,13 @@ func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api
 				originate()
 			}
 		case ev := <-events:
+			if ev.ended != (query.GUID{}) {
+				if ev.ended == current {
+					done.Searched = true
+					return finish()
+				}
+				continue
+			}
 			if ev.hit == nil {
 				delete(waiting, ev.answered)
 				if q.WantAnswered && len(waiting) == 0 {

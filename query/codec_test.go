@@ -297,7 +297,7 @@ func FuzzDescriptor(f *testing.F) {
 	f.Add(b)
 	// Other clients' bytes: liberal query extension areas, LimeWire's QHD
 	// private area, results without blake3, LF from 2^31, COBS and
-	// deflated GGEP, answer marks.
+	// deflated GGEP, answer marks, dynamic-query end notices.
 	for _, q := range realQueries {
 		f.Add(wire(f, "80", q.payload...))
 	}
@@ -308,6 +308,9 @@ func FuzzDescriptor(f *testing.F) {
 	mark, _ := (&Descriptor{Header: Header{GUID: testGUID, Type: TypeQueryHit, TTL: 2},
 		Hit: &QueryHit{Answered: &Answer{Node: "u1", Parts: 3}}}).Marshal()
 	f.Add(mark)
+	done, _ := (&Descriptor{Header: Header{GUID: testGUID, Type: TypeQueryHit, TTL: 1},
+		Hit: &QueryHit{Node: "u1", Done: true}}).Marshal()
+	f.Add(done)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		d, err := Unmarshal(in)
 		if err != nil {

@@ -65,6 +65,19 @@ type Counters struct {
 	QueryHit TypeCounters `json:"query_hit"`
 	// Malformed counts datagrams the caller could not decode (CountMalformed).
 	Malformed uint64 `json:"malformed"`
+	// Dynamic counts dynamic queries (DynamicConfig).
+	Dynamic DynamicCounters `json:"dynamic"`
+}
+
+// DynamicCounters counts the dynamic queries an ultrapeer ran, and why
+// each ended.
+type DynamicCounters struct {
+	Started uint64 `json:"started"`
+	// Satisfied: enough results; Exhausted: every neighbour queried;
+	// Expired: DynamicConfig.MaxAge reached.
+	Satisfied uint64 `json:"satisfied"`
+	Exhausted uint64 `json:"exhausted"`
+	Expired   uint64 `json:"expired"`
 }
 
 func (d *Drops) add(r DropReason) {

@@ -8,6 +8,7 @@ type seenEntry struct {
 	from   PeerID
 	at     int64 // unix nanoseconds of the virtual or real clock
 	origin bool
+	ttl    uint8 // highest TTL the query arrived with from from
 	// answers counts, for an originated query that asked for answer marks,
 	// the marked hit descriptors received per answering node (nil
 	// otherwise).
@@ -56,6 +57,15 @@ func (c *dupCache) insert(g GUID, e seenEntry) {
 		c.cur = make(map[GUID]seenEntry)
 	}
 	c.cur[g] = e
+}
+
+// update replaces the entry of g, if present, keeping its generation.
+func (c *dupCache) update(g GUID, e seenEntry) {
+	if _, ok := c.cur[g]; ok {
+		c.cur[g] = e
+	} else if _, ok := c.old[g]; ok {
+		c.old[g] = e
+	}
 }
 
 func (c *dupCache) len() int { return len(c.cur) + len(c.old) }

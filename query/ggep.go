@@ -29,6 +29,7 @@ const (
 	KeyFingerprint = "FP" // QHD: 32-byte public-key fingerprint
 	KeyNodeName    = "NN" // QHD: node name, UTF-8
 	KeyAnswered    = "AN" // query: empty, answers wanted; QHD: uint16 LE parts + answering node name
+	KeyDone        = "DQ" // QHD: empty, the ultrapeer's dynamic query for this GUID ended
 )
 
 // GGEPExt is one GGEP extension: an ID of 1..15 bytes (no NUL) and its data.

@@ -51,6 +51,10 @@ type QueryHit struct {
 	// a query that asked for it (Query.WantAnswered). Only such a hit may
 	// have no results: a node with no match answers with one empty hit.
 	Answered *Answer
+	// Done (GGEP "DQ") says that the ultrapeer that ran this query
+	// dynamically for the leaf (DynamicConfig) has stopped querying: no
+	// more hits will be asked for. Such a hit may have no results.
+	Done bool
 }
 
 // Answer marks a node's complete answer to a query (GGEP "AN" in the QHD).
@@ -147,6 +151,9 @@ func (h *QueryHit) qhdGGEP(exts []GGEPExt, buf *[2]byte, ip *[16]byte, an []byte
 		exts = append(exts, GGEPExt{ID: KeyAnswered, Data: binary.LittleEndian.AppendUint16(an[:0:len(an)], h.Answered.Parts)})
 		exts[len(exts)-1].Data = append(exts[len(exts)-1].Data, h.Answered.Node...)
 	}
+	if h.Done {
+		exts = append(exts, GGEPExt{ID: KeyDone})
+	}
 	return exts
 }
 
@@ -170,6 +177,9 @@ func (h *QueryHit) trailerLen() int {
 		l := 2 + len(h.Answered.Node)
 		g += 1 + 2 + ggepLenBytes(l) + l
 	}
+	if h.Done {
+		g += 1 + 2 + 1
+	}
 	if g > 1 {
 		n += g
 	}
@@ -185,7 +195,7 @@ func (h *QueryHit) encodedLen() int {
 }
 
 func (h *QueryHit) appendTo(dst []byte) ([]byte, error) {
-	if (len(h.Results) == 0 && h.Answered == nil) || len(h.Results) > 255 {
+	if (len(h.Results) == 0 && h.Answered == nil && !h.Done) || len(h.Results) > 255 {
 		return dst, fmt.Errorf("%d results: %w", len(h.Results), ErrBadCount)
 	}
 	if len(h.Node) > MaxNodeName || !utf8.ValidString(h.Node) {
@@ -264,9 +274,9 @@ func parseQueryHit(b []byte) (*QueryHit, error) {
 		return nil, err
 	}
 	switch {
-	case count == 0 && h.Answered == nil:
+	case count == 0 && h.Answered == nil && !h.Done:
 		return nil, ErrBadCount
-	case count > 0 && len(h.Results) == 0 && h.Answered == nil:
+	case count > 0 && len(h.Results) == 0 && h.Answered == nil && !h.Done:
 		return nil, fmt.Errorf("none of %d results has a urn:blake3 and a size: %w", dropped, ErrBadURN)
 	}
 	return h, nil
@@ -414,6 +424,11 @@ func (h *QueryHit) qhdExtension(id, data []byte) error {
 			return bad()
 		}
 		h.Answered = a
+	case KeyDone:
+		if len(data) != 0 {
+			return bad()
+		}
+		h.Done = true
 	}
 	return nil
 }

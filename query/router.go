@@ -57,6 +57,8 @@ type Config struct {
 	// for others are limited per link instead (SetLinkLimit).
 	QueryRate  float64
 	QueryBurst int
+	// Dynamic configures dynamic querying (off unless Dynamic.On).
+	Dynamic DynamicConfig
 }
 
 // DefaultConfig returns the defaults: smart mode, MaxTTL 7, DefaultTTL 7, a
@@ -73,6 +75,7 @@ func DefaultConfig(self PeerID) Config {
 		LastHopQRP:   true,
 		QueryRate:    20,
 		QueryBurst:   40,
+		Dynamic:      DefaultDynamicConfig(),
 	}
 }
 
@@ -110,6 +113,10 @@ type Result struct {
 	// each node once per query). A search can end when every node it
 	// expects has answered.
 	Answered []Answered
+	// Done lists the queries this node originated whose dynamic query
+	// (DynamicConfig) ended: its own, or the one its ultrapeer ran for it
+	// (a hit with QueryHit.Done). No more hits will be asked for.
+	Done []GUID
 	// Drop is why the event's descriptor was dropped, DropNone otherwise.
 	Drop DropReason
 }
@@ -144,6 +151,9 @@ type Router struct {
 	linkRate   float64
 	linkBurst  int
 	counters   Counters
+	dyn        []*dynQuery // running dynamic queries, oldest first
+	degrees    map[PeerID]int
+	meshSize   int
 }
 
 // NewRouter returns a router for cfg answering from idx (nil: answers nothing).
@@ -165,6 +175,7 @@ func NewRouter(cfg Config, idx Index) *Router {
 	if cfg.QueryBurst <= 0 {
 		cfg.QueryBurst = max(1, int(cfg.QueryRate))
 	}
+	cfg.Dynamic.defaults()
 	return &Router{cfg: cfg, idx: idx, seen: newDupCache(cfg.DupCacheSize, cfg.DupCacheAge)}
 }
 
@@ -273,15 +284,19 @@ func (r *Router) Originate(now time.Time, guid GUID, q *Query, ttl uint8) Result
 	r.counters.Query.Originated++
 	var res Result
 	if r.cfg.Mode == Smart && r.role == Leaf {
-		res.Send = r.sendAll(res.Send, r.ultrapeers, "", d)
+		res.Send = r.leafTargets(d)
+		r.counters.Query.Sent += uint64(len(res.Send))
 	} else {
-		for _, hd := range r.answer(d) {
+		local := r.answer(d)
+		for _, hd := range local {
 			r.counters.QueryHit.Delivered++
 			r.deliver(&res, e, hd)
 		}
-		res.Send = r.sendAll(res.Send, r.floodTargets(d), "", d)
+		if !r.startDynamic(now.UnixNano(), d, "", local, &res) {
+			res.Send = r.sendAll(res.Send, r.floodTargets(d), "", d)
+			r.counters.Query.Sent += uint64(len(res.Send))
+		}
 	}
-	r.counters.Query.Sent += uint64(len(res.Send))
 	if len(res.Send) == 0 {
 		return r.drop(&r.counters.Query, res, DropNoRoute)
 	}
@@ -317,18 +332,31 @@ func (r *Router) handleQuery(now int64, from PeerID, d *Descriptor) Result {
 	if reason := r.allow(now, from, d); reason != DropNone {
 		return r.drop(tc, Result{}, reason)
 	}
-	if _, dup := r.seen.lookup(d.GUID, now); dup {
-		return r.drop(tc, Result{}, DropDuplicate)
+	if e, dup := r.seen.lookup(d.GUID, now); dup {
+		if !r.deepens(e, from, d) {
+			return r.drop(tc, Result{}, DropDuplicate)
+		}
+		e.ttl = d.TTL
+		r.seen.update(d.GUID, e)
+		fwd := &Descriptor{Header: Header{GUID: d.GUID, Type: TypeQuery, TTL: d.TTL - 1, Hops: d.Hops + 1}, Query: d.Query}
+		res := Result{Send: r.sendAll(nil, r.floodTargets(fwd), from, fwd)}
+		tc.Forwarded += uint64(len(res.Send))
+		tc.Sent += uint64(len(res.Send))
+		return res
 	}
-	r.seen.insert(d.GUID, seenEntry{from: from, at: now})
+	r.seen.insert(d.GUID, seenEntry{from: from, at: now, ttl: d.TTL})
 	var res Result
-	for _, hd := range r.answer(d) {
+	local := r.answer(d)
+	for _, hd := range local {
 		res.Send = append(res.Send, Outbound{To: from, D: hd})
 		r.counters.QueryHit.Sent++
 	}
-	if d.TTL > 1 {
-		fwd := &Descriptor{Header: Header{GUID: d.GUID, Type: TypeQuery, TTL: d.TTL - 1, Hops: d.Hops + 1}, Query: d.Query}
+	switch {
+	case d.TTL <= 1:
+	case d.Hops == 0 && slices.Contains(r.leaves, from) && r.startDynamic(now, d, from, local, &res):
+	default:
 		n := len(res.Send)
+		fwd := &Descriptor{Header: Header{GUID: d.GUID, Type: TypeQuery, TTL: d.TTL - 1, Hops: d.Hops + 1}, Query: d.Query}
 		res.Send = r.sendAll(res.Send, r.floodTargets(fwd), from, fwd)
 		tc.Forwarded += uint64(len(res.Send) - n)
 		tc.Sent += uint64(len(res.Send) - n)
@@ -345,6 +373,15 @@ func (r *Router) handleHit(now int64, from PeerID, d *Descriptor) Result {
 	if !r.hitFrom(from, e) {
 		return r.drop(tc, Result{}, DropUnexpected)
 	}
+	res := r.routeHit(e, d)
+	r.dynamicHit(d, &res)
+	return res
+}
+
+// routeHit delivers hit d (of query entry e) to this node's search, or
+// forwards it one hop back along the query's path.
+func (r *Router) routeHit(e seenEntry, d *Descriptor) Result {
+	tc := &r.counters.QueryHit
 	if e.origin {
 		tc.Delivered++
 		var res Result
@@ -361,6 +398,15 @@ func (r *Router) handleHit(now int64, from PeerID, d *Descriptor) Result {
 	tc.Forwarded++
 	tc.Sent++
 	return Result{Send: []Outbound{{To: e.from, D: fwd}}}
+}
+
+// deepens reports whether query d from from, whose GUID this node has
+// seen (entry e), is a dynamic query sent again with a higher TTL along
+// the same path (LimeWire's probe extension): it is forwarded with that
+// TTL, not answered again. Only with dynamic querying on; a flood never
+// sends a node the same query twice from the same neighbour.
+func (r *Router) deepens(e seenEntry, from PeerID, d *Descriptor) bool {
+	return r.cfg.Dynamic.On && !e.origin && from == e.from && d.TTL > e.ttl && d.TTL > 1
 }
 
 // allow takes a token for query d from p: from p's origin bucket when p
@@ -399,6 +445,9 @@ func take(m *map[PeerID]bucket, p PeerID, now int64, rate float64, burst int) bo
 func (r *Router) deliver(res *Result, e seenEntry, d *Descriptor) {
 	if len(d.Hit.Results) > 0 {
 		res.Delivered = append(res.Delivered, d)
+	}
+	if d.Hit.Done {
+		res.Done = append(res.Done, d.GUID)
 	}
 	a := d.Hit.Answered
 	if a == nil || e.answers == nil {
@@ -486,6 +535,22 @@ func (r *Router) floodTargets(d *Descriptor) []PeerID {
 		}
 	}
 	return out
+}
+
+// leafTargets returns where a smart-mode leaf sends its query d: to every
+// ultrapeer it is attached to; with dynamic querying (and no answer marks
+// asked for) to one of them, chosen by the GUID (a search sent again
+// under a new GUID may go to another), which runs the dynamic query.
+// Three dynamic queries for one search would triple its cost, and an
+// ultrapeer that had seen the GUID from the leaf would drop the dynamic
+// query's copy as a duplicate instead of passing it on.
+func (r *Router) leafTargets(d *Descriptor) []Outbound {
+	out := r.sendAll(nil, r.ultrapeers, "", d)
+	if !r.cfg.Dynamic.On || d.Query.WantAnswered || len(out) < 2 {
+		return out
+	}
+	i := int(d.GUID[len(d.GUID)-1]) % len(out)
+	return out[i : i+1]
 }
 
 // sendAll appends one Outbound per member peer in to, except skip.

@@ -179,3 +179,12 @@ func (h *hierarchy) buildTables(w *workload) {
 		h.tables[v] = t
 	}
 }
+
+// degrees returns the mesh degree of each of ultrapeer v's neighbours.
+func (h *hierarchy) degrees(v int32) map[query.PeerID]int {
+	out := make(map[query.PeerID]int, len(h.mesh[v]))
+	for _, nb := range h.mesh[v] {
+		out[nb] = len(h.mesh[peer(nb)])
+	}
+	return out
+}

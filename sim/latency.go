@@ -109,3 +109,18 @@ func splitmix(x uint64) uint64 {
 	x = (x ^ x>>27) * 0x94d049bb133111eb
 	return x ^ x>>31
 }
+
+// hopWait is how long dynamic querying waits for hits per TTL hop: a
+// round trip over a link of typical latency (Min for constant links, Max
+// for uniform ones, Min+Max for exponential ones) plus 1 ms, so that the
+// hits of a TTL-t query over such links arrive before the next step.
+func (l Latency) hopWait() time.Duration {
+	d := l.Min
+	switch l.Kind {
+	case Uniform:
+		d = l.Max
+	case Exponential:
+		d = l.Min + l.Max
+	}
+	return 2*d + time.Millisecond
+}

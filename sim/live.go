@@ -55,7 +55,7 @@ func (c *LiveConfig) defaults() error {
 	if len(c.Modes) == 0 {
 		c.Modes = []Mode{ModeFlood, ModeSmart}
 	}
-	c.Modes = slices.DeleteFunc(slices.Clone(c.Modes), func(m Mode) bool { return m == ModeQRP })
+	c.Modes = slices.DeleteFunc(slices.Clone(c.Modes), func(m Mode) bool { return m == ModeQRP || m == ModeDynamic })
 	if len(c.TTLs) == 0 {
 		c.TTLs = []int{4}
 	}

@@ -22,23 +22,27 @@ const (
 	// ModeQRP is ModeSmart with last-hop QRP: a query sent with TTL 1 goes
 	// only to mesh neighbours whose QRP table matches it.
 	ModeQRP Mode = "qrp"
+	// ModeDynamic is ModeQRP with dynamic querying (query.DynamicConfig):
+	// a leaf's first ultrapeer probes a few mesh neighbours and widens
+	// only while too few results came back.
+	ModeDynamic Mode = "dynamic"
 )
 
 // AllModes lists the modes of "all", in report order.
-var AllModes = []Mode{ModeFlood, ModeSmart, ModeQRP}
+var AllModes = []Mode{ModeFlood, ModeSmart, ModeQRP, ModeDynamic}
 
-// ParseModes parses "flood", "smart", "qrp", "all" or a comma-separated
-// list of them.
+// ParseModes parses "flood", "smart", "qrp", "dynamic", "all" or a
+// comma-separated list of them.
 func ParseModes(s string) ([]Mode, error) {
 	var out []Mode
 	for _, f := range strings.Split(s, ",") {
 		switch m := Mode(strings.TrimSpace(f)); m {
 		case "all":
 			out = append(out, AllModes...)
-		case ModeFlood, ModeSmart, ModeQRP:
+		case ModeFlood, ModeSmart, ModeQRP, ModeDynamic:
 			out = append(out, m)
 		default:
-			return nil, fmt.Errorf("mode %q (want flood, smart, qrp or all): %w", f, ErrSpec)
+			return nil, fmt.Errorf("mode %q (want flood, smart, qrp, dynamic or all): %w", f, ErrSpec)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Mode) int { return slices.Index(AllModes, a) - slices.Index(AllModes, b) })
@@ -46,7 +50,10 @@ func ParseModes(s string) ([]Mode, error) {
 }
 
 // hierarchical reports whether m uses the ultrapeer hierarchy.
-func (m Mode) hierarchical() bool { return m == ModeSmart || m == ModeQRP }
+func (m Mode) hierarchical() bool { return m == ModeSmart || m == ModeQRP || m == ModeDynamic }
+
+// lastHopQRP reports whether m routes the last hop by QRP tables.
+func (m Mode) lastHopQRP() bool { return m == ModeQRP || m == ModeDynamic }
 
 // dupCacheSize bounds each router's duplicate cache. Queries never overlap
 // in the simulation (each runs until the network is quiet), so a router only
@@ -56,13 +63,16 @@ const dupCacheSize = 64
 
 // routers builds one fresh query.Router per node for mode m, with MaxTTL
 // maxTTL: flood nodes linked along the graph, or the hierarchy's ultrapeers
-// and leaves (with the QRP tables exchanged along the mesh for ModeQRP).
+// and leaves (with the QRP tables exchanged along the mesh for ModeQRP and
+// ModeDynamic, and the neighbours' degrees for ModeDynamic).
 func (w *world) routers(m Mode, maxTTL uint8) []*query.Router {
 	rs := make([]*query.Router, len(w.ids))
 	for v := range w.ids {
 		cfg := query.DefaultConfig(w.ids[v])
 		cfg.MaxTTL, cfg.DefaultTTL = maxTTL, maxTTL
-		cfg.LastHopQRP = m == ModeQRP
+		cfg.LastHopQRP = m.lastHopQRP()
+		cfg.Dynamic.On = m == ModeDynamic
+		cfg.Dynamic.HopWait = w.cfg.Latency.hopWait()
 		cfg.DupCacheSize = dupCacheSize
 		if m == ModeFlood {
 			cfg.Mode = query.Flood
@@ -76,6 +86,10 @@ func (w *world) routers(m Mode, maxTTL uint8) []*query.Router {
 		if h.isUP[v] {
 			r := query.NewRouter(cfg, h.index[v])
 			r.SetTopology(query.Ultrapeer, h.mesh[v], nil, h.upLeaves[v])
+			if m == ModeDynamic {
+				r.SetNeighbourDegrees(h.degrees(int32(v)))
+				r.SetMeshSize(len(h.ups))
+			}
 			rs[v] = r
 			continue
 		}
@@ -83,7 +97,7 @@ func (w *world) routers(m Mode, maxTTL uint8) []*query.Router {
 		r.SetTopology(query.Leaf, nil, h.leafUPs[v], nil)
 		rs[v] = r
 	}
-	if m == ModeQRP {
+	if m.lastHopQRP() {
 		h := w.hier
 		h.buildTables(w.work)
 		for _, u := range h.ups {

@@ -33,6 +33,9 @@ type network struct {
 	handled []uint32
 	// stamp marks the nodes the current query reached (stamp == query+1).
 	stamp []uint32
+	// timers maps a node to the time of its scheduled Tick (dynamic
+	// querying), for nodes that have one.
+	timers map[int32]int64
 }
 
 func newNetwork(ids []query.PeerID, routers []*query.Router, lat Latency, seed uint64, loss float64, lossRng *rand.Rand) *network {
@@ -40,6 +43,7 @@ func newNetwork(ids []query.PeerID, routers []*query.Router, lat Latency, seed u
 		ids: ids, routers: routers, lat: lat, seed: seed, loss: loss, lossRng: lossRng,
 		handled: make([]uint32, len(ids)),
 		stamp:   make([]uint32, len(ids)),
+		timers:  make(map[int32]int64),
 	}
 }
 
@@ -84,9 +88,14 @@ func (n *network) run(start int64, j job) queryStats {
 	res := n.routers[j.origin].Originate(Epoch.Add(time.Duration(n.now)), j.guid, j.q, j.ttl)
 	n.deliver(&st, j, t0, 0, res.Delivered)
 	n.send(&st, j.origin, res.Send)
+	n.schedule(j.origin)
 	for n.queue.len() > 0 {
 		e := n.queue.pop()
 		n.now = e.at
+		if e.d == nil {
+			n.tick(&st, e.to)
+			continue
+		}
 		n.handled[e.to]++
 		res := n.routers[e.to].Handle(Epoch.Add(time.Duration(e.at)), n.ids[e.from], e.d)
 		if e.d.Type == query.TypeQuery {
@@ -102,8 +111,37 @@ func (n *network) run(start int64, j job) queryStats {
 			n.deliver(&st, j, t0, -1, res.Delivered)
 		}
 		n.send(&st, e.to, res.Send)
+		n.schedule(e.to)
 	}
 	return st
+}
+
+// schedule makes sure node v's router gets a Tick when its next dynamic
+// query step is due.
+func (n *network) schedule(v int32) {
+	next, ok := n.routers[v].NextTick()
+	if !ok {
+		return
+	}
+	at := max(next.Sub(Epoch).Nanoseconds(), n.now)
+	if t, has := n.timers[v]; has && t <= at {
+		return
+	}
+	n.timers[v] = at
+	n.seq++
+	n.queue.push(event{at: at, seq: n.seq, to: v})
+}
+
+// tick runs node v's due dynamic query steps (a timer event); a timer
+// superseded by an earlier one does nothing.
+func (n *network) tick(st *queryStats, v int32) {
+	if t, has := n.timers[v]; !has || t != n.now {
+		return
+	}
+	delete(n.timers, v)
+	res := n.routers[v].Tick(Epoch.Add(time.Duration(n.now)))
+	n.send(st, v, res.Send)
+	n.schedule(v)
 }
 
 // deliver records hits delivered to the origin. hops < 0: take them from

@@ -23,7 +23,7 @@ func TestParsers(t *testing.T) {
 		{"ttl", anyOf(ParseTTLs), "3..1", nil},
 		{"ttl", anyOf(ParseTTLs), "0", nil},
 		{"ttl", anyOf(ParseTTLs), "256", nil},
-		{"mode", anyOf(ParseModes), "all", []Mode{ModeFlood, ModeSmart, ModeQRP}},
+		{"mode", anyOf(ParseModes), "all", []Mode{ModeFlood, ModeSmart, ModeQRP, ModeDynamic}},
 		{"mode", anyOf(ParseModes), "qrp,flood,qrp", []Mode{ModeFlood, ModeQRP}},
 		{"mode", anyOf(ParseModes), "gossip", nil},
 		{"replication", anyOf(ParseReplication), "uniform:5", Replication{K: 5}},

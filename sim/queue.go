@@ -3,8 +3,9 @@ package sim
 import "github.com/servent-p2p/servent/query"
 
 // event is the delivery of descriptor d from node from to node to at
-// virtual time at (nanoseconds after the epoch). seq breaks ties in
-// scheduling order, which makes the simulation deterministic.
+// virtual time at (nanoseconds after the epoch), or with d nil a timer:
+// node to's router is due a Tick. seq breaks ties in scheduling order,
+// which makes the simulation deterministic.
 type event struct {
 	at       int64
 	seq      uint64

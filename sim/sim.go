@@ -6,6 +6,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/servent-p2p/servent/query"
 )
 
 // GraphKind selects the generated flood topology.
@@ -177,8 +179,13 @@ func notes(cfg *Config, maxTTL uint8) []string {
 	}
 	if slices.ContainsFunc(cfg.Modes, Mode.hierarchical) {
 		h := cfg.Hierarchy
-		out = append(out, fmt.Sprintf("smart/qrp: the flood graph is not used; topology by the daemons' planner ultrapeer.NewPlan (leaves_per_ultrapeer %d, ultrapeers_per_leaf %d, max_leaves %d, mesh_degree %d); lower bound = ultrapeers - 1; unattached/short: leaves with no, or too few, ultrapeers",
+		out = append(out, fmt.Sprintf("smart/qrp/dynamic: the flood graph is not used; topology by the daemons' planner ultrapeer.NewPlan (leaves_per_ultrapeer %d, ultrapeers_per_leaf %d, max_leaves %d, mesh_degree %d); lower bound = ultrapeers - 1; unattached/short: leaves with no, or too few, ultrapeers",
 			h.LeavesPerUltrapeer, h.UltrapeersPerLeaf, h.MaxLeaves, h.MeshDegree))
+	}
+	if slices.Contains(cfg.Modes, ModeDynamic) {
+		d := query.DefaultDynamicConfig()
+		out = append(out, fmt.Sprintf("dynamic: qrp plus dynamic querying by each leaf's first ultrapeer (the others get TTL 1): probe %d neighbours at TTL 2, then one neighbour per step until %d distinct results or every neighbour tried; %v wait per TTL hop",
+			d.Probe, d.Results, cfg.Latency.hopWait()))
 	}
 	return out
 }

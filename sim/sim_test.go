@@ -36,8 +36,8 @@ func TestRunDeterministic(t *testing.T) {
 	if ta.String() != tb.String() {
 		t.Fatal("tables differ")
 	}
-	if len(a.Rows) != 2*3*3 {
-		t.Fatalf("%d rows, want 18", len(a.Rows))
+	if len(a.Rows) != 2*4*3 {
+		t.Fatalf("%d rows, want 24", len(a.Rows))
 	}
 	cfg.Seed = 43
 	c, err := Run(context.Background(), cfg)

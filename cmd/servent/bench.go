@@ -37,7 +37,9 @@ bytes, reach, recall, first-hit hops and latency, and busiest-node load per
 query. Same --seed, same numbers.
 
 Modes: flood (Gnutella 0.4 on the --graph or --topology), smart (ultrapeers,
-leaves, mesh; the graph is not used), qrp (smart + last-hop QRP), all.
+leaves, mesh; the graph is not used), qrp (smart + last-hop QRP), dynamic
+(qrp + dynamic querying: a leaf's ultrapeer widens only while too few
+results came back), all.
 
 With --live N, bench starts N real servents (this binary, "servent run") on
 127.0.0.2.. with temporary data and share folders holding the workload's
@@ -56,14 +58,14 @@ also on Ctrl-C.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.nodes, "nodes", "1000", "network sizes, comma-separated (k, M suffixes)")
-	fl.StringVar(&f.mode, "mode", "all", "flood, smart, qrp or all (comma-separated list allowed)")
+	fl.StringVar(&f.mode, "mode", "all", "flood, smart, qrp, dynamic or all (comma-separated list allowed)")
 	fl.StringVar(&f.ttl, "ttl", "7", "TTLs: 7, 1..7 or 1,2,3")
 	fl.StringVar(&f.topology, "topology", "", "edge-list file (FROM TO per line) for flood; overrides --nodes")
 	fl.StringVar(&f.graph, "graph", "random", "generated flood graph: random (regular), er, powerlaw or membership (the daemon's rules)")
 	fl.IntVar(&f.degree, "degree", 4, "degree of the generated graph (powerlaw: m = degree/2; live: flood_degree)")
-	fl.IntVar(&f.leavesPerUP, "leaves-per-ultrapeer", 30, "members per elected ultrapeer (smart, qrp)")
-	fl.IntVar(&f.maxLeaves, "max-leaves", 0, "most leaves per ultrapeer (smart, qrp; 0: 120, or the average load when more)")
-	fl.IntVar(&f.meshDegree, "mesh-degree", 8, "ultrapeer mesh degree (smart, qrp)")
+	fl.IntVar(&f.leavesPerUP, "leaves-per-ultrapeer", 30, "members per elected ultrapeer (smart, qrp, dynamic)")
+	fl.IntVar(&f.maxLeaves, "max-leaves", 0, "most leaves per ultrapeer (smart, qrp, dynamic; 0: 120, or the average load when more)")
+	fl.IntVar(&f.meshDegree, "mesh-degree", 8, "ultrapeer mesh degree (smart, qrp, dynamic)")
 	fl.IntVar(&f.live, "live", 0, "run N real servents on 127.0.0.x instead of simulating (and compare)")
 	fl.IntVar(&f.queries, "queries", 200, "queries per run")
 	fl.IntVar(&f.files, "files", 1000, "distinct files")

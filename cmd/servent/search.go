@@ -107,7 +107,10 @@ found, 1 nothing found, 2 error.`,
 			}
 			if !cf.json && done != nil {
 				how := "every ultrapeer answered"
-				if !done.Complete {
+				switch {
+				case done.Searched:
+					how = "the ultrapeer's dynamic query ended"
+				case !done.Complete:
 					how = "timeout"
 				}
 				fmt.Fprintf(out, "%d files (%d hits) in %s (%s); first hit after %.1f ms. Download one: servent get N\n",

@@ -1,0 +1,66 @@
+package daemon
+
+import (
+	"testing"
+	"time"
+
+	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/query"
+)
+
+// TestClusterDynamicQuery runs searches without answer marks (as on a
+// network of more than query.MaxAnswering ultrapeers) on 20 real nodes
+// with a partial ultrapeer mesh: each leaf's first ultrapeer queries its
+// mesh dynamically through real sockets and the daemon's ticking loop,
+// every file is found, and every dynamic query ends.
+func TestClusterDynamicQuery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 real nodes: skipped with -short")
+	}
+	c := startCluster(t, clusterOptions{nodes: 20, routing: "smart", leavesPerUltrapeer: 4, meshDegree: 2, ttl: 4})
+	c.settled(90 * time.Second)
+	var ups, leaves []*Daemon
+	eventually(t, 30*time.Second, "ceil(20/4) = 5 ultrapeers", func() bool {
+		ups, leaves = c.byRole(overlay.RoleUltrapeer), c.byRole(overlay.RoleLeaf)
+		return len(ups) == 5 && len(leaves) == 15
+	})
+	c.settled(30 * time.Second)
+	for _, d := range c.nodes {
+		d.noAnswerMarks = true
+	}
+	dynamic := func() (started, ended uint64) {
+		for _, u := range ups {
+			var dc query.DynamicCounters
+			u.withRouter(func(r *query.Router) { dc = r.Counters().Dynamic })
+			started += dc.Started
+			ended += dc.Satisfied + dc.Exhausted + dc.Expired
+		}
+		return started, ended
+	}
+	s0, _ := dynamic()
+	q0, u0 := c.queryTraffic()
+	recall, lat := c.searchAll(leaves[:5], 3*time.Second)
+	q1, u1 := c.queryTraffic()
+	s1, _ := dynamic()
+	searches := 5 * len(c.files)
+	t.Logf("dynamic: %d searches, recall %.4f, first hit p50 %v p99 %v, %.1f query datagrams per search, %.1f between ultrapeers, %d dynamic queries",
+		searches, recall, percentile(lat, 0.5), percentile(lat, 0.99), float64(q1-q0)/float64(searches), float64(u1-u0)/float64(searches), s1-s0)
+	if recall != 1 {
+		t.Errorf("recall %.4f, want 1", recall)
+	}
+	if s1-s0 < uint64(searches) {
+		t.Errorf("%d dynamic queries for %d searches: the leaves' first ultrapeers did not query dynamically", s1-s0, searches)
+	}
+	eventually(t, 10*time.Second, "every dynamic query ended", func() bool {
+		started, ended := dynamic()
+		return started == ended
+	})
+	// A search nobody can answer ends when the ultrapeer has tried the
+	// whole mesh, not at its timeout.
+	done := leaves[0].search(api.SearchRequest{Words: []string{"nosuchword"}, Timeout: 10 * time.Second}, nil, func(api.Result) {})
+	t.Logf("search without a match: ended after %v, searched=%v", done.Elapsed, done.Searched)
+	if !done.Searched || done.Elapsed > 5*time.Second {
+		t.Errorf("search without a match ended after %v, searched=%v: want the dynamic query's end, well before the 10 s timeout", done.Elapsed, done.Searched)
+	}
+}
