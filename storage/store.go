@@ -60,10 +60,8 @@ type Store struct {
 }
 
 // Open opens (creating if needed, unless read-only) the badger database in
-// dir with a small embedded profile: 8 MiB memtables (2), 1 KiB value
-// threshold, 16 MiB value-log files, 8 MiB block cache, 4 MiB index cache,
-// 2 compactors. badger's own logging goes to the logger at warn level and
-// above. When another process holds dir, the error wraps ErrLocked and
+// dir with the small-memory profile described at smallMemory. badger's own
+// logging goes to the logger at warn level and above. When another process holds dir, the error wraps ErrLocked and
 // reads "another servent is using data dir DIR".
 func Open(dir string, opts Options) (*Store, error) {
 	log := opts.Logger
@@ -78,14 +76,7 @@ func Open(dir string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: %w", dir, err)
 		}
 	}
-	bo := badger.DefaultOptions(dir).
-		WithMemTableSize(8 << 20).
-		WithNumMemtables(2).
-		WithValueThreshold(1 << 10).
-		WithValueLogFileSize(16 << 20).
-		WithBlockCacheSize(8 << 20).
-		WithIndexCacheSize(4 << 20).
-		WithNumCompactors(2).
+	bo := smallMemory(badger.DefaultOptions(dir)).
 		WithReadOnly(opts.ReadOnly && badgerReadOnly).
 		WithLogger(badgerLogger{log: log.With("component", "badger")})
 	db, err := badger.Open(bo)
