@@ -53,6 +53,8 @@ type Store struct {
 	version atomic.Uint64
 	count   atomic.Int64
 
+	compactor *compactor // nil when read-only
+
 	closeOnce sync.Once
 	closeErr  error
 
@@ -92,6 +94,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if !opts.ReadOnly {
+		s.compactor = newCompactor()
+		go s.runCompactor(s.compactor)
+		s.compactor.wrote() // a tree left due by the last run
+	}
 	return s, nil
 }
 
@@ -102,6 +109,7 @@ func (s *Store) Dir() string { return s.dir }
 // first call's result. Stop Watch and RunGC (cancel their context) first.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.compactor.close()
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("close store: %w", err)
 		}
@@ -144,7 +152,11 @@ func (s *Store) update(fn func(txn *badger.Txn) error) error {
 	if s.readOnly {
 		return ErrReadOnly
 	}
-	return s.db.Update(fn)
+	if err := s.db.Update(fn); err != nil {
+		return err
+	}
+	s.compactor.wrote()
+	return nil
 }
 
 // getValue copies the value of key, or returns ErrNotFound.
