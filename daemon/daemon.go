@@ -46,8 +46,9 @@ type Daemon struct {
 	qrp         *qrpLinks
 	searches    searches
 
-	topoMu sync.Mutex
-	topo   topology
+	topoMu  sync.Mutex
+	topo    topology
+	planner *ultrapeer.Planner // plans every view the hierarchy loop sees
 
 	catalogDirty chan struct{} // the catalog changed: re-index and tell ultrapeers
 	kick         chan struct{} // recompute the topology now
@@ -104,6 +105,7 @@ func New(cfg configs.Config, log *slog.Logger, version string) (*Daemon, error) 
 		store:        store,
 		registry:     ultrapeer.NewRegistry(cfg.MaxLeaves),
 		indexLimit:   newIndexLimiter(indexRate, indexBurst),
+		planner:      ultrapeer.NewPlanner(planConfig(cfg)),
 		catalogDirty: make(chan struct{}, 1),
 		kick:         make(chan struct{}, 1),
 		rescan:       make(chan struct{}, 1),

@@ -103,10 +103,11 @@ func (d *Daemon) view(now time.Time) ultrapeer.View {
 	return v
 }
 
-// computeTopology runs the planner on the current membership view.
+// computeTopology runs the planner on the current membership view (an
+// unchanged view, the common case on a tick, costs no planning).
 func (d *Daemon) computeTopology() topology {
 	self := d.ov.Name()
-	p := ultrapeer.NewPlan(d.view(time.Now()), planConfig(d.cfg))
+	p := d.planner.Plan(d.view(time.Now()))
 	if d.cfg.Routing == "flood" {
 		return topology{role: overlay.RoleFlood, neighbours: p.Mesh[self]}
 	}

@@ -6,9 +6,14 @@ import (
 	"time"
 )
 
-// interfacePoll is how often the node re-reads its interfaces: a Wi-Fi
-// that joins, a cable plugged in or DHCP answering late is seen within it.
-const interfacePoll = 2 * time.Second
+// How often the node re-reads its interfaces. Where the kernel notifies
+// changes (Linux) a Wi-Fi that joins, a cable plugged in or DHCP answering
+// late is seen at once and the poll is a safety net; elsewhere it is seen
+// within interfacePoll.
+const (
+	interfacePoll    = 2 * time.Second
+	interfaceRecheck = 30 * time.Second
+)
 
 // localAddrs returns this host's addresses as last read.
 func (n *Node) localAddrs() []localAddr {
@@ -75,18 +80,27 @@ func (n *Node) listenFamilyHas(a netip.Addr) bool {
 	return !ip.Is4() || a.Is4()
 }
 
-// watchInterfaces re-reads the interfaces every interfacePoll; when the
-// addresses change it republishes them, refreshes discovery's multicast
-// groups and beacons at once. It warns while there is no usable address.
+// watchInterfaces re-reads the interfaces when the kernel reports a
+// change and every interfaceRecheck, or every interfacePoll without
+// reports; when the addresses change it republishes them, refreshes
+// discovery's multicast groups and beacons at once. It warns while there
+// is no usable address.
 func (n *Node) watchInterfaces() {
 	n.checkAddresses()
-	t := time.NewTicker(interfacePoll)
+	changes, stop := interfaceChanges()
+	defer stop()
+	every := interfacePoll
+	if changes != nil {
+		every = interfaceRecheck
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-n.ctx.Done():
 			return
 		case <-t.C:
+		case <-changes:
 		}
 		if !n.refreshLocalAddrs() {
 			continue

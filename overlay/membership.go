@@ -29,6 +29,10 @@ func (n *Node) startMemberlist() error {
 	c.SuspicionMult = n.cfg.SuspicionMult
 	c.GossipInterval = n.cfg.GossipInterval
 	c.TCPTimeout = n.cfg.StreamTimeout
+	// No LZW on a LAN: compressing each gossip packet allocated a fresh
+	// 16 KiB table and was the largest single CPU cost of a converging
+	// node; receivers decode compressed and plain messages alike.
+	c.EnableCompression = false
 	c.Logger = slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)
 	if n.keys.set {
 		c.SecretKey = n.keys.mlKey

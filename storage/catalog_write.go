@@ -74,6 +74,7 @@ func (s *Store) applyBatch(batch []change) (removed int, err error) {
 	if err := txn.Commit(); err != nil {
 		return 0, err
 	}
+	s.compactor.wrote()
 	s.version.Store(version)
 	s.count.Store(int64(count))
 	return removed, nil

@@ -53,6 +53,8 @@ type Store struct {
 	version atomic.Uint64
 	count   atomic.Int64
 
+	compactor *compactor // nil when read-only
+
 	closeOnce sync.Once
 	closeErr  error
 
@@ -60,10 +62,8 @@ type Store struct {
 }
 
 // Open opens (creating if needed, unless read-only) the badger database in
-// dir with a small embedded profile: 8 MiB memtables (2), 1 KiB value
-// threshold, 16 MiB value-log files, 8 MiB block cache, 4 MiB index cache,
-// 2 compactors. badger's own logging goes to the logger at warn level and
-// above. When another process holds dir, the error wraps ErrLocked and
+// dir with the small-memory profile described at smallMemory. badger's own
+// logging goes to the logger at warn level and above. When another process holds dir, the error wraps ErrLocked and
 // reads "another servent is using data dir DIR".
 func Open(dir string, opts Options) (*Store, error) {
 	log := opts.Logger
@@ -78,14 +78,7 @@ func Open(dir string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: %w", dir, err)
 		}
 	}
-	bo := badger.DefaultOptions(dir).
-		WithMemTableSize(8 << 20).
-		WithNumMemtables(2).
-		WithValueThreshold(1 << 10).
-		WithValueLogFileSize(16 << 20).
-		WithBlockCacheSize(8 << 20).
-		WithIndexCacheSize(4 << 20).
-		WithNumCompactors(2).
+	bo := smallMemory(badger.DefaultOptions(dir)).
 		WithReadOnly(opts.ReadOnly && badgerReadOnly).
 		WithLogger(badgerLogger{log: log.With("component", "badger")})
 	db, err := badger.Open(bo)
@@ -101,6 +94,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if !opts.ReadOnly {
+		s.compactor = newCompactor()
+		go s.runCompactor(s.compactor)
+		s.compactor.wrote() // a tree left due by the last run
+	}
 	return s, nil
 }
 
@@ -111,6 +109,7 @@ func (s *Store) Dir() string { return s.dir }
 // first call's result. Stop Watch and RunGC (cancel their context) first.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.compactor.close()
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("close store: %w", err)
 		}
@@ -153,7 +152,11 @@ func (s *Store) update(fn func(txn *badger.Txn) error) error {
 	if s.readOnly {
 		return ErrReadOnly
 	}
-	return s.db.Update(fn)
+	if err := s.db.Update(fn); err != nil {
+		return err
+	}
+	s.compactor.wrote()
+	return nil
 }
 
 // getValue copies the value of key, or returns ErrNotFound.

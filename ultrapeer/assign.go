@@ -30,6 +30,13 @@ import (
 // large inputs (the goroutines end before Assign returns); otherwise pure.
 // Safe for concurrent use when refused is.
 func Assign(leaves, ultrapeers []string, k, maxLeaves int, refused func(leaf, ultrapeer string) bool) (attach, held map[string][]string) {
+	return assign(leaves, ultrapeers, k, maxLeaves, refused, nil)
+}
+
+// assign is Assign taking the leaves' first rendezvous orders from orders
+// where it has them, and keeping there the ones it computes (nil: compute
+// them all, keep none).
+func assign(leaves, ultrapeers []string, k, maxLeaves int, refused func(leaf, ultrapeer string) bool, orders *orderCache) (attach, held map[string][]string) {
 	st := make([]suitor, len(leaves))
 	index := make(map[string]int, len(leaves))
 	for i, l := range leaves {
@@ -37,7 +44,7 @@ func Assign(leaves, ultrapeers []string, k, maxLeaves int, refused func(leaf, ul
 		st[i] = suitor{id: l, want: k + 2}
 	}
 	if k > 0 {
-		firstOrders(st, ultrapeers)
+		orders.fill(st, ultrapeers, k+2)
 	}
 	holds := make(map[string][]weighted, len(ultrapeers))
 	queue := make([]int, len(leaves))
@@ -122,19 +129,20 @@ func (s *suitor) next(ultrapeers []string, refused func(leaf, ultrapeer string) 
 	}
 }
 
-// firstOrders fills each suitor's first order, on all CPUs when there are
-// many (each suitor's slot is its own: the result does not depend on
-// scheduling).
-func firstOrders(st []suitor, ultrapeers []string) {
+// firstOrders fills the first order of the suitors st[i] for i in todo, on
+// all CPUs when there are many (each suitor's slot is its own: the result
+// does not depend on scheduling).
+func firstOrders(st []suitor, todo []int, ultrapeers []string) {
 	workers := 1
-	if len(st)*len(ultrapeers) > 1<<20 {
+	if len(todo)*len(ultrapeers) > 1<<20 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(st); i += workers {
-				st[i].order = Attach(st[i].id, ultrapeers, st[i].want)
+			for j := w; j < len(todo); j += workers {
+				s := &st[todo[j]]
+				s.order = Attach(s.id, ultrapeers, s.want)
 			}
 		})
 	}

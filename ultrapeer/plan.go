@@ -76,6 +76,12 @@ type Plan struct {
 // worst case, O(members * (k + log members)) when the cap binds nowhere.
 // Safe for concurrent use when view.Refused is.
 func NewPlan(view View, cfg PlanConfig) Plan {
+	return newPlan(view, cfg, nil)
+}
+
+// newPlan is NewPlan with the leaves' rendezvous orders kept in orders
+// (nil: none kept).
+func newPlan(view View, cfg PlanConfig, orders *orderCache) Plan {
 	ids := make([]string, len(view.Members))
 	for i, c := range view.Members {
 		ids[i] = c.ID
@@ -97,7 +103,7 @@ func NewPlan(view View, cfg PlanConfig) Plan {
 			leaves = append(leaves, id)
 		}
 	}
-	p.Attach, p.Leaves = Assign(leaves, ups, p.PerLeaf, cfg.Election.MaxLeaves, view.Refused)
+	p.Attach, p.Leaves = assign(leaves, ups, p.PerLeaf, cfg.Election.MaxLeaves, view.Refused, orders)
 	return p
 }
 
