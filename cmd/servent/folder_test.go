@@ -199,4 +199,20 @@ func TestFolderBrowseGetResume(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "other.txt")); err == nil {
 		t.Error("a file outside the folder was downloaded")
 	}
+
+	t.Run("folder of a search result", func(t *testing.T) {
+		if stdout, stderr, code := servent(t, "search", "--data", getter.data, "briefing"); code != 0 || !strings.Contains(stdout, "drill/video/briefing-") {
+			t.Fatalf("search: exit %d: %s%s", code, stdout, stderr)
+		}
+		out := t.TempDir()
+		if stdout, stderr, code := servent(t, "get", "--data", getter.data, "--folder", "--out", out, "1"); code != 0 || !strings.Contains(stdout, "3 files") {
+			t.Fatalf("get --folder 1: exit %d: %s%s", code, stdout, stderr)
+		}
+		for i := range 3 {
+			name := fmt.Sprintf("briefing-%d.bin", i)
+			if got, err := os.ReadFile(filepath.Join(out, "video", name)); err != nil || !bytes.Equal(got, files["drill/video/"+name]) {
+				t.Errorf("video/%s: %d bytes, %v", name, len(got), err)
+			}
+		}
+	})
 }
