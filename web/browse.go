@@ -15,8 +15,13 @@ import (
 	"github.com/servent-p2p/servent/internal/names"
 )
 
-// browseTimeout bounds one browse of a peer from the page.
-const browseTimeout = 15 * time.Second
+// Browse view limits.
+const (
+	// browseTimeout bounds one browse of a peer from the page.
+	browseTimeout = 15 * time.Second
+	// maxBrowseFiles is the most files one folder shows (a phone page).
+	maxBrowseFiles = 500
+)
 
 // browseData is what the browse view shows: the peers, or one folder of
 // one peer (its subfolders, then its files).
@@ -27,6 +32,7 @@ type browseData struct {
 	Crumbs  []linkView
 	Folders []linkView
 	Files   []resultView
+	More    int // files of the folder not shown (over maxBrowseFiles)
 }
 
 type peerView struct {
@@ -125,6 +131,10 @@ func fillFolder(bd *browseData, l api.Listing) {
 		bd.Folders = append(bd.Folders, linkView{Name: names.Display(sub), Href: browseHref(peer, prefix+sub), Info: fmt.Sprintf("%d files", counts[sub])})
 	}
 	slices.SortFunc(bd.Files, func(a, b resultView) int { return strings.Compare(a.Name, b.Name) })
+	if len(bd.Files) > maxBrowseFiles {
+		bd.More = len(bd.Files) - maxBrowseFiles
+		bd.Files = bd.Files[:maxBrowseFiles]
+	}
 }
 
 // listedResults turns a listing into results with the peer as source, so

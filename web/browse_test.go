@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -46,6 +47,12 @@ func TestBrowseView(t *testing.T) {
 	resp, _ = get(t, c, base+"/dl/"+hash+"?name=city+map.pdf")
 	if resp.StatusCode != http.StatusOK || b.searches.Load() != before {
 		t.Errorf("download from the browse view: %s, %d searches", resp.Status, b.searches.Load()-before)
+	}
+	for i := range maxBrowseFiles + 3 {
+		b.addFile(fmt.Sprintf("big/f%04d.txt", i), []byte{byte(i), byte(i >> 8)}, 1)
+	}
+	if _, body = get(t, c, base+"/browse?peer=nodea&dir=big"); strings.Count(body, `class="dl"`) != maxBrowseFiles || !strings.Contains(body, "and 3 more files") {
+		t.Errorf("a big folder shows %d files", strings.Count(body, `class="dl"`))
 	}
 	resp, body = get(t, c, base+"/browse?peer=nobody")
 	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "Could not list") {

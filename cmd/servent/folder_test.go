@@ -86,7 +86,10 @@ func bytesSent(t *testing.T, n *node) int64 {
 // downloading daemon is killed (SIGKILL) half-way, started again, and the
 // same command finishes the folder without fetching again any file that
 // was complete: the seeder sends at most the bytes of the files missing
-// at the kill, and those files keep their inode and mtime.
+// at the kill, and those files keep their inode and mtime. Then
+// `get --folder 1` fetches the folder of a search result. About 1-3
+// minutes (a race-instrumented binary; the resume waits ~30 s for the
+// seeder to drop the killed node's connections).
 func TestFolderBrowseGetResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two real nodes and a 1,003-file folder")
@@ -199,4 +202,20 @@ func TestFolderBrowseGetResume(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "other.txt")); err == nil {
 		t.Error("a file outside the folder was downloaded")
 	}
+
+	t.Run("folder of a search result", func(t *testing.T) {
+		if stdout, stderr, code := servent(t, "search", "--data", getter.data, "briefing"); code != 0 || !strings.Contains(stdout, "drill/video/briefing-") {
+			t.Fatalf("search: exit %d: %s%s", code, stdout, stderr)
+		}
+		out := t.TempDir()
+		if stdout, stderr, code := servent(t, "get", "--data", getter.data, "--folder", "--out", out, "1"); code != 0 || !strings.Contains(stdout, "3 files") {
+			t.Fatalf("get --folder 1: exit %d: %s%s", code, stdout, stderr)
+		}
+		for i := range 3 {
+			name := fmt.Sprintf("briefing-%d.bin", i)
+			if got, err := os.ReadFile(filepath.Join(out, "video", name)); err != nil || !bytes.Equal(got, files["drill/video/"+name]) {
+				t.Errorf("video/%s: %d bytes, %v", name, len(got), err)
+			}
+		}
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/internal/names"
 	"github.com/servent-p2p/servent/kit"
 )
 
@@ -76,7 +77,7 @@ its content hash like any download. Give it to the laptop that needs it
 				fmt.Fprintln(tw, "#\tPLATFORM\tSIZE\tSOURCES\tNAME\tHASH")
 				for i, r := range found {
 					t, _ := kit.TargetOfFile(path.Base(r.Name))
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", i+1, t, humanBytes(r.Size), len(r.Sources), path.Base(r.Name), r.Hash)
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", i+1, t, humanBytes(r.Size), len(r.Sources), names.Display(path.Base(r.Name)), r.Hash)
 				}
 				tw.Flush()
 			}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/servent-p2p/servent/internal/names"
 )
 
 func newStatusCmd() *cobra.Command {
@@ -63,7 +65,7 @@ func newStatusCmd() *cobra.Command {
 				rows = append(rows, [2]string{"joined via", s.JoinedVia})
 			}
 			for _, r := range rows {
-				fmt.Fprintf(tw, "%s:\t%s\n", r[0], r[1])
+				fmt.Fprintf(tw, "%s:\t%s\n", r[0], names.Display(r[1])) // peer names come from the network
 			}
 			return tw.Flush()
 		},
