@@ -35,6 +35,7 @@ type Swarm struct {
 	mesh      map[storage.Hash][]holder
 	lingering map[*activeDownload]*time.Timer
 	seeding   map[storage.Hash]map[int]sendMark // chunks sent to swarm members
+	uploads   map[Key]bool                      // members being sent a chunk now
 	closed    bool
 }
 
@@ -57,7 +58,7 @@ func NewSwarm(self Key, linger time.Duration) *Swarm {
 	}
 	return &Swarm{self: self, linger: linger, active: make(map[storage.Hash]*activeDownload),
 		mesh: make(map[storage.Hash][]holder), lingering: make(map[*activeDownload]*time.Timer),
-		seeding: make(map[storage.Hash]map[int]sendMark)}
+		seeding: make(map[storage.Hash]map[int]sendMark), uploads: make(map[Key]bool)}
 }
 
 // lingerOn serves the finished download dl from its final file at path
