@@ -146,6 +146,9 @@ func (s *schedule) next(src *source, now time.Time, timeoutCtx func(context.Cont
 	if s.fatal != nil || s.remaining == 0 || src.dropped || s.parent.Err() != nil {
 		return nil, nil, 0, true
 	}
+	if now.Before(src.pausedUntil) { // it answered "not yet"
+		return nil, s.wake, src.pausedUntil.Sub(now), false
+	}
 	if src.have != nil && src.inFlight >= partialInFlight {
 		return nil, s.wake, 0, false
 	}
@@ -267,14 +270,17 @@ func (s *schedule) giveBack(a *assignment) {
 	}
 }
 
-// notYet gives a's chunk back: its partial source does not hold it yet;
-// have is what it said it holds. It is asked again after probeEvery.
+// notYet gives a's chunk back: its source does not send it now (it does
+// not hold it yet, sent it to another member, or its swarm upload slots
+// are taken); have is what it said it holds. It is asked again after
+// probeEvery.
 func (s *schedule) notYet(a *assignment, have []byte, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.giveBack(a)
 	s.setHaveLocked(a.src, have)
 	a.src.probeAt = now.Add(probeEvery)
+	a.src.pausedUntil = a.src.probeAt
 	s.broadcast()
 }
 

@@ -15,6 +15,30 @@ import (
 // chunk about once early on, as BitTorrent's super-seeding does).
 const resendAfter = 2 * time.Second
 
+// swarmSlots caps the chunks a node sends to swarm members at once, one
+// per member: its uplink sends a few chunks fast rather than many
+// slowly, so each reaches the swarm, and is passed on, sooner.
+const swarmSlots = 3
+
+// startUpload takes an upload slot for swarm member to; false: none
+// free. A taken slot is given back with endUpload.
+func (s *Swarm) startUpload(to Key) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.uploads) >= swarmSlots || s.uploads[to] {
+		return false
+	}
+	s.uploads[to] = true
+	return true
+}
+
+// endUpload gives back to's upload slot.
+func (s *Swarm) endUpload(to Key) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.uploads, to)
+}
+
 // sendMark is a chunk a seeder is sending, or sent, to one swarm member.
 type sendMark struct {
 	to      Key

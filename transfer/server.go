@@ -240,12 +240,29 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
 	if !ok {
 		return
 	}
+	// Swarming answers "not yet" before the upload queue: only bytes
+	// that are sent take an upload slot.
 	member := s.exchangeAlts(w, r, f.Hash)
 	var off, n int64
 	if part != nil {
 		if off, n, ok = s.partialRange(w, r, f, part); !ok {
 			return
 		}
+	}
+	var cw *countingWriter
+	seeded := func(*countingWriter) {}
+	if part == nil && member != (Key{}) {
+		if ok, seeded = s.seed(w, r, f, member); !ok {
+			return
+		}
+	}
+	defer func() { seeded(cw) }()
+	if member != (Key{}) {
+		if !s.cfg.Swarm.startUpload(member) {
+			s.notYet(w, r, f.Size) // every swarm upload slot is taken: soon
+			return
+		}
+		defer s.cfg.Swarm.endUpload(member)
 	}
 	peer := requestPeer(r)
 	if !s.admit(w, r, peer) {
@@ -261,14 +278,6 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
 	if part != nil {
 		s.servePartial(w, r, part, off, n, peer)
 		return
-	}
-	var cw *countingWriter
-	if member != (Key{}) {
-		ok, done := s.seed(w, r, f, member)
-		if !ok {
-			return
-		}
-		defer func() { done(cw) }()
 	}
 
 	file, err := openShared(f)

@@ -86,8 +86,8 @@ func (e busyError) poll(jitter float64) time.Duration {
 }
 
 // source is one peer serving a download, with its connection and tallies.
-// dropped, err, have, probeAt and inFlight are guarded by the schedule's
-// mutex.
+// dropped, err, have, probeAt, inFlight and pausedUntil are guarded by
+// the schedule's mutex.
 type source struct {
 	Source
 	d *Downloader
@@ -118,6 +118,8 @@ type source struct {
 	probeAt time.Time
 	// inFlight counts its assignments.
 	inFlight int
+	// pausedUntil: after a "not yet" it is not asked before then.
+	pausedUntil time.Time
 }
 
 // pinTLS returns the default client TLS config: TLS 1.3, ALPN h3, and the

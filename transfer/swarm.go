@@ -35,6 +35,7 @@ type Swarm struct {
 	mesh      map[storage.Hash][]holder
 	lingering map[*activeDownload]*time.Timer
 	seeding   map[storage.Hash]map[int]sendMark // chunks sent to swarm members
+	uploads   map[Key]bool                      // members being sent a chunk now
 	closed    bool
 }
 
@@ -57,27 +58,23 @@ func NewSwarm(self Key, linger time.Duration) *Swarm {
 	}
 	return &Swarm{self: self, linger: linger, active: make(map[storage.Hash]*activeDownload),
 		mesh: make(map[storage.Hash][]holder), lingering: make(map[*activeDownload]*time.Timer),
-		seeding: make(map[storage.Hash]map[int]sendMark)}
+		seeding: make(map[storage.Hash]map[int]sendMark), uploads: make(map[Key]bool)}
 }
 
 // lingerOn serves the finished download dl from its final file at path
-// for the Swarm's linger time. A file that cannot be opened is not
-// served.
+// for the Swarm's linger time. The file is opened for each read only, so
+// it can be moved, deleted or unmounted at once (it is then no longer
+// served; a changed file fails the downloaders' verification).
 func (s *Swarm) lingerOn(dl *Download, path string) {
 	if s == nil {
-		return
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|oNoFollow, 0)
-	if err != nil {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		f.Close()
 		return
 	}
-	a := &activeDownload{dl: dl, p: &partial{f: f, path: path}}
+	a := &activeDownload{dl: dl, p: &partial{path: path}}
 	s.active[dl.Hash] = a
 	s.lingering[a] = time.AfterFunc(s.linger, func() {
 		s.mu.Lock()
@@ -90,8 +87,7 @@ func (s *Swarm) lingerOn(dl *Download, path string) {
 	})
 }
 
-// unregister stops serving a, waits for its reads in progress, and
-// closes a lingering one's file.
+// unregister stops serving a and waits for its reads in progress.
 func (s *Swarm) unregister(a *activeDownload) {
 	s.mu.Lock()
 	if s.active[a.dl.Hash] == a {
@@ -101,9 +97,6 @@ func (s *Swarm) unregister(a *activeDownload) {
 	a.mu.Lock()
 	a.closed = true
 	a.mu.Unlock()
-	if a.learn == nil && a.p.f != nil { // lingering: the file is ours
-		a.p.f.Close()
-	}
 }
 
 // Close stops serving finished downloads at once. Safe to call twice.
@@ -153,7 +146,15 @@ func (a *activeDownload) read(buf []byte, off int64) (bool, error) {
 			return false, nil
 		}
 	}
-	_, err := a.p.f.ReadAt(buf, off)
+	f := a.p.f
+	if f == nil { // finished: read from the final file, never held open
+		var err error
+		if f, err = os.OpenFile(a.p.path, os.O_RDONLY|oNoFollow, 0); err != nil {
+			return false, errPartialGone
+		}
+		defer f.Close()
+	}
+	_, err := f.ReadAt(buf, off)
 	return err == nil, err
 }
 

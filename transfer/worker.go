@@ -80,6 +80,7 @@ func (w *worker) run(ctx context.Context, src *source) {
 		if err := w.d.cfg.State.MarkVerified(w.dl.Hash, a.chunk); err != nil {
 			w.d.log.Warn("mark chunk verified", "hash", w.dl.Hash, "chunk", a.chunk, "err", err)
 		}
+		w.d.log.Debug("chunk verified", "hash", w.dl.Hash, "chunk", a.chunk, "source", src.Name)
 		src.failures.Store(0)
 		w.leaveQueue(src)
 		src.bytes.Add(int64(len(data)))

@@ -148,6 +148,8 @@ func (d *drill) timedGets(ctx context.Context, phase string, hosts []int, f File
 	pending := len(hosts)
 	seen := make([]bool, len(hosts))
 	ended := make([]bool, len(hosts))
+	const maxRetries = 2
+	retries := make([]int, len(hosts))
 	limit := time.After(10 * time.Minute)
 	for tick := time.NewTicker(50 * time.Millisecond); pending > 0; {
 		select {
@@ -166,6 +168,16 @@ func (d *drill) timedGets(ctx context.Context, phase string, hosts []int, f File
 				}
 			}
 			if !ended[k] && runs[k].Exited() {
+				if _, err := runs[k].Wait(time.Second); err != nil && retries[k] < maxRetries {
+					// The source search came back empty (a loaded
+					// machine): ask again, as a person would.
+					d.t.Logf("%s: get on %s failed, again: %v", phase, d.lan.Hosts[hosts[k]].Name, err)
+					retries[k]++
+					if runs[k], err = d.lan.Hosts[hosts[k]].StartGet(ctx, f.Hash, dirs[k]); err != nil {
+						d.t.Fatal(err)
+					}
+					continue
+				}
 				ended[k], last = true, now
 				pending--
 			}
