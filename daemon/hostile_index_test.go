@@ -218,7 +218,7 @@ func TestHostileIndex(t *testing.T) {
 	})
 
 	t.Run("update flood", func(t *testing.T) {
-		target.indexLimit.set(200, 400)
+		target.indexLimit.set(2000, 4000)
 		defer target.indexLimit.set(indexRate, indexBurst)
 		_, stream := indexStream(t, attacker, target, alpnIndex)
 		var base []ultrapeer.Entry
@@ -229,7 +229,8 @@ func TestHostileIndex(t *testing.T) {
 			t.Fatal("registration refused")
 		}
 		// 50 one-entry deltas, as fast as they are acknowledged, for 2 s:
-		// each costs 101 entries (the one sent, the 100 held copied).
+		// each costs 1101 (1000 an update, the one entry sent, the 100
+		// held copied).
 		const window = 2 * time.Second
 		acked := 0
 		stream.SetDeadline(time.Now().Add(window))
@@ -243,10 +244,10 @@ func TestHostileIndex(t *testing.T) {
 			}
 			acked++
 		}
-		// Burst 400 - 100 (registration): 3, then 200 per second: 4, and
-		// a margin (unlimited, all 50 would be).
+		// Burst 4000 - 1100 (registration): 3, then 2000 per second: 4,
+		// and a margin (unlimited, all 50 would be).
 		const limit = 10
-		t.Logf("50 deltas sent as fast as acknowledged: %d applied in %v (rate 200 entries/s, burst 400: at most %d)", acked, window, limit)
+		t.Logf("50 deltas sent as fast as acknowledged: %d applied in %v (rate 2000/s, burst 4000, 1101 a delta: at most %d)", acked, window, limit)
 		if acked == 0 || acked > limit {
 			t.Errorf("%d deltas applied in %v, want 1..%d", acked, window, limit)
 		}

@@ -168,6 +168,9 @@ func (d *Daemon) serveIndexConn(conn *quic.Conn) {
 		}
 		var reply ultrapeer.Message
 		if starting {
+			if err := d.indexLimit.wait(ctx, owner.ID, indexUpdateCost); err != nil {
+				return
+			}
 			reply = d.admitLeaf(owner.ID)
 		}
 		var u ultrapeer.Update
