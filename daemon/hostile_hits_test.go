@@ -71,14 +71,19 @@ func TestHostileHits(t *testing.T) {
 	t.Logf("victim %s, attacker %s (leaves); ultrapeer %s holds %v", victim.ov.Name(), attacker.ov.Name(), up.ov.Name(), up.registry.Leaves())
 
 	t.Run("hits injected by a member the query did not go to", func(t *testing.T) {
-		g := newGUID()
-		var res query.Result
-		victim.withRouter(func(r *query.Router) {
-			res = r.Originate(time.Now(), g, &query.Query{Criteria: "zzz inject"}, 4)
-		})
-		victim.sendAll(res.Send)
-		eventually(t, 5*time.Second, "the query to reach "+up.ov.Name(), func() bool {
-			return routerCounters(up).Query.Received > 0
+		// A search of the victim's, sent again until it reaches up (a
+		// datagram may be lost on a loaded machine).
+		var g query.GUID
+		eventually(t, 15*time.Second, "a query of the victim to reach "+up.ov.Name(), func() bool {
+			q0 := routerCounters(up).Query.Received
+			g = newGUID()
+			var res query.Result
+			victim.withRouter(func(r *query.Router) {
+				res = r.Originate(time.Now(), g, &query.Query{Criteria: "zzz inject"}, 4)
+			})
+			victim.sendAll(res.Send)
+			time.Sleep(300 * time.Millisecond)
+			return routerCounters(up).Query.Received > q0
 		})
 		time.Sleep(200 * time.Millisecond)
 		v0, u0 := routerCounters(victim).QueryHit, routerCounters(up).QueryHit
@@ -116,7 +121,11 @@ func TestHostileHits(t *testing.T) {
 			}
 		}()
 		var got api.Result
-		done := victim.search(api.SearchRequest{Words: []string{"zzzcap"}, Timeout: 5 * time.Second}, nil, func(r api.Result) { got = r })
+		var done api.SearchDone
+		eventually(t, 20*time.Second, "the hundred holders to answer", func() bool {
+			done = victim.search(api.SearchRequest{Words: []string{"zzzcap"}, Timeout: 5 * time.Second}, nil, func(r api.Result) { got = r })
+			return done.Hits >= 50
+		})
 		t.Logf("100 holders answered for one file: %d hit descriptors, %d sources kept", done.Hits, len(got.Sources))
 		if len(got.Sources) == 0 || len(got.Sources) > maxSourcesPerResult {
 			t.Errorf("%d sources kept, want 1..%d", len(got.Sources), maxSourcesPerResult)

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"sync"
 	"time"
@@ -142,53 +143,13 @@ func (d *Daemon) serveIndexConn(conn *quic.Conn) {
 		}
 	}()
 	parts := ultrapeer.NewAssembler(2 * d.registry.Budget().Bytes)
-	starting := true // the next frame starts an update
 	for {
-		msg, err := ultrapeer.ReadFrame(stream)
-		if errors.Is(err, ultrapeer.ErrUnsupportedVersion) {
-			d.log.Warn("a leaf speaks another index wire version: run the same servent version on every node", "leaf", owner.ID, "err", err, "ours", ultrapeer.WireVersion)
-			ultrapeer.WriteFrame(stream, &ultrapeer.Refuse{Reason: ultrapeer.RefuseBadUpdate})
-			closeAfterReply(conn, stream)
-			return
-		}
+		u, dropped, reply, err := d.readLeafUpdate(ctx, stream, owner.ID, parts)
 		if err != nil {
 			if !errors.Is(err, context.Canceled) {
 				d.log.Debug("index stream", "leaf", owner.ID, "err", err)
 			}
 			return
-		}
-		var part ultrapeer.Update
-		switch f := msg.(type) {
-		case *ultrapeer.Register:
-			part = f.Update
-		case *ultrapeer.Update:
-			part = *f
-		default:
-			return
-		}
-		var reply ultrapeer.Message
-		if starting {
-			reply = d.admitLeaf(owner.ID)
-		}
-		var u ultrapeer.Update
-		var dropped int
-		if reply == nil {
-			if err := d.indexLimit.wait(ctx, owner.ID, len(part.Add)+len(part.Remove)); err != nil {
-				return
-			}
-			var done bool
-			u, dropped, done, err = parts.Add(part)
-			if err != nil {
-				reply = &ultrapeer.Refuse{Reason: ultrapeer.RefuseBadUpdate}
-			} else if starting = done; !done {
-				continue
-			}
-		}
-		if reply == nil && !u.Full {
-			// A delta rebuilds the leaf's whole index: pay for the copy.
-			if err := d.indexLimit.wait(ctx, owner.ID, d.registry.OwnerEntries(owner.ID)); err != nil {
-				return
-			}
 		}
 		if reply == nil {
 			reply = d.applyLeafUpdate(owner, u, dropped)
@@ -201,6 +162,58 @@ func (d *Daemon) serveIndexConn(conn *quic.Conn) {
 			closeAfterReply(conn, stream)
 			return
 		}
+	}
+}
+
+// readLeafUpdate reads the frames of a leaf's next update, paced by the
+// leaf's rate, and returns it whole with the entries its parts lost to
+// the budget, or the refusal to answer with (not admitted, a part of
+// another update, another wire version). It blocks on the stream and on
+// the pace.
+func (d *Daemon) readLeafUpdate(ctx context.Context, stream *quic.Stream, leaf string, parts *ultrapeer.Assembler) (u ultrapeer.Update, dropped int, refuse ultrapeer.Message, err error) {
+	for starting := true; ; starting = false {
+		msg, err := ultrapeer.ReadFrame(stream)
+		if errors.Is(err, ultrapeer.ErrUnsupportedVersion) {
+			d.log.Warn("a leaf speaks another index wire version: run the same servent version on every node", "leaf", leaf, "err", err, "ours", ultrapeer.WireVersion)
+			return u, 0, &ultrapeer.Refuse{Reason: ultrapeer.RefuseBadUpdate}, nil
+		}
+		if err != nil {
+			return u, 0, nil, err
+		}
+		var part ultrapeer.Update
+		switch f := msg.(type) {
+		case *ultrapeer.Register:
+			part = f.Update
+		case *ultrapeer.Update:
+			part = *f
+		default:
+			return u, 0, nil, fmt.Errorf("unexpected %T from a leaf", msg)
+		}
+		if starting {
+			if err := d.indexLimit.wait(ctx, leaf, indexUpdateCost); err != nil {
+				return u, 0, nil, err
+			}
+			if r := d.admitLeaf(leaf); r != nil {
+				return u, 0, r, nil
+			}
+		}
+		if err := d.indexLimit.wait(ctx, leaf, len(part.Add)+len(part.Remove)); err != nil {
+			return u, 0, nil, err
+		}
+		u, dropped, done, err := parts.Add(part)
+		if err != nil {
+			return u, 0, &ultrapeer.Refuse{Reason: ultrapeer.RefuseBadUpdate}, nil
+		}
+		if !done {
+			continue
+		}
+		if !u.Full {
+			// A delta rebuilds the leaf's whole index: pay for the copy.
+			if err := d.indexLimit.wait(ctx, leaf, d.registry.OwnerEntries(leaf)); err != nil {
+				return u, 0, nil, err
+			}
+		}
+		return u, dropped, nil, nil
 	}
 }
 

@@ -8,12 +8,14 @@ import (
 
 // Index update rate: a leaf's updates cost the entries they make the
 // ultrapeer process (those sent, and those held that a delta's rebuild
-// copies); a leaf may spend indexBurst at once (a 150,000-file library
-// registers, then re-registers once, without waiting) and indexRate per
-// second after that.
+// copies) plus indexUpdateCost each (planning the admission, swapping);
+// a leaf may spend indexBurst at once (a 150,000-file library registers,
+// then re-registers once, without waiting) and indexRate per second after
+// that: at most 10 updates a second.
 const (
-	indexRate  = 10_000
-	indexBurst = 400_000
+	indexRate       = 10_000
+	indexBurst      = 400_000
+	indexUpdateCost = 1_000
 )
 
 // indexLimiter spaces out each leaf's index updates. A leaf whose bucket is

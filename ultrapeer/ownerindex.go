@@ -103,7 +103,9 @@ func buildIndex(base *ownerIndex, u Update, b Budget) buildResult {
 	bld := newBuilder(len(kept)+len(u.Add), b)
 	misses := 0 // entries in a row that did not fit
 	for _, e := range kept {
-		bld.add(e, e.Keywords)
+		if !bld.add(e, e.Keywords) { // the budget was lowered since
+			bld.dropped++
+		}
 	}
 	for i, e := range u.Add {
 		if last[e.Path] != i {
