@@ -85,7 +85,15 @@ func TestHostileHits(t *testing.T) {
 			time.Sleep(300 * time.Millisecond)
 			return routerCounters(up).Query.Received > q0
 		})
-		time.Sleep(200 * time.Millisecond)
+		// Let the network's own answers (answer marks, a dynamic query's
+		// end notice) arrive before counting.
+		settled := routerCounters(victim).QueryHit.Delivered
+		eventually(t, 5*time.Second, "the victim's own answers to stop arriving", func() bool {
+			time.Sleep(500 * time.Millisecond)
+			now := routerCounters(victim).QueryHit.Delivered
+			defer func() { settled = now }()
+			return now == settled
+		})
 		v0, u0 := routerCounters(victim).QueryHit, routerCounters(up).QueryHit
 		const n = 20
 		for range n {
