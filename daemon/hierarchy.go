@@ -60,15 +60,39 @@ func (d *Daemon) hierarchyLoop() {
 		case <-d.ctx.Done():
 			return
 		case ev := <-d.ov.Events():
-			if ev.Kind == overlay.EventLeave {
-				d.memberLeft(ev.Member.Name)
-			}
+			d.memberEvent(ev)
+			d.drainMemberEvents()
 		case <-tick.C:
 		case <-d.kick:
 		case <-d.catalogDirty:
 			d.publishCatalog()
 		}
 		d.applyTopology(d.computeTopology())
+	}
+}
+
+// maxCoalescedEvents bounds how many queued membership events one replan
+// takes in.
+const maxCoalescedEvents = 256
+
+// memberEvent acts on one membership event before the replan.
+func (d *Daemon) memberEvent(ev overlay.Event) {
+	if ev.Kind == overlay.EventLeave {
+		d.memberLeft(ev.Member.Name)
+	}
+}
+
+// drainMemberEvents takes in the events already queued, so that a burst
+// (a join gossiped with the role changes it causes) costs one replan
+// instead of one per event.
+func (d *Daemon) drainMemberEvents() {
+	for range maxCoalescedEvents {
+		select {
+		case ev := <-d.ov.Events():
+			d.memberEvent(ev)
+		default:
+			return
+		}
 	}
 }
 

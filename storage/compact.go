@@ -37,7 +37,7 @@ func (c *compactor) wrote() {
 	}
 }
 
-// run is the compactor's loop; it returns once stop is closed.
+// runCompactor is c's loop; it returns once c.stop is closed.
 func (s *Store) runCompactor(c *compactor) {
 	defer close(c.done)
 	t := time.NewTicker(compactIdleCheck)

@@ -3,7 +3,8 @@
 // Bao outboard tree), the folder scanner and watcher that keep it current,
 // the node identity key, the peer cache and the state of downloads in
 // progress. It is backed by one badger/v4 database tuned for a small
-// embedded footprint.
+// embedded footprint (memory.go) and compacted by the store itself, only
+// when writes make it due (compact.go).
 //
 // Content hashes are BLAKE3-256 of the whole file (the value b3sum prints);
 // the outboard is a Bao tree with 1 MiB chunk groups, so any 1 MiB-aligned

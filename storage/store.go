@@ -62,9 +62,10 @@ type Store struct {
 }
 
 // Open opens (creating if needed, unless read-only) the badger database in
-// dir with the small-memory profile described at smallMemory. badger's own
-// logging goes to the logger at warn level and above. When another process holds dir, the error wraps ErrLocked and
-// reads "another servent is using data dir DIR".
+// dir with the small-memory profile of memory.go and, unless read-only,
+// starts the store's compactor (compact.go). badger's own logging goes to
+// the logger at warn level and above. When another process holds dir, the
+// error wraps ErrLocked and reads "another servent is using data dir DIR".
 func Open(dir string, opts Options) (*Store, error) {
 	log := opts.Logger
 	if log == nil {
