@@ -11,7 +11,7 @@ import (
 
 // TestClusterDynamicQuery runs searches without answer marks (as on a
 // network of more than query.MaxAnswering ultrapeers) on 20 real nodes
-// with a partial ultrapeer mesh: each leaf's first ultrapeer queries its
+// with a partial ultrapeer mesh: the ultrapeer each leaf picks queries its
 // mesh dynamically through real sockets and the daemon's ticking loop,
 // every file is found, and every dynamic query ends.
 func TestClusterDynamicQuery(t *testing.T) {
@@ -50,7 +50,7 @@ func TestClusterDynamicQuery(t *testing.T) {
 		t.Errorf("recall %.4f, want 1", recall)
 	}
 	if s1-s0 < uint64(searches) {
-		t.Errorf("%d dynamic queries for %d searches: the leaves' first ultrapeers did not query dynamically", s1-s0, searches)
+		t.Errorf("%d dynamic queries for %d searches: the leaves' ultrapeers did not query dynamically", s1-s0, searches)
 	}
 	eventually(t, 10*time.Second, "every dynamic query ended", func() bool {
 		started, ended := dynamic()

@@ -169,7 +169,7 @@ func (r *Router) dynIndex(g GUID) int {
 
 // endDynamic ends dynamic query i, counting why, and tells its origin:
 // this node's own search (res.Done), or the leaf, with an empty hit
-// marked Done (TTL 1, hops as far as the leaf is: one).
+// marked Done (TTL 1: the leaf is one hop away).
 func (r *Router) endDynamic(i int, why *uint64, res *Result) {
 	dq := r.dyn[i]
 	*why++

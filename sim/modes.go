@@ -23,7 +23,7 @@ const (
 	// only to mesh neighbours whose QRP table matches it.
 	ModeQRP Mode = "qrp"
 	// ModeDynamic is ModeQRP with dynamic querying (query.DynamicConfig):
-	// a leaf's first ultrapeer probes a few mesh neighbours and widens
+	// one ultrapeer of each leaf probes a few mesh neighbours and widens
 	// only while too few results came back.
 	ModeDynamic Mode = "dynamic"
 )

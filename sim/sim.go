@@ -184,7 +184,7 @@ func notes(cfg *Config, maxTTL uint8) []string {
 	}
 	if slices.Contains(cfg.Modes, ModeDynamic) {
 		d := query.DefaultDynamicConfig()
-		out = append(out, fmt.Sprintf("dynamic: qrp plus dynamic querying by each leaf's first ultrapeer (the others get TTL 1): probe %d neighbours at TTL 2, then one neighbour per step until %d distinct results or every neighbour tried; %v wait per TTL hop",
+		out = append(out, fmt.Sprintf("dynamic: qrp plus dynamic querying by one ultrapeer of each leaf (chosen by the GUID): probe %d neighbours at TTL 2, then one neighbour per step (widening, then deepening) until %d distinct results, every neighbour queried with the query's TTL - 1, or a horizon of twice the ultrapeers; %v wait per TTL hop",
 			d.Probe, d.Results, cfg.Latency.hopWait()))
 	}
 	return out
