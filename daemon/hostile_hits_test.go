@@ -194,3 +194,49 @@ func TestHostileHits(t *testing.T) {
 		t.Logf("hits said %d bytes; the download took %d from the verified outboard, liars %v", lied.Size, ev.Done.Size, ev.Done.Liars)
 	})
 }
+
+// TestHostileSourcesOtherHash: while a download looks for the sources of
+// one hash, an ultrapeer on the path answers with a hit for another file
+// (#14 item 7). findSources must keep only the hash it asked for. One
+// ultrapeer's datagrams are delayed, so the search is still open when the
+// forged hit comes after the real one.
+func TestHostileSourcesOtherHash(t *testing.T) {
+	o := clusterOptions{routing: "smart", leavesPerUltrapeer: 2, meshDegree: 4, ttl: 4}
+	nodes := startNodes(t, 3, o, func(i int, cfg *configs.Config) {
+		cfg.Role = []string{"ultrapeer", "ultrapeer", "leaf"}[i]
+		if i == 1 {
+			cfg.FaultInjection = "delay=1500ms"
+		}
+	})
+	waitUp(t, nodes, 30*time.Second)
+	up, victim := nodes[0], nodes[2]
+	want := find(t, victim, "doc000")
+	h, _ := storage.ParseHash(want.Hash)
+	d0 := routerCounters(victim).QueryHit.Delivered
+
+	type found struct {
+		res  api.Result
+		srcs []api.Source
+	}
+	out := make(chan found, 1)
+	go func() {
+		res, srcs := victim.findSources(t.Context(), h)
+		out <- found{res, srcs}
+	}()
+	// Once the real hit is delivered, up forges one for another file.
+	eventually(t, 5*time.Second, "the real hit", func() bool { return routerCounters(victim).QueryHit.Delivered > d0 })
+	var g query.GUID
+	victim.searches.mu.Lock()
+	for id := range victim.searches.byID {
+		g = id
+	}
+	victim.searches.mu.Unlock()
+	d1 := routerCounters(victim).QueryHit.Delivered
+	sendFrom(t, up, victim, query.PlaneByte, hitBytes(t, g))
+	eventually(t, 5*time.Second, "the forged hit to be delivered", func() bool { return routerCounters(victim).QueryHit.Delivered > d1 })
+	got := <-out
+	t.Logf("a hit for another file during the source search: delivered; findSources kept %s with sources %v", got.res.Hash, got.srcs)
+	if got.res.Hash != want.Hash || slices.ContainsFunc(got.srcs, func(s api.Source) bool { return s.Name == "mallory" }) {
+		t.Fatalf("findSources kept %s %v, want %s from %s", got.res.Hash, got.srcs, want.Hash, up.ov.Name())
+	}
+}
