@@ -18,7 +18,7 @@ import (
 // TestBrowserBrowseFolder runs two real `servent run` processes on
 // 127.0.0.x with a drill key; one shares a folder of 1,000 small files and
 // a 3 MiB briefing. A headless Chromium at a phone's viewport opens the
-// other node's page, logs in, goes to the peers, taps the holder, walks
+// other node's page, logs in with the page's own passphrase, goes to the peers, taps the holder, walks
 // into drill/ then video/, taps the briefing and checks the downloaded
 // bytes by an independent BLAKE3.
 func TestBrowserBrowseFolder(t *testing.T) {
@@ -41,15 +41,23 @@ func TestBrowserBrowseFolder(t *testing.T) {
 	udp := []string{freePort(t, "udp", ips[0]), freePort(t, "udp", ips[1])}
 	webAddr := freePort(t, "tcp", ips[0])
 	env := []string{"SERVENT_KEY=" + key, "SERVENT_DISCOVERY=false"}
-	startServent(t, bin, env, "--name", "phone-node", "--listen", udp[0], "--web-listen", webAddr, "--seed", udp[1])
+	phone := startServent(t, bin, env, "--name", "phone-node", "--listen", udp[0], "--web-listen", webAddr, "--seed", udp[1])
 	startServent(t, bin, env, "--name", "holder", "--listen", udp[1], "--seed", udp[0], "--share", shareDir(t, files))
 	pageURL := "http://" + webAddr + "/"
 
+	eventually(t, 30*time.Second, "the node to serve the page", func() bool {
+		resp, err := http.Get(pageURL + "login")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
+	pass := printedPassphrase(t, phone.output()) // the page's own, never the drill key
 	c := newClient(t)
 	loggedIn := false
 	eventually(t, 90*time.Second, "the page to list the holder's 1,001 files", func() bool {
 		if !loggedIn {
-			loggedIn = tryLogin(c, pageURL, key)
+			loggedIn = tryLogin(c, pageURL, pass)
 			return false
 		}
 		resp, err := c.Get(pageURL + "browse?peer=holder&dir=drill")
@@ -72,7 +80,7 @@ func TestBrowserBrowseFolder(t *testing.T) {
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulatePortrait, chromedp.EmulateTouch),
 		chromedp.Navigate(pageURL),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=passphrase]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name=passphrase]`), key),
+		chromedp.SendKeys(chromedp.CSS(`input[name=passphrase]`), pass),
 		chromedp.Submit(chromedp.CSS(`input[name=passphrase]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/browse"]`)),
 		chromedp.Click(chromedp.CSS(`a[href="/browse"]`)),
