@@ -8,8 +8,8 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
@@ -153,7 +153,7 @@ func (d *Daemon) serveIndexConn(conn *quic.Conn) {
 			return
 		}
 		var reply ultrapeer.Message
-		if d.role() != overlay.RoleUltrapeer {
+		if d.role() != role.Ultrapeer {
 			reply = &ultrapeer.Refuse{Reason: ultrapeer.RefuseNotUltrapeer, TryUltrapeers: d.tryUltrapeers()}
 		} else {
 			d.makeRoom(owner.ID)

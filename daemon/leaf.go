@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
@@ -43,7 +43,7 @@ func (l *leafSessions) sync(t topology) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var want []string
-	if t.role == overlay.RoleLeaf {
+	if t.role == role.Leaf {
 		want = t.attach
 	}
 	for up, s := range l.sessions {
@@ -164,7 +164,7 @@ func (e *refusedError) Error() string { return "refused: " + e.reason.String() }
 func (s *leafSession) session() error {
 	d := s.l.d
 	dialCtx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-	conn, err := d.ov.DialMember(dialCtx, s.up, alpnIndex)
+	conn, err := d.ov.DialMember(dialCtx, s.up, ultrapeer.ALPNIndex)
 	cancel()
 	if err != nil {
 		return err

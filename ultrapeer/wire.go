@@ -10,6 +10,9 @@ import (
 
 // Index-plane format constants. See doc.go for the byte layout.
 const (
+	// ALPNIndex is the ALPN of the QUIC connections that carry the index
+	// plane: a leaf registers its index with an ultrapeer.
+	ALPNIndex = "servent-idx/1"
 	// WireVersion is the index-plane format version carried by Register.
 	WireVersion = 1
 	// MaxFrameSize bounds a frame's length field (type byte + body).

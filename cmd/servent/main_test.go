@@ -17,6 +17,7 @@ import (
 	zeebo "github.com/zeebo/blake3"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/internal/testutil"
 	"github.com/servent-p2p/servent/kit"
 )
 
@@ -90,16 +91,8 @@ func startDaemon(t *testing.T, args ...string) (stop func(), pid int) {
 	return stop, cmd.Process.Pid
 }
 
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// eventually is the shared testutil.Eventually.
+var eventually = testutil.Eventually
 
 func TestRunIndexesAndSharesLists(t *testing.T) {
 	data, share := t.TempDir(), t.TempDir()
