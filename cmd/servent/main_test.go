@@ -203,6 +203,20 @@ func TestUsageAndConfigErrorsExit2(t *testing.T) {
 	}
 }
 
+// TestUnknownEnvWarnedByName: a misspelt SERVENT_* variable is named at
+// start (here before the start fails on a bad port, which still exits 2).
+func TestUnknownEnvWarnedByName(t *testing.T) {
+	cmd := exec.Command(binary, "run", "--data", t.TempDir(), "--listen", "0.0.0.0:70000")
+	cmd.Env = append(os.Environ(), "SERVENT_SHARE=/srv", "SERVENT_TTL=3")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Fatalf("exit %v, want 2:\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "warning: SERVENT_SHARE is not a configuration key") || strings.Contains(string(out), "SERVENT_TTL") {
+		t.Fatalf("want a warning naming SERVENT_SHARE and none for SERVENT_TTL:\n%s", out)
+	}
+}
+
 func TestStatusWithoutDaemonSaysWhatToDo(t *testing.T) {
 	_, stderr, code := servent(t, "status", "--data", t.TempDir())
 	if code != 1 || !strings.Contains(stderr, "servent run") {
