@@ -1,5 +1,3 @@
-// Package testutil holds the helpers that the tests of several packages
-// share. Only _test.go files import it.
 package testutil
 
 import (
