@@ -222,10 +222,10 @@ func (c *cluster) queryTraffic() (queries, betweenUltrapeers uint64) {
 	return queries, betweenUltrapeers
 }
 
-func (c *cluster) byRole(role role.Role) []*Daemon {
+func (c *cluster) byRole(r role.Role) []*Daemon {
 	var out []*Daemon
 	for _, d := range c.nodes {
-		if d.role() == role {
+		if d.role() == r {
 			out = append(out, d)
 		}
 	}
