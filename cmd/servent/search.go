@@ -96,13 +96,7 @@ not be saved for "servent get N"); 2 wrong usage or bad configuration.`,
 			if err != nil {
 				return err
 			}
-			saveErr := saveLastSearch(cfg.Data, results)
-			if saveErr != nil {
-				// Said now, not only in the exit status: the results are
-				// on the screen, `get N` will not find them.
-				fmt.Fprintln(os.Stderr, "servent:", saveErr)
-				saveErr = &exitError{code: 1}
-			}
+			saveErr := keepForGet(cfg.Data, results)
 			if done != nil && done.Warning != "" {
 				fmt.Fprintln(os.Stderr, "servent:", done.Warning)
 			}
@@ -133,6 +127,17 @@ not be saved for "servent get N"); 2 wrong usage or bad configuration.`,
 	cmd.Flags().IntVar(&max, "max", 0, "stop after this many files (0: no limit)")
 	cmd.Flags().StringVar(&hash, "hash", "", "search for one content hash instead of words")
 	return cmd
+}
+
+// keepForGet saves a search's results for `servent get N`. When that fails
+// it says so at once (the results are on the screen, `get N` will not find
+// them) and returns exit status 1 for the end of the command.
+func keepForGet(dataDir string, results []api.Result) error {
+	if err := saveLastSearch(dataDir, results); err != nil {
+		fmt.Fprintln(os.Stderr, "servent:", err)
+		return &exitError{code: 1}
+	}
+	return nil
 }
 
 // saveLastSearch keeps results for `servent get N`. When that fails it
