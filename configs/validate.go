@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/servent-p2p/servent/role"
 )
 
 // Validate checks every value and returns the first problem as an error
@@ -45,9 +47,7 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
-	switch c.Role {
-	case "auto", "leaf", "ultrapeer":
-	default:
+	if _, err := role.Parse(c.Role); err != nil {
 		return bad("role", "%q is not a role; use auto, leaf or ultrapeer", c.Role)
 	}
 	switch c.Routing {

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
@@ -15,7 +15,7 @@ import (
 // leaf whose view is a little stale acts on the refusal as on any other:
 // it plans again without this ultrapeer for a moment.
 func (d *Daemon) admitLeaf(leaf string) ultrapeer.Message {
-	if d.role() != overlay.RoleUltrapeer {
+	if d.role() != role.Ultrapeer {
 		return &ultrapeer.Refuse{Reason: ultrapeer.RefuseNotUltrapeer, TryUltrapeers: d.tryUltrapeers()}
 	}
 	p := ultrapeer.NewPlan(d.view(time.Now()), planConfig(d.cfg))

@@ -14,8 +14,9 @@ import (
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/configs"
-	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/internal/testutil"
 	"github.com/servent-p2p/servent/query"
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
@@ -100,16 +101,8 @@ func startCluster(t *testing.T, o clusterOptions) *cluster {
 	return c
 }
 
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
+// eventually is the shared testutil.Eventually.
+var eventually = testutil.Eventually
 
 // settled waits until every node sees every other, every catalog is
 // scanned, and every leaf is attached to min(ultrapeers_per_leaf,
@@ -223,17 +216,17 @@ func (c *cluster) queryTraffic() (queries, betweenUltrapeers uint64) {
 		var ct query.Counters
 		d.withRouter(func(r *query.Router) { ct = r.Counters() })
 		queries += ct.Query.Sent
-		if d.role() == overlay.RoleUltrapeer {
+		if d.role() == role.Ultrapeer {
 			betweenUltrapeers += ct.Query.Sent
 		}
 	}
 	return queries, betweenUltrapeers
 }
 
-func (c *cluster) byRole(role overlay.Role) []*Daemon {
+func (c *cluster) byRole(r role.Role) []*Daemon {
 	var out []*Daemon
 	for _, d := range c.nodes {
-		if d.role() == role {
+		if d.role() == r {
 			out = append(out, d)
 		}
 	}
@@ -250,7 +243,7 @@ func TestClusterSmartFlood(t *testing.T) {
 
 	var ups, leaves []*Daemon
 	eventually(t, 30*time.Second, "ceil(40/5) = 8 ultrapeers", func() bool {
-		ups, leaves = c.byRole(overlay.RoleUltrapeer), c.byRole(overlay.RoleLeaf)
+		ups, leaves = c.byRole(role.Ultrapeer), c.byRole(role.Leaf)
 		return len(ups) == 8 && len(leaves) == 32
 	})
 	c.settled(30 * time.Second)
@@ -366,7 +359,7 @@ func TestClusterFlatFlood(t *testing.T) {
 
 func (c *cluster) ultrapeerNames() []string {
 	var out []string
-	for _, d := range c.byRole(overlay.RoleUltrapeer) {
+	for _, d := range c.byRole(role.Ultrapeer) {
 		out = append(out, d.ov.Name())
 	}
 	slices.Sort(out)
@@ -392,8 +385,8 @@ func TestClusterChurnAndFailover(t *testing.T) {
 			}
 		}
 	}
-	leaves := c.byRole(overlay.RoleLeaf)
-	seed := c.byRole(overlay.RoleUltrapeer)[0].ov.LocalAddr().String()
+	leaves := c.byRole(role.Leaf)
+	seed := c.byRole(role.Ultrapeer)[0].ov.LocalAddr().String()
 	for i := range 5 {
 		leaves[i].Close()
 		c.nodes = slices.DeleteFunc(c.nodes, func(d *Daemon) bool { return d == leaves[i] })
@@ -421,9 +414,9 @@ func TestClusterChurnAndFailover(t *testing.T) {
 
 	// Kill an ultrapeer (its socket closes, no leave message): its leaves
 	// re-attach to others.
-	victim := c.byRole(overlay.RoleUltrapeer)[0]
+	victim := c.byRole(role.Ultrapeer)[0]
 	var orphans []*Daemon
-	for _, d := range c.byRole(overlay.RoleLeaf) {
+	for _, d := range c.byRole(role.Leaf) {
 		if slices.Contains(d.leaves.attached(), victim.ov.Name()) {
 			orphans = append(orphans, d)
 		}
@@ -459,7 +452,7 @@ func TestClusterLossAndNoQRP(t *testing.T) {
 			c := startCluster(t, tc.o)
 			eventually(t, 60*time.Second, "8 ultrapeers", func() bool { return len(c.ultrapeerNames()) == 8 })
 			c.settled(60 * time.Second)
-			leaves := c.byRole(overlay.RoleLeaf)[:8]
+			leaves := c.byRole(role.Leaf)[:8]
 			q0, u0 := c.queryTraffic()
 			recall, lat := c.searchAll(leaves, 3*time.Second)
 			q1, u1 := c.queryTraffic()

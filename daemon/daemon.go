@@ -16,6 +16,7 @@ import (
 	"github.com/servent-p2p/servent/kit"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/storage"
 	"github.com/servent-p2p/servent/transfer"
 	"github.com/servent-p2p/servent/ultrapeer"
@@ -247,7 +248,7 @@ func (d *Daemon) kickHierarchy() {
 }
 
 // role is the node's current role.
-func (d *Daemon) role() overlay.Role {
+func (d *Daemon) role() role.Role {
 	d.topoMu.Lock()
 	defer d.topoMu.Unlock()
 	return d.topo.role

@@ -5,8 +5,9 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
-	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
+
+	"github.com/servent-p2p/servent/role"
 )
 
 // TestClusterDynamicQuery runs searches without answer marks (as on a
@@ -22,7 +23,7 @@ func TestClusterDynamicQuery(t *testing.T) {
 	c.settled(90 * time.Second)
 	var ups, leaves []*Daemon
 	eventually(t, 30*time.Second, "ceil(20/4) = 5 ultrapeers", func() bool {
-		ups, leaves = c.byRole(overlay.RoleUltrapeer), c.byRole(overlay.RoleLeaf)
+		ups, leaves = c.byRole(role.Ultrapeer), c.byRole(role.Leaf)
 		return len(ups) == 5 && len(leaves) == 15
 	})
 	c.settled(30 * time.Second)

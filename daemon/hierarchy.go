@@ -1,20 +1,15 @@
 package daemon
 
 import (
-	"math"
 	"slices"
 	"time"
 
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
-
-// forcedUltrapeerCapacity is the capacity a node forced to be an ultrapeer
-// publishes; a forced leaf publishes 0. Every member's election reads the
-// forced roles back from these values.
-const forcedUltrapeerCapacity = math.MaxFloat32
 
 // hierarchyTick bounds how long a membership change waits to be acted on
 // when no event arrives (uptime steps, a missed event).
@@ -23,7 +18,7 @@ const hierarchyTick = time.Second
 // topology is the node's place in the hierarchy: its share of the plan
 // computed from the membership view on every change.
 type topology struct {
-	role       overlay.Role
+	role       role.Role
 	ultrapeers []string       // the elected set (smart routing)
 	neighbours []string       // ultrapeer mesh, or flood neighbours
 	attach     []string       // a leaf's planned ultrapeers, in preference order
@@ -110,13 +105,8 @@ func (d *Daemon) view(now time.Time) ultrapeer.View {
 			ID:        m.Name,
 			Capacity:  float64(m.Meta.Capacity),
 			Uptime:    now.Sub(m.Meta.Started),
-			Incumbent: m.Meta.Role == overlay.RoleUltrapeer,
-		}
-		switch {
-		case m.Meta.Capacity <= 0:
-			c.Forced = ultrapeer.RoleLeaf
-		case m.Meta.Capacity >= forcedUltrapeerCapacity:
-			c.Forced = ultrapeer.RoleUltrapeer
+			Forced:    ultrapeer.ForcedRole(m.Meta.Capacity),
+			Incumbent: m.Meta.Role == role.Ultrapeer,
 		}
 		v.Members = append(v.Members, c)
 	}
@@ -133,11 +123,11 @@ func (d *Daemon) computeTopology() topology {
 	self := d.ov.Name()
 	p := d.planner.Plan(d.view(time.Now()))
 	if d.cfg.Routing == "flood" {
-		return topology{role: overlay.RoleFlood, neighbours: p.Mesh[self]}
+		return topology{role: role.Flood, neighbours: p.Mesh[self]}
 	}
-	t := topology{role: overlay.RoleLeaf, ultrapeers: p.Ultrapeers}
+	t := topology{role: role.Leaf, ultrapeers: p.Ultrapeers}
 	if p.IsUltrapeer(self) {
-		t.role = overlay.RoleUltrapeer
+		t.role = role.Ultrapeer
 		t.neighbours, t.leaves = p.Mesh[self], p.Leaves[self]
 		t.degrees = make(map[string]int, len(t.neighbours))
 		for _, n := range t.neighbours {
@@ -166,7 +156,7 @@ func (d *Daemon) applyTopology(t topology) {
 		}
 		d.publishMeta(t.role)
 	}
-	if t.role != overlay.RoleUltrapeer {
+	if t.role != role.Ultrapeer {
 		d.dropAllLeaves()
 	}
 	d.leaves.sync(t)
@@ -180,13 +170,9 @@ func (d *Daemon) updateRouter() {
 	d.topoMu.Lock()
 	t := d.topo
 	d.topoMu.Unlock()
-	role := query.Leaf
-	if t.role == overlay.RoleUltrapeer || t.role == overlay.RoleFlood {
-		role = query.Ultrapeer
-	}
 	neighbours, attached, leaves := peerIDs(t.neighbours), peerIDs(d.leaves.attached()), peerIDs(d.registry.Leaves())
 	// A correct neighbour forwards at most every origin's queries once:
-	// query_rate per member (burst 4x), whatever the topology.
+	// query_rate per member, whatever the topology.
 	members := float64(max(1, d.ov.NumMembers()))
 	linkRate := d.cfg.QueryRate * members
 	degrees := make(map[query.PeerID]int, len(t.degrees))
@@ -194,16 +180,16 @@ func (d *Daemon) updateRouter() {
 		degrees[query.PeerID(n)] = deg
 	}
 	d.withRouter(func(r *query.Router) {
-		r.SetTopology(role, neighbours, attached, leaves)
+		r.SetTopology(t.role, neighbours, attached, leaves)
 		r.SetNeighbourDegrees(degrees)
 		r.SetMeshSize(len(t.ultrapeers))
-		r.SetLinkLimit(linkRate, int(4*linkRate))
+		r.SetLinkLimit(linkRate, query.Burst(linkRate))
 	})
 }
 
-func (d *Daemon) publishMeta(role overlay.Role) {
+func (d *Daemon) publishMeta(r role.Role) {
 	m := d.ov.Meta()
-	m.Role = role
+	m.Role = r
 	m.Capacity = d.capacity()
 	m.Shares = uint64(d.store.Count())
 	if err := d.ov.SetMeta(m); err != nil {

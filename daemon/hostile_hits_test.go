@@ -14,8 +14,8 @@ import (
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/configs"
-	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/storage"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
@@ -57,7 +57,7 @@ func TestHostileHits(t *testing.T) {
 	waitUp(t, nodes, 60*time.Second)
 	var ups, leaves []*Daemon
 	for _, d := range nodes {
-		if d.role() == overlay.RoleUltrapeer {
+		if d.role() == role.Ultrapeer {
 			ups = append(ups, d)
 		} else {
 			leaves = append(leaves, d)

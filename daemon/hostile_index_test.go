@@ -125,7 +125,7 @@ func TestHostileIndex(t *testing.T) {
 
 	t.Run("registration with an ultrapeer planned for others", func(t *testing.T) {
 		before := target.registry.Leaves()
-		_, stream := indexStream(t, outsider, target, alpnIndex)
+		_, stream := indexStream(t, outsider, target, ultrapeer.ALPNIndex)
 		reply := exchange(t, stream, &ultrapeer.Register{Owner: outsider.selfOwner(), Update: ultrapeer.Update{Full: true, ToVersion: 1, Add: outsider.entries()}})
 		r, ok := reply.(*ultrapeer.Refuse)
 		if !ok || r.Reason != ultrapeer.RefuseNotPlanned {
@@ -163,7 +163,7 @@ func TestHostileIndex(t *testing.T) {
 			encoded = append(encoded, b)
 			sent += len(b)
 		}
-		_, stream := indexStream(t, attacker, target, alpnIndex)
+		_, stream := indexStream(t, attacker, target, ultrapeer.ALPNIndex)
 		h0 := heapNow()
 
 		// Meanwhile a member keeps searching for a file the target
@@ -232,7 +232,7 @@ func TestHostileIndex(t *testing.T) {
 	t.Run("update flood", func(t *testing.T) {
 		target.indexLimit.set(2000, 4000)
 		defer target.indexLimit.set(indexRate, indexBurst)
-		_, stream := indexStream(t, attacker, target, alpnIndex)
+		_, stream := indexStream(t, attacker, target, ultrapeer.ALPNIndex)
 		var base []ultrapeer.Entry
 		for i := range 100 {
 			base = append(base, ultrapeer.Entry{Path: fmt.Sprintf("flood/%d", i), Size: 1})
@@ -281,7 +281,7 @@ func TestHostileIndex(t *testing.T) {
 		if _, err := ultrapeer.AppendFrame(nil, &ultrapeer.Register{Owner: attacker.selfOwner(), Update: u}); !errors.Is(err, ultrapeer.ErrFrameTooLarge) {
 			t.Fatalf("one frame: %v, want ErrFrameTooLarge", err)
 		}
-		_, stream := indexStream(t, attacker, target, alpnIndex)
+		_, stream := indexStream(t, attacker, target, ultrapeer.ALPNIndex)
 		start := time.Now()
 		ack, err := sendUpdate(stream, attacker.selfOwner(), u, true)
 		if err != nil {
@@ -301,7 +301,7 @@ func TestHostileIndex(t *testing.T) {
 
 	t.Run("previous index wire version", func(t *testing.T) {
 		// A v1 leaf: the old ALPN gets a refusal it understands.
-		_, stream := indexStream(t, attacker, target, alpnIndexV1)
+		_, stream := indexStream(t, attacker, target, ultrapeer.ALPNIndexV1)
 		v1 := []byte{0x01, 0x01} // type Register, wire version 1, ...
 		stream.SetDeadline(time.Now().Add(10 * time.Second))
 		if _, err := stream.Write(append([]byte{byte(len(v1) + 36)}, append(v1, make([]byte, 36)...)...)); err != nil {
@@ -309,16 +309,16 @@ func TestHostileIndex(t *testing.T) {
 		}
 		reply, err := ultrapeer.ReadFrame(stream)
 		if r, ok := reply.(*ultrapeer.Refuse); err != nil || !ok || r.Reason != ultrapeer.RefuseBadUpdate {
-			t.Fatalf("v1 on %s: %+v %v, want Refuse(bad update)", alpnIndexV1, reply, err)
+			t.Fatalf("v1 on %s: %+v %v, want Refuse(bad update)", ultrapeer.ALPNIndexV1, reply, err)
 		}
 		// The same frame on the current ALPN is refused the same way.
-		_, stream = indexStream(t, attacker, target, alpnIndex)
+		_, stream = indexStream(t, attacker, target, ultrapeer.ALPNIndex)
 		stream.SetDeadline(time.Now().Add(10 * time.Second))
 		stream.Write(append([]byte{byte(len(v1) + 36)}, append(v1, make([]byte, 36)...)...))
 		reply, err = ultrapeer.ReadFrame(stream)
 		if r, ok := reply.(*ultrapeer.Refuse); err != nil || !ok || r.Reason != ultrapeer.RefuseBadUpdate {
-			t.Fatalf("v1 on %s: %+v %v, want Refuse(bad update)", alpnIndex, reply, err)
+			t.Fatalf("v1 on %s: %+v %v, want Refuse(bad update)", ultrapeer.ALPNIndex, reply, err)
 		}
-		t.Logf("a v1 Register: refused on %s and on %s", alpnIndexV1, alpnIndex)
+		t.Logf("a v1 Register: refused on %s and on %s", ultrapeer.ALPNIndexV1, ultrapeer.ALPNIndex)
 	})
 }

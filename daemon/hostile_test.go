@@ -29,6 +29,7 @@ import (
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/storage"
 	"github.com/servent-p2p/servent/transfer"
 )
@@ -145,11 +146,11 @@ func hostileNet(t *testing.T) (nodes []*Daemon, target, attacker, bystander *Dae
 	waitUp(t, nodes, 30*time.Second)
 	for _, d := range nodes {
 		switch {
-		case d.role() == overlay.RoleUltrapeer && target == nil:
+		case d.role() == role.Ultrapeer && target == nil:
 			target = d
-		case d.role() == overlay.RoleLeaf && attacker == nil:
+		case d.role() == role.Leaf && attacker == nil:
 			attacker = d
-		case d.role() == overlay.RoleLeaf && bystander == nil:
+		case d.role() == role.Leaf && bystander == nil:
 			bystander = d
 		}
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
@@ -220,12 +220,12 @@ func (d *Daemon) readLeafUpdate(ctx context.Context, stream *quic.Stream, leaf s
 // refuseOldIndexConn answers a leaf running an older index plane with a
 // refusal it understands (bad update) and says why in this node's log.
 func (d *Daemon) refuseOldIndexConn(conn *quic.Conn) {
-	defer conn.CloseWithError(0, "index protocol "+alpnIndexV1+" is not served: run the same servent version on every node")
+	defer conn.CloseWithError(0, "index protocol "+ultrapeer.ALPNIndexV1+" is not served: run the same servent version on every node")
 	name := "?"
 	if m, ok := d.ov.MemberByConn(conn); ok {
 		name = m.Name
 	}
-	d.log.Warn("a leaf runs an older servent (index protocol "+alpnIndexV1+", this node speaks "+alpnIndex+"): refused; run the same version on every node", "leaf", name)
+	d.log.Warn("a leaf runs an older servent (index protocol "+ultrapeer.ALPNIndexV1+", this node speaks "+ultrapeer.ALPNIndex+"): refused; run the same version on every node", "leaf", name)
 	ctx, cancel := context.WithTimeout(d.ctx, 5*time.Second)
 	defer cancel()
 	stream, err := conn.AcceptStream(ctx)
@@ -259,7 +259,7 @@ func closeAfterReply(conn *quic.Conn, stream *quic.Stream) {
 // applyLeafUpdate applies a leaf's whole update (dropped: entries already
 // left out while its parts arrived) and returns the Ack or Refuse.
 func (d *Daemon) applyLeafUpdate(owner ultrapeer.Owner, u ultrapeer.Update, dropped int) ultrapeer.Message {
-	if d.role() != overlay.RoleUltrapeer {
+	if d.role() != role.Ultrapeer {
 		return &ultrapeer.Refuse{Reason: ultrapeer.RefuseNotUltrapeer, TryUltrapeers: d.tryUltrapeers()}
 	}
 	d.makeRoom(owner.ID)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
@@ -45,7 +45,7 @@ func (l *leafSessions) sync(t topology) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var want []string
-	if t.role == overlay.RoleLeaf {
+	if t.role == role.Leaf {
 		want = t.attach
 	}
 	for up, s := range l.sessions {
@@ -166,11 +166,11 @@ func (e *refusedError) Error() string { return "refused: " + e.reason.String() }
 func (s *leafSession) session() error {
 	d := s.l.d
 	dialCtx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-	conn, err := d.ov.DialMember(dialCtx, s.up, alpnIndex)
+	conn, err := d.ov.DialMember(dialCtx, s.up, ultrapeer.ALPNIndex)
 	cancel()
 	if noALPN(err) {
 		d.log.Warn("the ultrapeer does not speak this servent's index protocol (an older or newer servent): run the same version on every node",
-			"ultrapeer", s.up, "protocol", alpnIndex)
+			"ultrapeer", s.up, "protocol", ultrapeer.ALPNIndex)
 		return &refusedError{reason: ultrapeer.RefuseFull} // kept away as long as a full one
 	}
 	if err != nil {

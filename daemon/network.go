@@ -14,16 +14,9 @@ import (
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
-)
-
-// ALPNs of the node's own QUIC protocols (h3 carries file transfers).
-const (
-	alpnIndex = "servent-idx/2" // a leaf registers its index with an ultrapeer
-	// alpnIndexV1 is the index plane before updates in parts (wire
-	// version 1): answered with a refusal and a warning, never served.
-	alpnIndexV1 = "servent-idx/1"
-	alpnQRP     = "servent-qrp/1" // an ultrapeer sends its QRP table to a mesh neighbour
-	alpnH3      = "h3"
+	"github.com/servent-p2p/servent/role"
+	"github.com/servent-p2p/servent/transfer"
+	"github.com/servent-p2p/servent/ultrapeer"
 )
 
 // drillKey returns the configured drill passphrase, from key_file when set.
@@ -137,19 +130,15 @@ func (d *Daemon) onQueryDatagram(from netip.AddrPort, b []byte) {
 	}
 }
 
-// capacity is this node's election capacity: forced roles publish the
-// extremes so that every member's election honours them.
+// capacity is the election capacity this node publishes: its score, or a
+// forced role (ultrapeer.PublishedCapacity).
 func (d *Daemon) capacity() float32 {
-	switch d.cfg.Role {
-	case "leaf":
-		return 0
-	case "ultrapeer":
-		return forcedUltrapeerCapacity
+	forced, _ := role.Parse(d.cfg.Role) // validated by configs
+	score := d.cfg.Capacity
+	if score <= 0 {
+		score = ultrapeerCapacity(runtime.NumCPU(), totalMemory())
 	}
-	if d.cfg.Capacity > 0 {
-		return float32(d.cfg.Capacity)
-	}
-	return float32(ultrapeerCapacity(runtime.NumCPU(), totalMemory()))
+	return ultrapeer.PublishedCapacity(forced, score)
 }
 
 func newGUID() query.GUID {
@@ -170,16 +159,16 @@ func (d *Daemon) startNetwork(ctx context.Context) error {
 	if err := d.startTransfer(); err != nil {
 		return err
 	}
-	if err := ov.HandleALPN(alpnIndex, d.serveIndexConn); err != nil {
+	if err := ov.HandleALPN(ultrapeer.ALPNIndex, d.serveIndexConn); err != nil {
 		return err
 	}
-	if err := ov.HandleALPN(alpnIndexV1, d.refuseOldIndexConn); err != nil {
+	if err := ov.HandleALPN(ultrapeer.ALPNIndexV1, d.refuseOldIndexConn); err != nil {
 		return err
 	}
-	if err := ov.HandleALPN(alpnQRP, d.serveQRPConn); err != nil {
+	if err := ov.HandleALPN(query.ALPNQRP, d.serveQRPConn); err != nil {
 		return err
 	}
-	if err := ov.HandleALPN(alpnH3, d.serveH3Conn); err != nil {
+	if err := ov.HandleALPN(transfer.ALPN, d.serveH3Conn); err != nil {
 		return err
 	}
 	d.browsing = make(chan struct{}, maxBrowsing)
@@ -194,8 +183,7 @@ func (d *Daemon) startNetwork(ctx context.Context) error {
 		rc.Mode = query.Flood
 	}
 	rc.LastHopQRP = d.cfg.LastHopQRP
-	rc.QueryRate = d.cfg.QueryRate
-	rc.QueryBurst = int(4 * d.cfg.QueryRate)
+	rc.QueryRate, rc.QueryBurst = d.cfg.QueryRate, query.Burst(d.cfg.QueryRate)
 	rc.Dynamic.On = d.cfg.Routing == "smart"
 	d.router = query.NewRouter(rc, d.localIndex())
 	d.router.SetMember(func(p query.PeerID) bool {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/role"
 )
 
 // peerCacheInterval is how often the members' addresses are saved for the
@@ -86,7 +87,7 @@ func (d *Daemon) Peers() []api.Peer {
 			p.Addr, p.Verified = path.String(), verified
 		}
 		p.Candidates = addrStrings(m.Meta.Addrs)
-		if m.Meta.Role == overlay.RoleLeaf {
+		if m.Meta.Role == role.Leaf {
 			if p.Self {
 				p.AttachedTo = d.leaves.attached()
 			} else if _, ok := d.registry.OwnerVersion(m.Name); ok {

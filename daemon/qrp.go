@@ -12,8 +12,8 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
+	"github.com/servent-p2p/servent/role"
 )
 
 // qrpLinks sends this ultrapeer's query-routing table (its own and its
@@ -41,7 +41,7 @@ func newQRPLinks(d *Daemon) *qrpLinks {
 // mesh neighbour. Called by the hierarchy loop.
 func (q *qrpLinks) sync(t topology) {
 	var want []string
-	if t.role == overlay.RoleUltrapeer && q.d.cfg.LastHopQRP && q.d.cfg.Routing == "smart" {
+	if t.role == role.Ultrapeer && q.d.cfg.LastHopQRP && q.d.cfg.Routing == "smart" {
 		want = t.neighbours
 	}
 	q.mu.Lock()
@@ -111,7 +111,7 @@ func (q *qrpLinks) send(ctx context.Context, peer string) {
 
 func (q *qrpLinks) sendSession(ctx context.Context, peer string) error {
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	conn, err := q.d.ov.DialMember(dctx, peer, alpnQRP)
+	conn, err := q.d.ov.DialMember(dctx, peer, query.ALPNQRP)
 	cancel()
 	if err != nil {
 		return err

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
-	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -107,7 +107,7 @@ func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api
 	}
 	timeout := min(max(req.Timeout, 100*time.Millisecond), maxSearchTimeout)
 	done := api.SearchDone{}
-	if d.role() == overlay.RoleLeaf && len(d.leaves.attached()) == 0 {
+	if d.role() == role.Leaf && len(d.leaves.attached()) == 0 {
 		done.Warning = "this leaf is attached to no ultrapeer (none reachable yet): the search cannot leave this node; check `servent peers`"
 	}
 	waiting := map[query.PeerID]bool{}

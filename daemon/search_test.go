@@ -10,9 +10,9 @@ import (
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/configs"
-	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/query/matchtest"
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -70,7 +70,7 @@ func TestClusterQRPTables(t *testing.T) {
 		}
 	}()
 	eventually(t, 30*time.Second, "every ultrapeer holds its neighbours' tables", func() bool {
-		ups := c.byRole(overlay.RoleUltrapeer)
+		ups := c.byRole(role.Ultrapeer)
 		if len(ups) != 3 {
 			why = fmt.Sprintf("%d ultrapeers", len(ups))
 			return false

@@ -4,8 +4,8 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
-	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
+	"github.com/servent-p2p/servent/role"
 )
 
 // Status reports the node's own state for `servent status`.
@@ -32,9 +32,9 @@ func (d *Daemon) Status() api.Status {
 		Scanning:    d.scanning.Load(),
 	}
 	switch t.role {
-	case overlay.RoleLeaf:
+	case role.Leaf:
 		s.AttachedTo = d.leaves.attached()
-	case overlay.RoleUltrapeer:
+	case role.Ultrapeer:
 		s.Leaves = d.registry.Leaves()
 	}
 	if files, err := d.store.Files(); err == nil {

@@ -10,10 +10,12 @@ import (
 )
 
 // Plane bytes: the first byte of every non-QUIC datagram (0x00-0x3F; quic-go
-// takes anything with either top bit set for QUIC).
+// takes anything with either top bit set for QUIC). The overlay owns
+// memberlist's; each other plane's byte belongs to the package that owns its
+// protocol (the query plane's is query.PlaneByte), which registers it with
+// HandleDatagrams.
 const (
 	PlaneMemberlist byte = 0x01
-	PlaneQuery      byte = 0x02
 	maxPlane        byte = 0x3F
 )
 

@@ -9,7 +9,8 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/servent-p2p/servent/internal/testutil"
 )
 
 var nextIP atomic.Uint32
@@ -53,17 +54,12 @@ func startNode(t *testing.T, cfg Config, setup ...func(*Node)) *Node {
 	return n
 }
 
-// eventually polls cond every 20 ms until it holds or d passes.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+// testPlane is the datagram plane the tests register: any byte but
+// memberlist's would do.
+const testPlane byte = 0x05
+
+// eventually is the shared testutil.Eventually.
+var eventually = testutil.Eventually
 
 func joinTo(t *testing.T, n, to *Node) {
 	t.Helper()

@@ -7,37 +7,13 @@ import (
 	"math"
 	"net/netip"
 	"time"
+
+	"github.com/servent-p2p/servent/role"
 )
-
-// Role is a node's role in the hierarchy as published in its metadata.
-type Role uint8
-
-// Roles. RoleNone means not yet decided.
-const (
-	RoleNone Role = iota
-	RoleLeaf
-	RoleUltrapeer
-	RoleFlood
-)
-
-// String returns the role's name.
-func (r Role) String() string {
-	switch r {
-	case RoleNone:
-		return "none"
-	case RoleLeaf:
-		return "leaf"
-	case RoleUltrapeer:
-		return "ultrapeer"
-	case RoleFlood:
-		return "flood"
-	}
-	return fmt.Sprintf("role(%d)", uint8(r))
-}
 
 // Meta is the node metadata published through memberlist.
 type Meta struct {
-	Role        Role
+	Role        role.Role
 	Capacity    float32     // capacity score used by the election
 	Protocol    uint16      // servent protocol version
 	Fingerprint Fingerprint // TLS key fingerprint, pinned by QUIC peers
@@ -119,7 +95,7 @@ func DecodeMeta(b []byte) (Meta, error) {
 		return Meta{}, fmt.Errorf("length %d: %w", len(b), ErrBadMeta)
 	}
 	m := Meta{
-		Role:     Role(b[1]),
+		Role:     role.Role(b[1]),
 		Capacity: math.Float32frombits(binary.BigEndian.Uint32(b[2:])),
 		Protocol: binary.BigEndian.Uint16(b[6:]),
 		Shares:   binary.BigEndian.Uint64(b[40:]),

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/servent-p2p/servent/role"
 )
 
 func TestMetaRoundTrip(t *testing.T) {
@@ -17,9 +19,9 @@ func TestMetaRoundTrip(t *testing.T) {
 		m    Meta
 	}{
 		{"zero", Meta{}},
-		{"full", Meta{Role: RoleUltrapeer, Capacity: 3.5, Protocol: 1, Fingerprint: fp, Shares: 1 << 40, Started: time.Unix(1_700_000_000, 0), QUICPort: 6346,
+		{"full", Meta{Role: role.Ultrapeer, Capacity: 3.5, Protocol: 1, Fingerprint: fp, Shares: 1 << 40, Started: time.Unix(1_700_000_000, 0), QUICPort: 6346,
 			Addrs: []netip.Addr{netip.MustParseAddr("10.77.0.1"), netip.MustParseAddr("fe80::1"), netip.MustParseAddr("2001:db8::7")}}},
-		{"flood", Meta{Role: RoleFlood, Capacity: -1}},
+		{"flood", Meta{Role: role.Flood, Capacity: -1}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,7 +49,7 @@ func TestMetaRoundTrip(t *testing.T) {
 }
 
 func TestDecodeMetaErrors(t *testing.T) {
-	good := EncodeMeta(Meta{Role: RoleLeaf})
+	good := EncodeMeta(Meta{Role: role.Leaf})
 	tests := []struct {
 		name string
 		b    []byte
@@ -77,7 +79,7 @@ func TestDecodeMetaErrors(t *testing.T) {
 }
 
 func FuzzDecodeMeta(f *testing.F) {
-	f.Add(EncodeMeta(Meta{Role: RoleUltrapeer, Capacity: 2, Shares: 5}))
+	f.Add(EncodeMeta(Meta{Role: role.Ultrapeer, Capacity: 2, Shares: 5}))
 	f.Add(EncodeMeta(Meta{Addrs: []netip.Addr{netip.MustParseAddr("fe80::1"), netip.MustParseAddr("169.254.3.4")}}))
 	f.Add([]byte{})
 	f.Add([]byte{1, 2, 3})

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/servent-p2p/servent/role"
 )
 
 func TestTwoNodesJoinAndMeta(t *testing.T) {
@@ -25,12 +27,12 @@ func TestTwoNodesJoinAndMeta(t *testing.T) {
 	if !ok || mb.Name != "b" || mb.Meta.Fingerprint != b.Fingerprint() || mb.Meta.QUICPort != b.LocalAddr().Port() {
 		t.Fatalf("a's view of b: %+v ok=%v", mb, ok)
 	}
-	if err := b.SetMeta(Meta{Role: RoleUltrapeer, Capacity: 7, Shares: 12}); err != nil {
+	if err := b.SetMeta(Meta{Role: role.Ultrapeer, Capacity: 7, Shares: 12}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, "metadata update reaches a", func() bool {
 		m, _ := a.MemberByAddr(b.LocalAddr())
-		return m.Meta.Role == RoleUltrapeer && m.Meta.Shares == 12 && m.Meta.QUICPort == b.LocalAddr().Port()
+		return m.Meta.Role == role.Ultrapeer && m.Meta.Shares == 12 && m.Meta.QUICPort == b.LocalAddr().Port()
 	})
 	sawUpdate := false
 	for len(a.Events()) > 0 {
@@ -165,7 +167,7 @@ func TestCloseJoinsGoroutines(t *testing.T) {
 		return c
 	}
 	a := startNode(t, cfg("a"), func(n *Node) {
-		n.HandleDatagrams(PlaneQuery, func(netip.AddrPort, []byte) {})
+		n.HandleDatagrams(testPlane, func(netip.AddrPort, []byte) {})
 	})
 	b := startNode(t, cfg("b"))
 	joinTo(t, b, a)

@@ -41,12 +41,12 @@ func handlePlane(t *testing.T, id byte, r *recorder) func(*Node) {
 
 func TestDatagramDemux(t *testing.T) {
 	var ra, rb recorder
-	a := startNode(t, testConfig(t, "a"), handlePlane(t, PlaneQuery, &ra))
-	b := startNode(t, testConfig(t, "b"), handlePlane(t, PlaneQuery, &rb))
+	a := startNode(t, testConfig(t, "a"), handlePlane(t, testPlane, &ra))
+	b := startNode(t, testConfig(t, "b"), handlePlane(t, testPlane, &rb))
 	joinTo(t, b, a)
 	eventually(t, 5*time.Second, "a knows b", func() bool { return a.IsMember(b.LocalAddr()) && b.IsMember(a.LocalAddr()) })
 
-	if err := a.SendDatagram(b.LocalAddr(), PlaneQuery, []byte("query")); err != nil {
+	if err := a.SendDatagram(b.LocalAddr(), testPlane, []byte("query")); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, "b gets the query", func() bool { return rb.seen.Load() == 1 })
@@ -56,7 +56,7 @@ func TestDatagramDemux(t *testing.T) {
 	}
 	rb.mu.Unlock()
 
-	if err := a.SendDatagram(b.LocalAddr(), PlaneQuery, make([]byte, MaxDatagram)); !errors.Is(err, ErrTooLarge) {
+	if err := a.SendDatagram(b.LocalAddr(), testPlane, make([]byte, MaxDatagram)); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("oversize: %v", err)
 	}
 	if err := a.SendDatagram(b.LocalAddr(), 0x40, []byte("x")); !errors.Is(err, ErrBadPlane) {
@@ -74,16 +74,16 @@ func TestDatagramDemux(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stranger.Close()
-	if _, err := stranger.WriteToUDPAddrPort([]byte{PlaneQuery, 'h', 'i'}, b.LocalAddr()); err != nil {
+	if _, err := stranger.WriteToUDPAddrPort([]byte{testPlane, 'h', 'i'}, b.LocalAddr()); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, "unauthenticated counted", func() bool { return b.Stats().DroppedUnauthenticated == 1 })
 
 	st := a.Stats()
-	if st.Planes[PlaneQuery].Out != 1 || st.DroppedOversize != 1 {
+	if st.Planes[testPlane].Out != 1 || st.DroppedOversize != 1 {
 		t.Fatalf("a stats %+v", st)
 	}
-	if b.Stats().Planes[PlaneQuery].In != 1 || rb.seen.Load() != 1 {
+	if b.Stats().Planes[testPlane].In != 1 || rb.seen.Load() != 1 {
 		t.Fatalf("b stats %+v", b.Stats())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -14,7 +15,7 @@ func BenchmarkHandleForward(b *testing.B) {
 	cfg.Mode = Flood
 	cfg.QueryRate = 0
 	r := NewRouter(cfg, nil)
-	r.SetTopology(Ultrapeer, []PeerID{"a", "b", "c", "d"}, nil, nil)
+	r.SetTopology(role.Ultrapeer, []PeerID{"a", "b", "c", "d"}, nil, nil)
 	q := &Query{Criteria: "x"}
 	now := time.Unix(1, 0)
 	b.ReportAllocs()

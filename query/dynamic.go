@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -118,7 +119,7 @@ func HostsReached(degree int, ttl uint8) float64 {
 // first step's descriptors are appended to res.Send.
 func (r *Router) startDynamic(now int64, d *Descriptor, from PeerID, local []*Descriptor, res *Result) bool {
 	c := &r.cfg.Dynamic
-	if !c.On || r.cfg.Mode != Smart || r.role != Ultrapeer || d.Query.WantAnswered || len(r.dyn) >= c.MaxActive {
+	if !c.On || r.cfg.Mode != Smart || r.role != role.Ultrapeer || d.Query.WantAnswered || len(r.dyn) >= c.MaxActive {
 		return false
 	}
 	hops, maxTTL := d.Hops+1, d.TTL-1

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/servent-p2p/servent/role"
 )
 
 const testHopWait = 50 * time.Millisecond
@@ -16,7 +18,7 @@ func dynUP(t *testing.T, want int, neighbours ...PeerID) *Router {
 	cfg := DefaultConfig("u")
 	cfg.Dynamic = DynamicConfig{On: true, Results: want, HopWait: testHopWait}
 	r := NewRouter(cfg, nil)
-	r.SetTopology(Ultrapeer, neighbours, nil, []PeerID{"l"})
+	r.SetTopology(role.Ultrapeer, neighbours, nil, []PeerID{"l"})
 	return r
 }
 
@@ -113,7 +115,7 @@ func TestDeepenSameSenderHigherTTL(t *testing.T) {
 		cfg := DefaultConfig("x")
 		cfg.Dynamic.On = on
 		r := NewRouter(cfg, &shares{node: "x", files: []string{"song.ogg"}})
-		r.SetTopology(Ultrapeer, []PeerID{"u", "y", "z"}, nil, nil)
+		r.SetTopology(role.Ultrapeer, []PeerID{"u", "y", "z"}, nil, nil)
 		q := func(ttl uint8) *Descriptor {
 			return &Descriptor{Header: Header{GUID: dynGUID, Type: TypeQuery, TTL: ttl, Hops: 1}, Query: &Query{Criteria: "song"}}
 		}
@@ -261,7 +263,7 @@ func TestDynamicLeafSendsToOneUltrapeer(t *testing.T) {
 	cfg := DefaultConfig("l")
 	cfg.Dynamic.On = true
 	r := NewRouter(cfg, nil)
-	r.SetTopology(Leaf, nil, []PeerID{"u1", "u2", "u3"}, nil)
+	r.SetTopology(role.Leaf, nil, []PeerID{"u1", "u2", "u3"}, nil)
 	for last, want := range []PeerID{"u1", "u2", "u3", "u1"} {
 		g := GUID{8}
 		g[15] = byte(last)
@@ -294,7 +296,7 @@ func TestDynamicFindsAcrossMesh(t *testing.T) {
 		cfg := DefaultConfig(id)
 		cfg.Dynamic = DynamicConfig{On: true, Results: 1, HopWait: testHopWait}
 		r := NewRouter(cfg, &shares{node: string(id), files: files})
-		r.SetTopology(Ultrapeer, nb, nil, nil)
+		r.SetTopology(role.Ultrapeer, nb, nil, nil)
 		n.routers[id] = r
 	}
 	a := n.routers["a"]
@@ -336,7 +338,7 @@ func TestDynamicEndNotice(t *testing.T) {
 	cfg := DefaultConfig("l")
 	cfg.Dynamic.On = true
 	leaf := NewRouter(cfg, nil)
-	leaf.SetTopology(Leaf, nil, []PeerID{"u"}, nil)
+	leaf.SetTopology(role.Leaf, nil, []PeerID{"u"}, nil)
 	leaf.Originate(t0, dynGUID, &Query{Criteria: "song"}, 4)
 	res := leaf.Handle(t0, "u", got)
 	if !slices.Equal(res.Done, []GUID{dynGUID}) || len(res.Delivered) != 0 {

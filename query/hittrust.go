@@ -11,7 +11,7 @@ func (r *Router) hitFrom(from PeerID, e seenEntry) bool {
 	if !e.origin && from == e.from {
 		return false
 	}
-	if r.cfg.Mode == Smart && r.role == Leaf {
+	if r.smartLeaf() {
 		return slices.Contains(r.ultrapeers, from)
 	}
 	return slices.Contains(r.neighbours, from)

@@ -3,6 +3,8 @@ package query
 import (
 	"testing"
 	"time"
+
+	"github.com/servent-p2p/servent/role"
 )
 
 // TestHitsOnlyFromWhereTheQueryWent checks hitFrom: a leaf takes hits only
@@ -15,7 +17,7 @@ func TestHitsOnlyFromWhereTheQueryWent(t *testing.T) {
 	}
 	t.Run("leaf", func(t *testing.T) {
 		r := NewRouter(DefaultConfig("leaf"), nil)
-		r.SetTopology(Leaf, nil, []PeerID{"up1", "up2"}, nil)
+		r.SetTopology(role.Leaf, nil, []PeerID{"up1", "up2"}, nil)
 		g := GUID{1}
 		r.Originate(now, g, &Query{Criteria: "f"}, 3)
 		for _, p := range []PeerID{"other-leaf", "up3", "leaf"} {
@@ -32,7 +34,7 @@ func TestHitsOnlyFromWhereTheQueryWent(t *testing.T) {
 	})
 	t.Run("ultrapeer", func(t *testing.T) {
 		r := NewRouter(DefaultConfig("up"), nil)
-		r.SetTopology(Ultrapeer, []PeerID{"n1", "n2"}, nil, []PeerID{"leaf1", "leaf2"})
+		r.SetTopology(role.Ultrapeer, []PeerID{"n1", "n2"}, nil, []PeerID{"leaf1", "leaf2"})
 		g := GUID{2}
 		r.Handle(now, "leaf1", &Descriptor{Header: Header{GUID: g, Type: TypeQuery, TTL: 3}, Query: &Query{Criteria: "f"}})
 		for _, p := range []PeerID{"leaf2", "leaf1", "stranger"} {

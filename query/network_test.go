@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/servent-p2p/servent/role"
 )
 
 // meshNet builds 8 ultrapeers (a ring plus chords, so the mesh is not
@@ -32,7 +34,7 @@ func meshNet(t *testing.T, lastHop bool) (*testNet, []PeerID) {
 		leafFiles[l] = []string{fmt.Sprintf("share/file%02d report.txt", i)}
 		cfg := DefaultConfig(l)
 		r := NewRouter(cfg, nil)
-		r.SetTopology(Leaf, nil, []PeerID{u1, u2}, nil)
+		r.SetTopology(role.Leaf, nil, []PeerID{u1, u2}, nil)
 		n.routers[l] = r
 	}
 	tables := map[PeerID]*Table{}
@@ -52,7 +54,7 @@ func meshNet(t *testing.T, lastHop bool) (*testNet, []PeerID) {
 		if i%2 == 0 {
 			mesh = append(mesh, ups[(i+nu/2)%nu])
 		}
-		r.SetTopology(Ultrapeer, mesh, nil, attached[u])
+		r.SetTopology(role.Ultrapeer, mesh, nil, attached[u])
 		n.routers[u] = r
 	}
 	for _, u := range ups { // make the mesh symmetric, then exchange tables
@@ -60,7 +62,7 @@ func meshNet(t *testing.T, lastHop bool) (*testNet, []PeerID) {
 		for _, p := range r.neighbours {
 			pr := n.routers[p]
 			if !slices.Contains(pr.neighbours, u) {
-				pr.SetTopology(Ultrapeer, append(pr.neighbours, u), nil, pr.leaves)
+				pr.SetTopology(role.Ultrapeer, append(pr.neighbours, u), nil, pr.leaves)
 			}
 		}
 	}

@@ -11,6 +11,10 @@ import (
 // ROUTE_TABLE_UPDATE (Rohrs 2002, section "Gnutella Protocol Changes"): the
 // descriptor type and variants with which an ultrapeer sends its QRP table.
 const (
+	// ALPNQRP is the ALPN of the QUIC connections on which an ultrapeer
+	// sends its QRP table to a mesh neighbour: one stream of
+	// ROUTE_TABLE_UPDATE messages back to back.
+	ALPNQRP = "servent-qrp/1"
 	// TypeRouteTable is the payload type of ROUTE_TABLE_UPDATE messages.
 	TypeRouteTable PayloadType = 0x30
 

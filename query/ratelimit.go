@@ -1,5 +1,13 @@
 package query
 
+// BurstSeconds is how many seconds of its rate a token bucket holds.
+const BurstSeconds = 4
+
+// Burst is the bucket size for rate queries per second: BurstSeconds of
+// them, at least 1. The per-origin bucket (Config.QueryBurst, by default)
+// and the per-link one (SetLinkLimit, as the daemon sizes it) both use it.
+func Burst(rate float64) int { return max(1, int(BurstSeconds*rate)) }
+
 // bucket is a token bucket driven by the caller's clock.
 type bucket struct {
 	tokens float64

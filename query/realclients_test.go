@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/servent-p2p/servent/role"
 )
 
 // Decoder tests built from what other Gnutella 0.6 servents put on the
@@ -117,7 +119,7 @@ func TestForwardKeepsExtensions(t *testing.T) {
 	cfg := DefaultConfig("u1")
 	cfg.QueryRate = 0
 	r := NewRouter(cfg, nil)
-	r.SetTopology(Ultrapeer, []PeerID{"u0", "u2"}, nil, nil)
+	r.SetTopology(role.Ultrapeer, []PeerID{"u0", "u2"}, nil, nil)
 	res := r.Handle(time.Unix(1, 0), "u0", d)
 	if len(res.Send) != 1 || res.Send[0].To != "u2" {
 		t.Fatalf("sent %+v", res.Send)

@@ -3,6 +3,8 @@ package query
 import (
 	"slices"
 	"time"
+
+	"github.com/servent-p2p/servent/role"
 )
 
 // PeerID names a member: its unique node name.
@@ -19,15 +21,6 @@ const (
 	// Flood (Gnutella 0.4): every node answers from its own shares and floods
 	// to its flood neighbours.
 	Flood
-)
-
-// Role is this node's place in the smart-flood hierarchy.
-type Role uint8
-
-// Roles.
-const (
-	Leaf Role = iota
-	Ultrapeer
 )
 
 // Config configures a Router. Zero fields take the defaults of DefaultConfig,
@@ -53,8 +46,9 @@ type Config struct {
 	// QueryRate and QueryBurst: the per-origin token bucket (queries per
 	// second, bucket size) for the queries a peer issues itself: those
 	// from a leaf (whose queries enter the network here) and those with
-	// hops 0. QueryRate 0 disables the limit. Queries a neighbour forwards
-	// for others are limited per link instead (SetLinkLimit).
+	// hops 0. QueryRate 0 disables the limit; QueryBurst 0 means
+	// Burst(QueryRate). Queries a neighbour forwards for others are
+	// limited per link instead (SetLinkLimit).
 	QueryRate  float64
 	QueryBurst int
 	// Dynamic configures dynamic querying (off unless Dynamic.On).
@@ -63,7 +57,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults: smart mode, MaxTTL 7, DefaultTTL 7, a
 // 4096-entry 2-minute duplicate cache, last-hop QRP on, 20 queries/s per peer
-// with a burst of 40.
+// with a burst of Burst(20) = 80 (configs/servent.yaml's query_rate).
 func DefaultConfig(self PeerID) Config {
 	return Config{
 		Self:         self,
@@ -74,7 +68,7 @@ func DefaultConfig(self PeerID) Config {
 		DupCacheAge:  2 * time.Minute,
 		LastHopQRP:   true,
 		QueryRate:    20,
-		QueryBurst:   40,
+		QueryBurst:   Burst(20),
 		Dynamic:      DefaultDynamicConfig(),
 	}
 }
@@ -139,7 +133,7 @@ type Answered struct {
 type Router struct {
 	cfg        Config
 	idx        Index
-	role       Role
+	role       role.Role
 	neighbours []PeerID
 	ultrapeers []PeerID
 	leaves     []PeerID
@@ -173,7 +167,7 @@ func NewRouter(cfg Config, idx Index) *Router {
 		cfg.DupCacheAge = def.DupCacheAge
 	}
 	if cfg.QueryBurst <= 0 {
-		cfg.QueryBurst = max(1, int(cfg.QueryRate))
+		cfg.QueryBurst = Burst(cfg.QueryRate)
 	}
 	cfg.Dynamic.defaults()
 	return &Router{cfg: cfg, idx: idx, seen: newDupCache(cfg.DupCacheSize, cfg.DupCacheAge)}
@@ -187,8 +181,8 @@ func NewRouter(cfg Config, idx Index) *Router {
 // current neighbours' are consulted): a neighbour sends its table once per
 // change, so a table that arrived while the topology was settling must
 // survive it; the caller forgets a table with SetNeighbourTable(p, nil).
-func (r *Router) SetTopology(role Role, neighbours, ultrapeers, leaves []PeerID) {
-	r.role = role
+func (r *Router) SetTopology(self role.Role, neighbours, ultrapeers, leaves []PeerID) {
+	r.role = self
 	r.neighbours = slices.Clone(neighbours)
 	r.ultrapeers = slices.Clone(ultrapeers)
 	r.leaves = slices.Clone(leaves)
@@ -203,6 +197,10 @@ func (r *Router) SetTopology(role Role, neighbours, ultrapeers, leaves []PeerID)
 		}
 	}
 }
+
+// smartLeaf reports whether the node acts as a leaf: in smart mode, every
+// role but role.Ultrapeer (a router before its first SetTopology too).
+func (r *Router) smartLeaf() bool { return r.cfg.Mode == Smart && r.role != role.Ultrapeer }
 
 func (r *Router) known(p PeerID) bool {
 	return slices.Contains(r.neighbours, p) || slices.Contains(r.leaves, p) || slices.Contains(r.ultrapeers, p)
@@ -283,7 +281,7 @@ func (r *Router) Originate(now time.Time, guid GUID, q *Query, ttl uint8) Result
 	d := &Descriptor{Header: Header{GUID: guid, Type: TypeQuery, TTL: ttl}, Query: q}
 	r.counters.Query.Originated++
 	var res Result
-	if r.cfg.Mode == Smart && r.role == Leaf {
+	if r.smartLeaf() {
 		res.Send = r.leafTargets(d)
 		r.counters.Query.Sent += uint64(len(res.Send))
 	} else {
@@ -326,7 +324,7 @@ func (r *Router) Handle(now time.Time, from PeerID, d *Descriptor) Result {
 
 func (r *Router) handleQuery(now int64, from PeerID, d *Descriptor) Result {
 	tc := &r.counters.Query
-	if r.cfg.Mode == Smart && r.role == Leaf {
+	if r.smartLeaf() {
 		return r.drop(tc, Result{}, DropUnexpected)
 	}
 	if reason := r.allow(now, from, d); reason != DropNone {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -129,7 +130,7 @@ func TestFloodLine(t *testing.T) {
 		if i < len(ids)-1 {
 			nb = append(nb, ids[i+1])
 		}
-		n.routers[id].SetTopology(Ultrapeer, nb, nil, nil)
+		n.routers[id].SetTopology(role.Ultrapeer, nb, nil, nil)
 	}
 	n.search("a", "song", 2)
 	if got := hitNodes(n.delivered["a"]); !slices.Equal(got, []string{"a", "b", "c"}) {
@@ -157,10 +158,10 @@ func TestFloodDiamond(t *testing.T) {
 	for _, id := range []PeerID{"a", "b", "c", "d"} {
 		n.add(id, Flood, "doc "+string(id)+".txt")
 	}
-	n.routers["a"].SetTopology(Ultrapeer, []PeerID{"b", "c"}, nil, nil)
-	n.routers["b"].SetTopology(Ultrapeer, []PeerID{"a", "d"}, nil, nil)
-	n.routers["c"].SetTopology(Ultrapeer, []PeerID{"a", "d"}, nil, nil)
-	n.routers["d"].SetTopology(Ultrapeer, []PeerID{"b", "c"}, nil, nil)
+	n.routers["a"].SetTopology(role.Ultrapeer, []PeerID{"b", "c"}, nil, nil)
+	n.routers["b"].SetTopology(role.Ultrapeer, []PeerID{"a", "d"}, nil, nil)
+	n.routers["c"].SetTopology(role.Ultrapeer, []PeerID{"a", "d"}, nil, nil)
+	n.routers["d"].SetTopology(role.Ultrapeer, []PeerID{"b", "c"}, nil, nil)
 	n.search("a", "DOC", 4)
 	if got := hitNodes(n.delivered["a"]); !slices.Equal(got, []string{"a", "b", "c", "d"}) {
 		t.Fatalf("hits from %v, want each node once", got)
@@ -192,9 +193,9 @@ func smartNet(t *testing.T) *testNet {
 		for _, l := range ls {
 			all = append(all, files[l]...)
 		}
-		n.add(u, Smart, all...).SetTopology(Ultrapeer, mesh[u], nil, ls)
+		n.add(u, Smart, all...).SetTopology(role.Ultrapeer, mesh[u], nil, ls)
 		for _, l := range ls {
-			n.add(l, Smart, files[l]...).SetTopology(Leaf, nil, []PeerID{u}, nil)
+			n.add(l, Smart, files[l]...).SetTopology(role.Leaf, nil, []PeerID{u}, nil)
 		}
 	}
 	return n
@@ -243,7 +244,7 @@ func TestLastHopQRP(t *testing.T) {
 			cfg := DefaultConfig("u1")
 			cfg.LastHopQRP = qrp
 			r := NewRouter(cfg, nil)
-			r.SetTopology(Ultrapeer, []PeerID{"u2", "u3", "u4"}, nil, nil)
+			r.SetTopology(role.Ultrapeer, []PeerID{"u2", "u3", "u4"}, nil, nil)
 			has, lacks := NewTable(DefaultTableBits), NewTable(DefaultTableBits)
 			has.AddFile("x/Apple Pie.txt", storage.Hash{1})
 			lacks.AddFile("x/pear.txt", storage.Hash{2})
@@ -298,7 +299,7 @@ func TestHandleDrops(t *testing.T) {
 	cfg := DefaultConfig("me")
 	cfg.Mode = Flood
 	r := NewRouter(cfg, nil)
-	r.SetTopology(Ultrapeer, []PeerID{"n1", "n2"}, nil, nil)
+	r.SetTopology(role.Ultrapeer, []PeerID{"n1", "n2"}, nil, nil)
 	r.SetMember(func(p PeerID) bool { return p != "stranger" })
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -325,7 +326,7 @@ func TestHitReversePathRules(t *testing.T) {
 	r := NewRouter(cfg, nil)
 	members := map[PeerID]bool{"up": true, "down": true}
 	r.SetMember(func(p PeerID) bool { return members[p] })
-	r.SetTopology(Ultrapeer, []PeerID{"up", "down"}, nil, nil)
+	r.SetTopology(role.Ultrapeer, []PeerID{"up", "down"}, nil, nil)
 	r.Handle(now, "up", &Descriptor{Header: Header{GUID: GUID{5}, Type: TypeQuery, TTL: 3}, Query: &Query{Criteria: "x"}})
 	hit := func(ttl uint8) *Descriptor {
 		return &Descriptor{Header: Header{GUID: GUID{5}, Type: TypeQueryHit, TTL: ttl}, Hit: &QueryHit{}}
@@ -370,7 +371,7 @@ func TestRateLimit(t *testing.T) {
 	if r.Counters().Query.Dropped.RateLimited != 3 {
 		t.Errorf("counters %+v", r.Counters().Query.Dropped)
 	}
-	r.SetTopology(Ultrapeer, nil, nil, nil)
+	r.SetTopology(role.Ultrapeer, nil, nil, nil)
 	if len(r.buckets) != 0 {
 		t.Error("buckets of departed peers kept")
 	}
@@ -383,7 +384,7 @@ func TestRateLimitOriginAndLink(t *testing.T) {
 	cfg := DefaultConfig("me")
 	cfg.QueryRate, cfg.QueryBurst = 2, 3
 	r := NewRouter(cfg, nil)
-	r.SetTopology(Ultrapeer, []PeerID{"n1", "n2"}, nil, []PeerID{"leaf"})
+	r.SetTopology(role.Ultrapeer, []PeerID{"n1", "n2"}, nil, []PeerID{"leaf"})
 	r.SetLinkLimit(100, 400)
 	now := time.Unix(10, 0)
 	g := byte(0)
@@ -425,7 +426,7 @@ func TestRateLimitOriginAndLink(t *testing.T) {
 	if d.RateLimited != 5 || d.LinkRateLimited != 1 {
 		t.Fatalf("drops %+v, want 5 rate_limited and 1 link_rate_limited", d)
 	}
-	r.SetTopology(Ultrapeer, []PeerID{"n1"}, nil, nil)
+	r.SetTopology(role.Ultrapeer, []PeerID{"n1"}, nil, nil)
 	if _, ok := r.links["n2"]; ok || len(r.buckets) != 1 {
 		t.Fatalf("state of departed peers kept: links %v, buckets %v", r.links, r.buckets)
 	}
@@ -483,7 +484,7 @@ func TestRouterFootprint(t *testing.T) {
 	rs := make([]*Router, n)
 	for i := range rs {
 		rs[i] = NewRouter(DefaultConfig(PeerID(fmt.Sprint("node-", i))), nil)
-		rs[i].SetTopology(Ultrapeer, []PeerID{"a", "b", "c", "d"}, nil, nil)
+		rs[i].SetTopology(role.Ultrapeer, []PeerID{"a", "b", "c", "d"}, nil, nil)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
@@ -500,7 +501,7 @@ func TestForwardAllocs(t *testing.T) {
 	cfg.Mode = Flood
 	cfg.QueryRate = 0
 	r := NewRouter(cfg, nil)
-	r.SetTopology(Ultrapeer, []PeerID{"a", "b", "c", "d"}, nil, nil)
+	r.SetTopology(role.Ultrapeer, []PeerID{"a", "b", "c", "d"}, nil, nil)
 	q := &Query{Criteria: "x"}
 	now := time.Unix(1, 0)
 	i := 0

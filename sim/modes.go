@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/servent-p2p/servent/query"
+	"github.com/servent-p2p/servent/role"
 )
 
 // Mode is a routing strategy under test.
@@ -77,7 +78,7 @@ func (w *world) routers(m Mode, maxTTL uint8) []*query.Router {
 		if m == ModeFlood {
 			cfg.Mode = query.Flood
 			r := query.NewRouter(cfg, w.own[v])
-			r.SetTopology(query.Ultrapeer, w.floodNeighbours(v), nil, nil)
+			r.SetTopology(role.Flood, w.floodNeighbours(v), nil, nil)
 			rs[v] = r
 			continue
 		}
@@ -85,7 +86,7 @@ func (w *world) routers(m Mode, maxTTL uint8) []*query.Router {
 		h := w.hier
 		if h.isUP[v] {
 			r := query.NewRouter(cfg, h.index[v])
-			r.SetTopology(query.Ultrapeer, h.mesh[v], nil, h.upLeaves[v])
+			r.SetTopology(role.Ultrapeer, h.mesh[v], nil, h.upLeaves[v])
 			if m == ModeDynamic {
 				r.SetNeighbourDegrees(h.degrees(int32(v)))
 				r.SetMeshSize(len(h.ups))
@@ -94,7 +95,7 @@ func (w *world) routers(m Mode, maxTTL uint8) []*query.Router {
 			continue
 		}
 		r := query.NewRouter(cfg, nil)
-		r.SetTopology(query.Leaf, nil, h.leafUPs[v], nil)
+		r.SetTopology(role.Leaf, nil, h.leafUPs[v], nil)
 		rs[v] = r
 	}
 	if m.lastHopQRP() {

@@ -26,6 +26,16 @@ var ErrNotFound = errors.New("not found")
 // with Options.ReadOnly.
 var ErrReadOnly = errors.New("store is read-only")
 
+// ErrCloseTimeout is returned (wrapped) by Close when badger has not
+// finished writing within Options.CloseTimeout: it retries a failing
+// memtable flush forever, so a data dir that was removed, or a disk that
+// fails, would otherwise keep the process from ever ending.
+var ErrCloseTimeout = errors.New("the database did not finish writing in time: is the data dir's disk gone or failing? Changes since its last flush may be lost (the next start rescans the shares)")
+
+// DefaultCloseTimeout bounds Close when Options.CloseTimeout is 0. A
+// healthy disk flushes the 8 MiB memtables in well under a second.
+const DefaultCloseTimeout = 10 * time.Second
+
 // Options tunes Open.
 type Options struct {
 	// ReadOnly opens the database without write access, for tools such as
@@ -37,6 +47,8 @@ type Options struct {
 	// Logger receives the store's and badger's warnings; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// CloseTimeout bounds Close (0: DefaultCloseTimeout).
+	CloseTimeout time.Duration
 }
 
 // Store is servent's on-disk state. All methods are safe for concurrent use;
@@ -55,8 +67,9 @@ type Store struct {
 
 	compactor *compactor // nil when read-only
 
-	closeOnce sync.Once
-	closeErr  error
+	closeOnce    sync.Once
+	closeErr     error
+	closeTimeout time.Duration
 
 	hashHook func(path string) // test hook: called before each file is hashed
 }
@@ -90,7 +103,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{db: db, dir: dir, readOnly: opts.ReadOnly, log: log}
+	s := &Store{db: db, dir: dir, readOnly: opts.ReadOnly, log: log, closeTimeout: opts.CloseTimeout}
+	if s.closeTimeout <= 0 {
+		s.closeTimeout = DefaultCloseTimeout
+	}
 	if err := s.loadMeta(); err != nil {
 		db.Close()
 		return nil, err
@@ -108,11 +124,24 @@ func (s *Store) Dir() string { return s.dir }
 
 // Close closes the database. It is idempotent; later calls return the
 // first call's result. Stop Watch and RunGC (cancel their context) first.
+// It blocks at most Options.CloseTimeout: when badger cannot write its
+// last changes by then, Close returns an error wrapping ErrCloseTimeout.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.compactor.close()
-		if err := s.db.Close(); err != nil {
-			s.closeErr = fmt.Errorf("close store: %w", err)
+		done := make(chan error, 1)
+		go func() {
+			s.compactor.close()
+			done <- s.db.Close()
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				s.closeErr = fmt.Errorf("close store: %w", err)
+			}
+		case <-time.After(s.closeTimeout):
+			// badger's goroutines keep retrying; the process is about to
+			// end, and nothing else can stop them.
+			s.closeErr = fmt.Errorf("close store %s after %v: %w", s.dir, s.closeTimeout, ErrCloseTimeout)
 		}
 	})
 	return s.closeErr

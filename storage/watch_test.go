@@ -7,19 +7,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/servent-p2p/servent/internal/testutil"
 )
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+// eventually is the shared testutil.Eventually.
+var eventually = testutil.Eventually
 
 func TestWatch(t *testing.T) {
 	for _, tc := range []struct {

@@ -65,11 +65,14 @@
 //
 // # Matching rule
 //
-// Keywords are storage.Keywords of the entry's supplied keywords, or of its
-// share-relative path when none are supplied. An entry matches a query when
-// every query word (normalised the same way) equals one of its keywords —
-// whole words, not prefixes — and, for a query carrying a URN, when its
-// content hash equals the URN's.
+// Registry.Match implements query.MatchFile, the one matching rule, over an
+// inverted index: an entry's keywords are the ones it supplies, or
+// storage.Keywords of its share-relative path; every query word
+// (storage.QueryWords) must equal one of them or, from query.MinPrefix
+// characters, start one; a query carrying a URN also needs the entry's
+// content hash to equal it. TestRegistryAgreesWithMatchFile (here) and
+// sim's TestFileIndexAgreesWithRegistry check on random input that the
+// daemon's index and the simulator's file lists answer alike.
 //
 // # Index plane
 //

@@ -6,32 +6,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/servent-p2p/servent/role"
 )
-
-// Role is what a node is in the hierarchy, or what its configuration forces
-// it to be.
-type Role uint8
-
-// Roles. RoleAuto lets the election decide; RoleLeaf and RoleUltrapeer force
-// the outcome (configuration key `role`).
-const (
-	RoleAuto Role = iota
-	RoleLeaf
-	RoleUltrapeer
-)
-
-// String returns "auto", "leaf", "ultrapeer" or "unknown".
-func (r Role) String() string {
-	switch r {
-	case RoleAuto:
-		return "auto"
-	case RoleLeaf:
-		return "leaf"
-	case RoleUltrapeer:
-		return "ultrapeer"
-	}
-	return "unknown"
-}
 
 // Candidate is one member of the membership view as the election sees it.
 type Candidate struct {
@@ -42,8 +19,10 @@ type Candidate struct {
 	// Uptime is how long the member has been running, as the viewer
 	// computes it from published metadata.
 	Uptime time.Duration
-	// Forced is the role the member's configuration forces, or RoleAuto.
-	Forced Role
+	// Forced is the role the member's configuration forces (role.Leaf or
+	// role.Ultrapeer; read back from its published capacity by ForcedRole),
+	// or role.None.
+	Forced role.Role
 	// Incumbent is true when the member currently publishes the ultrapeer
 	// role.
 	Incumbent bool
@@ -209,8 +188,8 @@ func rankCmp(a, b ranked) int {
 //
 // The rule:
 //   - count = cfg.Count(len(cands)); forced leaves count as members.
-//   - Members forced to RoleUltrapeer are always in; members forced to
-//     RoleLeaf never are. slots = count - forced ultrapeers (maybe 0).
+//   - Members forced to role.Ultrapeer are always in; members forced to
+//     role.Leaf never are. slots = count - forced ultrapeers (maybe 0).
 //   - Eligible: automatic members with Capacity >= MinCapacity. They are
 //     ranked mature (Uptime >= MinUptime) first, then by Score descending,
 //     then by ID ascending.
@@ -233,10 +212,10 @@ func Elect(cands []Candidate, cfg ElectionConfig) []string {
 	haveFallback := false
 	for _, c := range cands {
 		switch c.Forced {
-		case RoleUltrapeer:
+		case role.Ultrapeer:
 			out = append(out, c.ID)
 			continue
-		case RoleLeaf:
+		case role.Leaf:
 			continue
 		}
 		r := ranked{

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/servent-p2p/servent/role"
 )
 
 // network builds n mature automatic candidates with pseudo-random
@@ -144,15 +146,15 @@ func TestElectDeterministic(t *testing.T) {
 func TestElectForced(t *testing.T) {
 	cfg := ElectionConfig{LeavesPerUltrapeer: 30}
 	c := network(40, 5)
-	c[0].Capacity, c[0].Forced = 1000, RoleLeaf // best, but forced leaf
-	c[1].Capacity, c[1].Forced = 0, RoleUltrapeer
-	c[2].Forced, c[3].Forced, c[4].Forced = RoleUltrapeer, RoleUltrapeer, RoleUltrapeer
+	c[0].Capacity, c[0].Forced = 1000, role.Leaf // best, but forced leaf
+	c[1].Capacity, c[1].Forced = 0, role.Ultrapeer
+	c[2].Forced, c[3].Forced, c[4].Forced = role.Ultrapeer, role.Ultrapeer, role.Ultrapeer
 	got := Elect(c, cfg)
 	want := []string{c[1].ID, c[2].ID, c[3].ID, c[4].ID}
 	if !slices.Equal(got, want) {
 		t.Fatalf("Elect = %v, want only the 4 forced %v", got, want)
 	}
-	c[2].Forced, c[3].Forced, c[4].Forced = RoleAuto, RoleAuto, RoleAuto
+	c[2].Forced, c[3].Forced, c[4].Forced = role.None, role.None, role.None
 	got = Elect(c, cfg)
 	if len(got) != 2 || !slices.Contains(got, c[1].ID) || slices.Contains(got, c[0].ID) {
 		t.Fatalf("Elect = %v: want 2 with %s, without %s", got, c[1].ID, c[0].ID)
@@ -300,12 +302,12 @@ func TestElectFewEligible(t *testing.T) {
 	for i := range view {
 		view[i].Capacity = float64(i)
 	}
-	view[29].Forced = RoleLeaf
+	view[29].Forced = role.Leaf
 	if got := Elect(view, cfg); !slices.Equal(got, []string{view[28].ID}) {
 		t.Fatalf("Elect = %v, want the fallback %s", got, view[28].ID)
 	}
 	for i := range view {
-		view[i].Forced = RoleLeaf
+		view[i].Forced = role.Leaf
 	}
 	if got := Elect(view, cfg); len(got) != 0 {
 		t.Fatalf("all forced leaves: %v", got)

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/servent-p2p/servent/role"
 )
 
 func TestCount(t *testing.T) {
@@ -198,9 +200,9 @@ func TestPlanRefusals(t *testing.T) {
 func TestPlanForcedAndShort(t *testing.T) {
 	view := View{Members: network(40, 6)}
 	for i := range view.Members {
-		view.Members[i].Forced = RoleLeaf
+		view.Members[i].Forced = role.Leaf
 	}
-	view.Members[7].Forced = RoleUltrapeer
+	view.Members[7].Forced = role.Ultrapeer
 	cfg := DefaultPlanConfig()
 	p := NewPlan(view, cfg)
 	checkPlan(t, view, cfg, p)

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+
+	"github.com/servent-p2p/servent/role"
 )
 
 // Planner makes the plans of one member's successive views: each is the
@@ -51,7 +53,7 @@ func (p *Planner) Plan(view View) Plan {
 // two views with equal keys, sorted by ID, give the same plan.
 type viewKey struct {
 	id        string
-	forced    Role
+	forced    role.Role
 	incumbent bool
 	mature    bool
 	capacity  float64

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/servent-p2p/servent/role"
 )
 
 // mutate changes view the way a membership does between two plans: one
@@ -31,7 +33,7 @@ func mutate(rng *rand.Rand, members []Candidate, next *int) []Candidate {
 		case 4:
 			members[i].Capacity = float64(50 + rng.IntN(100))
 		case 5:
-			members[i].Forced = Role(rng.IntN(3))
+			members[i].Forced = role.Role(rng.IntN(3))
 		case 6:
 			// an uptime change inside one step: the same plan
 			members[i].Uptime += time.Millisecond

@@ -10,6 +10,12 @@ import (
 
 // Index-plane format constants. See doc.go for the byte layout.
 const (
+	// ALPNIndex is the ALPN of the QUIC connections that carry the index
+	// plane: a leaf registers its index with an ultrapeer.
+	ALPNIndex = "servent-idx/2"
+	// ALPNIndexV1 is the index plane before updates in parts (wire
+	// version 1): answered with a refusal and a warning, never served.
+	ALPNIndexV1 = "servent-idx/1"
 	// WireVersion is the index-plane format version carried by Register.
 	// Version 2: updates in parts (the More flag), Ack.Dropped, Refuse
 	// reason RefuseNotPlanned.

@@ -17,6 +17,7 @@ import (
 
 	zeebo "github.com/zeebo/blake3"
 
+	"github.com/servent-p2p/servent/internal/testutil"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -279,14 +280,5 @@ func tryLogin(c *http.Client, pageURL, key string) bool {
 	return resp.StatusCode == http.StatusSeeOther && resp.Header.Get("Location") == "/"
 }
 
-// eventually polls cond until it holds or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
+// eventually is the shared testutil.Eventually.
+var eventually = testutil.Eventually

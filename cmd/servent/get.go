@@ -163,6 +163,9 @@ func runStream(ctx context.Context, call func(func(api.GetEvent)) error, progres
 // resolveTarget turns HASH, N or a name prefix into a request, with the
 // sources the last search found when it knows them.
 func resolveTarget(dataDir, target string) (api.GetRequest, error) {
+	if strings.TrimSpace(target) == "" {
+		return api.GetRequest{}, errors.New("an empty name names no file: give a content hash, a result number of the last search or the start of a result's name")
+	}
 	last, err := loadLastSearch(dataDir)
 	if err != nil {
 		return api.GetRequest{}, fmt.Errorf("reading the last search: %w", err)

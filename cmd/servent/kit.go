@@ -66,7 +66,7 @@ its content hash like any download. Give it to the laptop that needs it
 				}
 				return &exitError{code: 1, err: fmt.Errorf("no peer offers servent for %s (servent kit lists what the network has)", want)}
 			}
-			saveLastSearch(cfg.Data, found)
+			saveErr := saveLastSearch(cfg.Data, found)
 			w := cmd.OutOrStdout()
 			if cf.json {
 				for _, r := range found {
@@ -85,7 +85,10 @@ its content hash like any download. Give it to the laptop that needs it
 				if !cf.json {
 					fmt.Fprintln(w, "no servent binaries found on the network")
 				}
-				return &exitError{code: 1}
+				return &exitError{code: 1, err: saveErr}
+			}
+			if saveErr != nil {
+				return &exitError{code: 1, err: saveErr}
 			}
 			if !cf.json {
 				fmt.Fprintln(w, "Fetch one: servent kit PLATFORM --out DIR (or servent get N)")

@@ -17,6 +17,7 @@ import (
 	zeebo "github.com/zeebo/blake3"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/internal/testutil"
 	"github.com/servent-p2p/servent/kit"
 )
 
@@ -90,16 +91,8 @@ func startDaemon(t *testing.T, args ...string) (stop func(), pid int) {
 	return stop, cmd.Process.Pid
 }
 
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// eventually is the shared testutil.Eventually.
+var eventually = testutil.Eventually
 
 func TestRunIndexesAndSharesLists(t *testing.T) {
 	data, share := t.TempDir(), t.TempDir()
@@ -207,6 +200,20 @@ func TestUsageAndConfigErrorsExit2(t *testing.T) {
 				t.Fatalf("want a one-line error, got %q", stderr)
 			}
 		})
+	}
+}
+
+// TestUnknownEnvWarnedByName: a misspelt SERVENT_* variable is named at
+// start (here before the start fails on a bad port, which still exits 2).
+func TestUnknownEnvWarnedByName(t *testing.T) {
+	cmd := exec.Command(binary, "run", "--data", t.TempDir(), "--listen", "0.0.0.0:70000")
+	cmd.Env = append(os.Environ(), "SERVENT_SHARE=/srv", "SERVENT_TTL=3")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Fatalf("exit %v, want 2:\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "warning: SERVENT_SHARE is not a configuration key") || strings.Contains(string(out), "SERVENT_TTL") {
+		t.Fatalf("want a warning naming SERVENT_SHARE and none for SERVENT_TTL:\n%s", out)
 	}
 }
 

@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -30,6 +32,7 @@ func newRunCmd() *cobra.Command {
 					return err
 				}
 			}
+			warnUnknownEnv(cmd.ErrOrStderr(), os.Environ())
 			cfg, err := configs.Load(configFile, cmd.Flags())
 			if err != nil {
 				return err
@@ -58,6 +61,14 @@ func newRunCmd() *cobra.Command {
 	return cmd
 }
 
+// warnUnknownEnv names every SERVENT_* variable that is no configuration
+// key: Load ignores it, and a misspelt key would otherwise go unnoticed.
+func warnUnknownEnv(w io.Writer, environ []string) {
+	for _, name := range configs.UnknownEnv(environ) {
+		fmt.Fprintf(w, "servent: warning: %s is not a configuration key, ignored (SERVENT_<KEY> for a key of configs/servent.yaml, e.g. SERVENT_SHARES)\n", name)
+	}
+}
+
 // defaultWebListen is where `servent run --web` serves the phone page.
 const defaultWebListen = "0.0.0.0:8080"
 
@@ -73,16 +84,34 @@ func runDaemon(cmd *cobra.Command, cfg configs.Config) error {
 		}
 		return err
 	}
-	defer d.Close()
 	if cfg.OfferSelf {
 		offerSelf(logger, cfg)
 	}
 	if err := d.Start(ctx); err != nil {
-		return err
+		return errors.Join(err, closeWithin(d, shutdownTimeout))
 	}
 	<-ctx.Done()
+	stop() // a second Ctrl-C or SIGTERM ends the process at once
 	logger.Info("stopping: leaving the network")
-	return d.Close()
+	return closeWithin(d, shutdownTimeout)
+}
+
+// shutdownTimeout bounds how long `servent run` takes to stop: leaving the
+// network takes up to 2 s, closing the catalog up to
+// storage.DefaultCloseTimeout (badger retries a failing write forever).
+const shutdownTimeout = 30 * time.Second
+
+// closeWithin closes d, or gives up after limit with an error that says so
+// (the process then exits without waiting for it).
+func closeWithin(d *daemon.Daemon, limit time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- d.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(limit):
+		return fmt.Errorf("stopping took longer than %v (is the data dir's disk gone or failing?); exiting without a clean shutdown", limit)
+	}
 }
 
 // offerSelf places this binary in DATA_DIR/kit, unless a kit there (listed

@@ -35,7 +35,8 @@ accents and full-width forms do not matter ("zurich map" finds
 maps/Zürich-city-map.pdf, "evac" finds Évacuation.pdf, 日本語 finds
 日本語のファイル.txt). Results print as they arrive, ranked (exact words first,
 then most sources), numbered; fetch one with "servent get N". Exit status: 0
-found, 1 nothing found, 2 error.`,
+found; 1 nothing found, or a failure (no daemon running, the results could
+not be saved for "servent get N"); 2 wrong usage or bad configuration.`,
 		Example: `  servent search water map
   servent search --hash 3f7a...e1 --json`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -95,7 +96,7 @@ found, 1 nothing found, 2 error.`,
 			if err != nil {
 				return err
 			}
-			saveLastSearch(cfg.Data, results)
+			saveErr := keepForGet(cfg.Data, results)
 			if done != nil && done.Warning != "" {
 				fmt.Fprintln(os.Stderr, "servent:", done.Warning)
 			}
@@ -121,7 +122,7 @@ found, 1 nothing found, 2 error.`,
 					}
 				}
 			}
-			return nil
+			return saveErr
 		},
 	}
 	cf.register(cmd)
@@ -131,15 +132,43 @@ found, 1 nothing found, 2 error.`,
 	return cmd
 }
 
-func saveLastSearch(dataDir string, results []api.Result) {
+// keepForGet saves a search's results for `servent get N`. When that fails
+// it says so at once (the results are on the screen, `get N` will not find
+// them) and returns exit status 1 for the end of the command.
+func keepForGet(dataDir string, results []api.Result) error {
+	if err := saveLastSearch(dataDir, results); err != nil {
+		fmt.Fprintln(os.Stderr, "servent:", err)
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// saveLastSearch keeps results for `servent get N`. When that fails it
+// removes the previous search's results, so that a later `get N` cannot
+// take a result of an older search, and its error says what `get` will do.
+func saveLastSearch(dataDir string, results []api.Result) error {
+	err := writeLastSearch(dataDir, results)
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("the results could not be saved for `servent get N`: %w", err)
+	if rm := os.Remove(filepath.Join(dataDir, lastSearchFile)); rm != nil && !errors.Is(rm, os.ErrNotExist) {
+		return fmt.Errorf("%w; nor could the previous search's be removed (%v): `servent get N` would take a result of that older search, so get by hash", err, rm)
+	}
+	return fmt.Errorf("%w; get a result by its hash", err)
+}
+
+// writeLastSearch replaces the last search's file atomically.
+func writeLastSearch(dataDir string, results []api.Result) error {
 	b, err := json.Marshal(results)
 	if err != nil {
-		return
+		return err
 	}
 	tmp := filepath.Join(dataDir, lastSearchFile+".tmp")
-	if os.WriteFile(tmp, b, 0o600) == nil {
-		os.Rename(tmp, filepath.Join(dataDir, lastSearchFile))
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
 	}
+	return os.Rename(tmp, filepath.Join(dataDir, lastSearchFile))
 }
 
 func loadLastSearch(dataDir string) ([]api.Result, error) {

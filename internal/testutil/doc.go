@@ -1,0 +1,5 @@
+// Package testutil holds the helpers that the tests of several packages
+// share (Eventually). Only _test.go files import it.
+//
+// Imports: the standard library only.
+package testutil
