@@ -74,16 +74,7 @@ func (s *Server) serveBrowse(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusOK, "browse", data)
 		return
 	}
-	if !s.searchLimit.allow(clientIP(r), time.Now()) {
-		w.Header().Set("Retry-After", "5")
-		data.Error = "Too many requests from this device: wait a few seconds, then try again."
-		s.render(w, http.StatusTooManyRequests, "browse", data)
-		return
-	}
-	if !acquire(r.Context(), s.searchSlots, 5*time.Second) {
-		w.Header().Set("Retry-After", "5")
-		data.Error = "This node is busy: try again in a few seconds."
-		s.render(w, http.StatusServiceUnavailable, "browse", data)
+	if !s.admitNetworkRequest(w, r, "browse", data, "requests") {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), browseTimeout)

@@ -34,16 +34,7 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusBadRequest, "page", data)
 		return
 	}
-	if !s.searchLimit.allow(clientIP(r), time.Now()) {
-		w.Header().Set("Retry-After", "5")
-		data.Error = "Too many searches from this device: wait a few seconds, then search again."
-		s.render(w, http.StatusTooManyRequests, "page", data)
-		return
-	}
-	if !acquire(r.Context(), s.searchSlots, 5*time.Second) {
-		w.Header().Set("Retry-After", "5")
-		data.Error = "This node is busy with other searches: try again in a few seconds."
-		s.render(w, http.StatusServiceUnavailable, "page", data)
+	if !s.admitNetworkRequest(w, r, "page", data, "searches") {
 		return
 	}
 	results, done := s.search(r.Context(), req)
@@ -138,4 +129,24 @@ func acquire(ctx context.Context, sem chan struct{}, wait time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// admitNetworkRequest applies the limits of what costs the network (a
+// search, a browse): per device, and a few at once on this node. When it
+// refuses it renders template with the reason and returns false; when it
+// admits, the caller holds a slot of s.searchSlots and gives it back.
+func (s *Server) admitNetworkRequest(w http.ResponseWriter, r *http.Request, template string, data pageData, what string) bool {
+	if !s.searchLimit.allow(clientIP(r), time.Now()) {
+		w.Header().Set("Retry-After", "5")
+		data.Error = "Too many " + what + " from this device: wait a few seconds, then try again."
+		s.render(w, http.StatusTooManyRequests, template, data)
+		return false
+	}
+	if !acquire(r.Context(), s.searchSlots, 5*time.Second) {
+		w.Header().Set("Retry-After", "5")
+		data.Error = "This node is busy with other " + what + ": try again in a few seconds."
+		s.render(w, http.StatusServiceUnavailable, template, data)
+		return false
+	}
+	return true
 }
