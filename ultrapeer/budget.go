@@ -1,5 +1,7 @@
 package ultrapeer
 
+import "math"
+
 // Budget bounds what one leaf can make an ultrapeer hold. An update is
 // applied in the order of its entries (the entries already held first) until
 // the next entry would exceed the budget; the rest are left out and counted
@@ -43,4 +45,4 @@ func DefaultBudget() Budget {
 }
 
 // unlimited is the budget of the ultrapeer's own shares.
-var unlimited = Budget{Bytes: 1 << 62, Keywords: 1 << 62, EntryKeywords: MaxKeywords}
+var unlimited = Budget{Bytes: math.MaxInt64, Keywords: math.MaxInt, EntryKeywords: MaxKeywords}
