@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -21,6 +22,10 @@ func TestCloseBoundedWhenDirGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.RemoveAll(dir); err != nil {
+		if runtime.GOOS == "windows" {
+			s.Close()
+			t.Skipf("Windows keeps a data dir with open files from being removed: %v", err)
+		}
 		t.Fatal(err)
 	}
 	start := time.Now()
