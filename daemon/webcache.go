@@ -15,17 +15,15 @@ import (
 	"github.com/servent-p2p/servent/storage"
 )
 
-// cacheLocal copies a file of this node's own catalog into the phone page's
-// cache at path, hashing it on the way: the copy is renamed into place only
-// when its bytes hash to h, so the page serves exactly the content it links
-// to even if the shared file changes meanwhile. It needs no network, which
-// matters for the node's own kit binaries when nobody else has them.
+// cacheLocal copies a file of this node's own catalog, or one of its kit
+// binaries, into the phone page's cache at path, hashing it on the way: the
+// copy is renamed into place only when its bytes hash to h, so the page
+// serves exactly the content it links to even if the file changes
+// meanwhile. It needs no network, which matters for the node's own kit
+// binaries when nobody else has them, and it does not wait for the first
+// scan: the page links the kit as soon as the node starts.
 func (d *Daemon) cacheLocal(h storage.Hash, path string) error {
-	f, err := d.store.FileByHash(h)
-	if err != nil {
-		return err
-	}
-	in, err := d.store.OpenFile(f)
+	in, size, name, err := d.openLocal(h)
 	if err != nil {
 		return err
 	}
@@ -35,7 +33,7 @@ func (d *Daemon) cacheLocal(h storage.Hash, path string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	got, _, err := storage.HashReader(io.TeeReader(in, tmp), f.Size)
+	got, _, err := storage.HashReader(io.TeeReader(in, tmp), size)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -43,9 +41,31 @@ func (d *Daemon) cacheLocal(h storage.Hash, path string) error {
 		return err
 	}
 	if got != h {
-		return fmt.Errorf("%s changed on disk since it was hashed", f.Path)
+		return fmt.Errorf("%s changed on disk since it was hashed", name)
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// openLocal opens the shared file with content hash h, or else the kit
+// binary with that hash, returning its size as catalogued and its path.
+func (d *Daemon) openLocal(h storage.Hash) (io.ReadCloser, int64, string, error) {
+	f, err := d.store.FileByHash(h)
+	if err == nil {
+		in, err := d.store.OpenFile(f)
+		return in, f.Size, f.Path, err
+	}
+	for _, b := range d.kit {
+		if b.BLAKE3 != h.String() {
+			continue
+		}
+		for _, dir := range d.kitDirs {
+			p := filepath.Join(dir, b.Name)
+			if in, oerr := os.Open(p); oerr == nil {
+				return in, b.Size, p, nil
+			}
+		}
+	}
+	return nil, 0, "", err
 }
 
 // webCache bounds the phone page's download cache (data dir's web-cache):
