@@ -5,4 +5,7 @@
 // (SocketPath), so only local users with access to that directory can
 // drive it, and nothing listens on a TCP port. Streaming calls (search,
 // get) answer with one JSON object per line as events happen.
+//
+// Imports: storage and transfer (for the catalog and download types the
+// API carries) and content; never daemon or the CLI, which both import it.
 package api

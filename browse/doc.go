@@ -8,4 +8,7 @@
 // One request per stream: the client writes a Request and closes its
 // side; the server answers with one Listing and closes. Decoders check
 // every length against a named limit before allocating.
+//
+// Imports: storage and content (file records and hashes); never overlay
+// or daemon: the caller hands it the QUIC streams.
 package browse

@@ -6,4 +6,8 @@
 //
 // Lifecycle: New opens the data dir, Start joins the network and serves,
 // Close leaves gracefully and joins every goroutine; Close is idempotent.
+//
+// Imports: every package below it (api, browse, configs, content, kit,
+// overlay, query, role, storage, transfer, ultrapeer, web, internal/names);
+// only cmd/servent imports daemon.
 package daemon

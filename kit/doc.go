@@ -6,4 +6,7 @@
 // builds a kit reproducibly (same source and toolchain, same bytes), sums.go
 // writes and reads its checksum files, and folder.go reads a kit folder and
 // tells which of its binaries fits a browser's platform.
+//
+// Imports: storage and content (BLAKE3 sums of the binaries); never
+// daemon or web, which import it to serve the kit.
 package kit

@@ -19,4 +19,8 @@
 // IPv4 and IPv6) for everything; LAN discovery additionally listens on a
 // discovery-only UDP port (Config.DiscoveryListen, default 6347, one IPv4 and
 // one IPv6 socket) for beacons. No TCP socket is opened.
+//
+// Imports: role only among servent's packages (the role byte in the
+// metadata); it knows nothing of queries, indexes or files. daemon and
+// nothing else imports it.
 package overlay

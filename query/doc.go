@@ -10,4 +10,8 @@
 // from a virtual network with a virtual clock. docs/PROTOCOL.md describes the
 // wire format byte for byte. The codec functions and QRPHash are pure and safe
 // for concurrent use; Router and Table are not.
+//
+// Imports: role and content only among servent's packages, and no I/O
+// library (no badger, fsnotify, quic-go or memberlist):
+// internal/archtest's TestImportDirection and TestPureImportsNoIO check it.
 package query

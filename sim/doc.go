@@ -5,4 +5,8 @@
 // event queue with a virtual clock. There is no goroutine per node and no
 // real time, so 100,000 nodes fit on a small machine. It owns the report
 // types (Report, Row) and their renderers, which the live benchmark reuses.
+//
+// Imports: query, ultrapeer and role (the code it drives), content and
+// storage (file hashes and keywords), api and internal/proc (the live
+// benchmark's real servents); never daemon or overlay.
 package sim

@@ -41,4 +41,7 @@
 // path with the target's size and mtime. Devices, sockets and FIFOs are
 // skipped, as are excluded directories (the data directory). A file whose
 // size and mtime match its catalog record is not read again.
+//
+// Imports: content only among servent's packages (hashes and keywords);
+// everything that keeps state on disk sits above it.
 package storage

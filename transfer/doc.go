@@ -26,4 +26,6 @@
 // overwriting) once every chunk is verified and the file is synced. Each
 // chunk is verified once: on arrival, or read back from disk when a later
 // run resumes the download.
+//
+// Imports: storage and content only among servent's packages.
 package transfer

@@ -109,4 +109,8 @@
 //
 // Example, Ack{Version: 300, Dropped: 2}: 04 03 ac 02 02. docs/PROTOCOL.md
 // §12 has the rules around the frames.
+//
+// Imports: query, role and content only among servent's packages, and no
+// I/O library (no badger, fsnotify, quic-go or memberlist):
+// internal/archtest's TestImportDirection and TestPureImportsNoIO check it.
 package ultrapeer

@@ -14,4 +14,7 @@
 // optional passphrase with HttpOnly SameSite=Strict session cookies,
 // CSRF tokens and an Origin check on every POST, a Host check against DNS
 // rebinding, per-client rate limits, and bounded header size and timeouts.
+//
+// Imports: api, browse, kit, storage, content and internal/names; never
+// daemon or overlay.
 package web

@@ -3,4 +3,6 @@
 // into the phone page): Component and RelPath make them safe to create on
 // disk, Display makes them safe to print on a terminal. The CLI, the
 // daemon's downloads and the phone page all go through it.
+//
+// Imports: the standard library only.
 package names

@@ -6,4 +6,7 @@
 // A Process is in its own process group and, on Linux, is killed by the
 // kernel when the process that started it dies, so a crashed test leaves
 // no servent behind.
+//
+// Imports: the standard library only; it runs the servent binary, it does
+// not link servent's packages.
 package proc

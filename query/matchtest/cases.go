@@ -1,6 +1,3 @@
-// Package matchtest holds the table of real-world file names and queries
-// that every search path is tested with: the matching rule (package query),
-// the ultrapeer registry, the daemon's network search and the web page.
 package matchtest
 
 // Files are the shared file names of the table.

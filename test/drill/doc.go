@@ -18,4 +18,7 @@
 // clear message where either is missing. Every external command runs with a
 // deadline, and every LAN removes its namespaces, links and processes on
 // Close, which the tests register with t.Cleanup.
+//
+// Imports: api (the CLI's JSON), content (file hashes) and internal/proc;
+// it drives servent only through its CLI, never by linking daemon.
 package drill

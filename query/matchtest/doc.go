@@ -1,0 +1,6 @@
+// Package matchtest holds the table of real-world file names and queries
+// that every search path is tested with: the matching rule (package query),
+// the ultrapeer registry, the daemon's network search and the web page.
+//
+// Imports: the standard library only; only _test.go files import it.
+package matchtest
