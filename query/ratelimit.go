@@ -1,5 +1,7 @@
 package query
 
+import "slices"
+
 // BurstSeconds is how many seconds of its rate a token bucket holds.
 const BurstSeconds = 4
 
@@ -26,4 +28,34 @@ func (b *bucket) allow(now int64, rate float64, burst int) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// allow takes a token for query d from p: from p's origin bucket when p
+// issued d itself (p is a leaf, or d has hops 0), from p's link bucket
+// when p forwards it for others. It returns the drop reason, or DropNone.
+func (r *Router) allow(now int64, p PeerID, d *Descriptor) DropReason {
+	if d.Hops == 0 || slices.Contains(r.leaves, p) {
+		if r.cfg.QueryRate > 0 && !take(&r.buckets, p, now, r.cfg.QueryRate, r.cfg.QueryBurst) {
+			return DropRateLimited
+		}
+		return DropNone
+	}
+	if r.linkRate > 0 && !take(&r.links, p, now, r.linkRate, r.linkBurst) {
+		return DropLinkRateLimited
+	}
+	return DropNone
+}
+
+// take takes a token from p's bucket in *m (made full on first use).
+func take(m *map[PeerID]bucket, p PeerID, now int64, rate float64, burst int) bool {
+	if *m == nil {
+		*m = make(map[PeerID]bucket)
+	}
+	b, ok := (*m)[p]
+	if !ok {
+		b = bucket{tokens: float64(burst), last: now}
+	}
+	allowed := b.allow(now, rate, burst)
+	(*m)[p] = b
+	return allowed
 }
