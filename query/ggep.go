@@ -170,28 +170,11 @@ func walkGGEPFlags(b []byte, fn func(id, data []byte, flags byte) error) (int, e
 	count := 0
 	p := 1
 	for {
-		if p >= len(b) {
-			return 0, fmt.Errorf("ggep flags: %w", ErrTruncated)
+		flags, id, used, err := ggepExtHeader(b[p:])
+		if err != nil {
+			return 0, err
 		}
-		flags := b[p]
-		p++
-		if flags&ggepReserved != 0 {
-			return 0, fmt.Errorf("ggep reserved flag: %w", ErrBadGGEP)
-		}
-		idLen := int(flags & ggepIDMask)
-		if idLen == 0 {
-			return 0, fmt.Errorf("ggep empty id: %w", ErrBadGGEP)
-		}
-		if len(b)-p < idLen {
-			return 0, fmt.Errorf("ggep id: %w", ErrTruncated)
-		}
-		id := b[p : p+idLen]
-		p += idLen
-		for _, c := range id {
-			if c == 0 {
-				return 0, fmt.Errorf("ggep id with nul: %w", ErrBadGGEP)
-			}
-		}
+		p += used
 		for i := 0; i < count && i < len(ids); i++ {
 			if string(ids[i]) == string(id) {
 				return 0, fmt.Errorf("ggep duplicate id %q: %w", id, ErrBadGGEP)
@@ -221,6 +204,32 @@ func walkGGEPFlags(b []byte, fn func(id, data []byte, flags byte) error) (int, e
 			return p, nil
 		}
 	}
+}
+
+// ggepExtHeader decodes the flags byte and the ID of the extension at the
+// start of b and returns them with the bytes they use.
+func ggepExtHeader(b []byte) (flags byte, id []byte, n int, err error) {
+	if len(b) == 0 {
+		return 0, nil, 0, fmt.Errorf("ggep flags: %w", ErrTruncated)
+	}
+	flags = b[0]
+	if flags&ggepReserved != 0 {
+		return 0, nil, 0, fmt.Errorf("ggep reserved flag: %w", ErrBadGGEP)
+	}
+	idLen := int(flags & ggepIDMask)
+	if idLen == 0 {
+		return 0, nil, 0, fmt.Errorf("ggep empty id: %w", ErrBadGGEP)
+	}
+	if len(b)-1 < idLen {
+		return 0, nil, 0, fmt.Errorf("ggep id: %w", ErrTruncated)
+	}
+	id = b[1 : 1+idLen]
+	for _, c := range id {
+		if c == 0 {
+			return 0, nil, 0, fmt.Errorf("ggep id with nul: %w", ErrBadGGEP)
+		}
+	}
+	return flags, id, 1 + idLen, nil
 }
 
 // ggepData returns an extension's data as its flags say: COBS-decoded
