@@ -193,26 +193,43 @@ func (r *TableReceiver) patch(p []byte) (*Table, error) {
 	if seq < size {
 		return nil, nil
 	}
-	entries := r.data
-	switch r.head[0] {
-	case qrpNoCompressor:
-	case qrpZlib:
-		zr, err := zlib.NewReader(bytes.NewReader(r.data))
-		if err != nil {
-			return nil, fmt.Errorf("patch stream: %w", ErrBadPatch)
-		}
-		entries, err = io.ReadAll(io.LimitReader(zr, int64(want)+1))
-		if err != nil {
-			return nil, fmt.Errorf("patch stream: %w", ErrBadPatch)
-		}
-	default:
-		return nil, fmt.Errorf("patch compressor 0x%02x: %w", r.head[0], ErrBadPatch)
+	entries, err := r.sequenceEntries(want)
+	if err != nil {
+		return nil, err
 	}
 	if len(entries) != want {
 		return nil, fmt.Errorf("patch of %d bytes for %d entries: %w", len(entries), slots, ErrBadPatch)
 	}
 	t := r.cur.Clone()
-	for s := range slots {
+	t.applyPatch(entries, bits)
+	r.cur, r.data = t, r.data[:0]
+	return t, nil
+}
+
+// sequenceEntries returns the entries of the complete PATCH sequence,
+// decompressed as its head says, at most want+1 bytes of them.
+func (r *TableReceiver) sequenceEntries(want int) ([]byte, error) {
+	switch r.head[0] {
+	case qrpNoCompressor:
+		return r.data, nil
+	case qrpZlib:
+		zr, err := zlib.NewReader(bytes.NewReader(r.data))
+		if err != nil {
+			return nil, fmt.Errorf("patch stream: %w", ErrBadPatch)
+		}
+		entries, err := io.ReadAll(io.LimitReader(zr, int64(want)+1))
+		if err != nil {
+			return nil, fmt.Errorf("patch stream: %w", ErrBadPatch)
+		}
+		return entries, nil
+	}
+	return nil, fmt.Errorf("patch compressor 0x%02x: %w", r.head[0], ErrBadPatch)
+}
+
+// applyPatch applies one entry per slot of t, each bits (4 or 8) wide and
+// signed: a negative entry sets the slot, a positive one clears it.
+func (t *Table) applyPatch(entries []byte, bits int) {
+	for s := range 1 << t.bits {
 		var v int8
 		if bits == 8 {
 			v = int8(entries[s])
@@ -226,6 +243,4 @@ func (r *TableReceiver) patch(p []byte) (*Table, error) {
 			t.set[s>>3] &^= 0x80 >> (s & 7)
 		}
 	}
-	r.cur, r.data = t, r.data[:0]
-	return t, nil
 }
