@@ -24,19 +24,6 @@ var (
 	BeaconGroup6 = netip.MustParseAddr("ff02::5365:7276")
 )
 
-// beaconRetry is how long a beacon's sender (key, and source address) is
-// not re-joined after a try.
-const beaconRetry = 5 * time.Second
-
-// Beacon-driven joins, network-wide: a beacon costs its sender one
-// broadcast and makes every receiver dial its source, so a forged beacon
-// could aim every node's QUIC handshakes at a victim. Joining one member
-// brings in the whole network, so few are ever needed.
-const (
-	beaconJoinRate  = 4 // per second
-	beaconJoinBurst = 8
-)
-
 // discovery sends and receives LAN beacons on the discovery-only UDP port
 // (one IPv4 and one IPv6 socket) and joins the senders it does not know yet.
 type discovery struct {
@@ -207,109 +194,6 @@ func (d *discovery) run() {
 	}
 }
 
-// beaconInterfaces lists the up, non-loopback interfaces.
-func beaconInterfaces() []net.Interface {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return nil
-	}
-	var out []net.Interface
-	for _, ifc := range ifs {
-		if ifc.Flags&net.FlagUp != 0 && ifc.Flags&net.FlagLoopback == 0 {
-			out = append(out, ifc)
-		}
-	}
-	return out
-}
-
-// directedBroadcast returns the broadcast address of an IPv4 prefix.
-func directedBroadcast(p netip.Prefix) netip.Addr {
-	a := p.Addr().As4()
-	bits := p.Bits()
-	for i := range 4 {
-		for b := range 8 {
-			if i*8+b >= bits {
-				a[i] |= 0x80 >> b
-			}
-		}
-	}
-	return netip.AddrFrom4(a)
-}
-
-// sendBeacons announces the node on every up interface: IPv4 limited and
-// directed broadcast and the IPv4 group, and the IPv6 link-local group
-// with the interface as zone.
-func (d *discovery) sendBeacons() {
-	if d.n.leaving.Load() {
-		return
-	}
-	msg := encodeBeacon(beacon{
-		Version:     beaconVersion,
-		Port:        d.n.LocalAddr().Port(),
-		Fingerprint: d.n.fp,
-		Name:        d.n.name,
-		Time:        time.Now(),
-		Addrs:       d.n.Addrs(),
-	}, d.n.keys)
-	if len(d.n.cfg.BeaconTargets) > 0 {
-		for _, t := range d.n.cfg.BeaconTargets {
-			d.send(msg, t)
-		}
-		return
-	}
-	d.send(msg, netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), d.port))
-	for _, ifc := range beaconInterfaces() {
-		addrs := ifaceAddrs(ifc)
-		has6 := false
-		for _, a := range addrs {
-			if a.Addr.Is6() {
-				has6 = true
-				continue
-			}
-			if ifc.Flags&net.FlagBroadcast != 0 && a.Bits < 32 {
-				d.send(msg, netip.AddrPortFrom(directedBroadcast(netip.PrefixFrom(a.Addr, a.Bits)), d.port))
-			}
-		}
-		if ifc.Flags&net.FlagMulticast == 0 {
-			continue
-		}
-		if d.p4 != nil && len(addrs) > 0 && !has6Only(addrs) {
-			if err := d.p4.SetMulticastInterface(&ifc); err == nil {
-				d.send(msg, netip.AddrPortFrom(BeaconGroup, d.port))
-			}
-		}
-		if d.p6 != nil && has6 {
-			d.send(msg, netip.AddrPortFrom(BeaconGroup6.WithZone(ifc.Name), d.port))
-		}
-	}
-}
-
-// has6Only reports whether every address is IPv6.
-func has6Only(addrs []localAddr) bool {
-	for _, a := range addrs {
-		if a.Addr.Is4() {
-			return false
-		}
-	}
-	return true
-}
-
-func (d *discovery) send(msg []byte, to netip.AddrPort) {
-	c := d.v4
-	if to.Addr().Is6() && !to.Addr().Is4In6() {
-		c = d.v6
-	}
-	if c == nil {
-		return
-	}
-	if _, err := c.WriteToUDPAddrPort(msg, to); err != nil {
-		// No route (no default gateway on a link-local LAN) is expected.
-		d.n.log.Debug("beacon send failed", "to", to, "err", err)
-		return
-	}
-	d.n.stats.beaconsSent.Add(1)
-}
-
 func (d *discovery) receive(c *net.UDPConn) {
 	buf := make([]byte, 1500)
 	for {
@@ -359,79 +243,6 @@ func (d *discovery) receive(c *net.UDPConn) {
 		select {
 		case d.joinQ <- StandIn(id, b.Port):
 		default:
-		}
-	}
-}
-
-// shouldTry reports whether to join the sender of a beacon naming id from
-// src now: not the same key or source again within beaconRetry, and not
-// more than beaconJoinRate joins a second in all.
-// Each call costs O(1) amortised whatever the flood: entries expire from
-// the front of their queues, and only admitted joins add any.
-func (d *discovery) shouldTry(id NodeID, src netip.Addr, now time.Time) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.tried.expire(now)
-	d.triedAddr.expire(now)
-	if d.tried.has(id) || d.triedAddr.has(src) {
-		return false
-	}
-	if !d.joinRate.AllowN(now, 1) {
-		d.n.stats.beaconsThrottled.Add(1)
-		return false
-	}
-	d.tried.add(id, now)
-	d.triedAddr.add(src, now)
-	return true
-}
-
-// recentSet remembers keys for beaconRetry, in the order they came: at most
-// the joins admitted in that time (beaconJoinBurst + beaconJoinRate per
-// second), so it stays small under any flood. Not safe for concurrent use.
-type recentSet[K comparable] struct {
-	at    map[K]time.Time
-	order []K // oldest first
-}
-
-func newRecentSet[K comparable]() recentSet[K] { return recentSet[K]{at: make(map[K]time.Time)} }
-
-// expire drops the keys added beaconRetry or more before now.
-func (s *recentSet[K]) expire(now time.Time) {
-	for len(s.order) > 0 {
-		k := s.order[0]
-		if now.Sub(s.at[k]) < beaconRetry {
-			return
-		}
-		delete(s.at, k)
-		s.order = s.order[1:]
-	}
-}
-
-func (s *recentSet[K]) has(k K) bool { _, ok := s.at[k]; return ok }
-
-// add records k at now; k must not be in the set.
-func (s *recentSet[K]) add(k K, now time.Time) {
-	s.at[k] = now
-	s.order = append(s.order, k)
-}
-
-// joiner joins beacon senders one at a time, by their stand-ins: the
-// transport dials the paths the beacons came in on, pinned to their keys.
-func (d *discovery) joiner() {
-	for {
-		select {
-		case <-d.n.ctx.Done():
-			return
-		case peer := <-d.joinQ:
-			id, _ := StandInID(peer)
-			if _, ok := d.n.members.lookupID(id); ok {
-				continue
-			}
-			if _, err := d.n.Join([]string{peer.String()}, ViaBeacon); err != nil {
-				d.n.log.Debug("join beacon sender failed", "peer", id, "err", err)
-			} else {
-				d.n.log.Info("joined beacon sender", "peer", id, "members", d.n.NumMembers())
-			}
 		}
 	}
 }
