@@ -98,3 +98,53 @@ func DefaultConfig() Config {
 		RejoinMax:            30 * time.Second,
 	}
 }
+
+// withDefaults returns c with DefaultConfig's value in every unset field,
+// the beacon and rejoin maxima raised to their minima, and slog's default
+// logger when none is given.
+func (cfg Config) withDefaults() Config {
+	def := DefaultConfig()
+	if cfg.Listen == "" {
+		cfg.Listen = def.Listen
+	}
+	if cfg.PlaneQueue <= 0 {
+		cfg.PlaneQueue = def.PlaneQueue
+	}
+	if cfg.EventBuffer <= 0 {
+		cfg.EventBuffer = def.EventBuffer
+	}
+	if cfg.ProbeInterval <= 0 {
+		cfg.ProbeInterval = def.ProbeInterval
+	}
+	if cfg.ProbeTimeout <= 0 {
+		cfg.ProbeTimeout = def.ProbeTimeout
+	}
+	if cfg.SuspicionMult <= 0 {
+		cfg.SuspicionMult = def.SuspicionMult
+	}
+	if cfg.GossipInterval <= 0 {
+		cfg.GossipInterval = def.GossipInterval
+	}
+	if cfg.StreamTimeout <= 0 {
+		cfg.StreamTimeout = def.StreamTimeout
+	}
+	if cfg.DiscoveryListen == "" {
+		cfg.DiscoveryListen = def.DiscoveryListen
+	}
+	if cfg.BeaconMin <= 0 {
+		cfg.BeaconMin = def.BeaconMin
+	}
+	if cfg.BeaconMax < cfg.BeaconMin {
+		cfg.BeaconMax = max(def.BeaconMax, cfg.BeaconMin)
+	}
+	if cfg.RejoinMin <= 0 {
+		cfg.RejoinMin = def.RejoinMin
+	}
+	if cfg.RejoinMax < cfg.RejoinMin {
+		cfg.RejoinMax = max(def.RejoinMax, cfg.RejoinMin)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return cfg
+}
