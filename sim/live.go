@@ -2,7 +2,6 @@ package sim
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -286,133 +284,4 @@ func (ln *liveNet) stop() {
 		wg.Go(n.stop)
 	}
 	wg.Wait()
-}
-
-// counters reads every node's routing counters.
-func (ln *liveNet) counters(ctx context.Context) ([]query.Counters, error) {
-	out := make([]query.Counters, len(ln.nodes))
-	for i, n := range ln.nodes {
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		st, err := n.client.Status(rctx)
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: status: %w", ErrLive, n.name, err)
-		}
-		if out[i], err = decodeCounters(st.Query); err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrLive, n.name, err)
-		}
-	}
-	return out, nil
-}
-
-// decodeCounters turns Status.Query (decoded as generic JSON) back into
-// query.Counters.
-func decodeCounters(v any) (query.Counters, error) {
-	var c query.Counters
-	b, err := json.Marshal(v)
-	if err != nil {
-		return c, fmt.Errorf("query counters: %w", err)
-	}
-	if err := json.Unmarshal(b, &c); err != nil {
-		return c, fmt.Errorf("query counters: %w", err)
-	}
-	return c, nil
-}
-
-// measure runs the workload at ttl and fills the row.
-func (ln *liveNet) measure(ctx context.Context, ttl int) (Row, error) {
-	work := ln.w.work
-	n := len(ln.nodes)
-	var (
-		msgs, hits, dups, reached float64
-		anyHit, found, copies     int
-		latency                   time.Duration
-		handled                   = make([]uint32, n)
-	)
-	before, err := ln.counters(ctx)
-	if err != nil {
-		return Row{}, err
-	}
-	for qi, j := range work.queries {
-		if ln.cfg.Progress != nil {
-			ln.cfg.Progress(Progress{Nodes: n, Stage: "live " + string(ln.mode), TTL: ttl, Query: qi, Queries: len(work.queries)})
-		}
-		fi := work.fileOf(j)
-		holders := map[string]bool{}
-		for _, h := range work.holders[fi] {
-			holders[MemberName(int(h))] = true
-		}
-		done, sources, err := ln.search(ctx, int(j.origin), fileKeyword(fi))
-		if err != nil {
-			return Row{}, err
-		}
-		after, err := ln.counters(ctx)
-		if err != nil {
-			return Row{}, err
-		}
-		origins := float64(max(1, after[j.origin].Query.Originated-before[j.origin].Query.Originated))
-		for v := range n {
-			a, b := after[v], before[v]
-			msgs += float64(a.Query.Sent-b.Query.Sent) / origins
-			hits += float64(a.QueryHit.Sent-b.QueryHit.Sent) / origins
-			dups += float64(a.Query.Dropped.Duplicate-b.Query.Dropped.Duplicate) / origins
-			if v != int(j.origin) && a.Query.Received > b.Query.Received {
-				reached++
-			}
-			handled[v] += uint32(a.Query.Received - b.Query.Received + a.QueryHit.Received - b.QueryHit.Received)
-		}
-		got := 0
-		for s := range sources {
-			if holders[s] {
-				got++
-			}
-		}
-		found += got
-		copies += len(holders)
-		if got > 0 {
-			anyHit++
-			latency += done.FirstHit
-		}
-		before = after
-	}
-	q := float64(len(work.queries))
-	var agg aggregate
-	row := agg.row(len(work.queries), handled)
-	row.Mode, row.Topology, row.Nodes, row.TTL, row.Queries = string(ln.mode), "live", n, ttl, len(work.queries)
-	row.MsgsPerQuery, row.HitsPerQuery, row.Dups, row.Reached = msgs/q, hits/q, dups/q, reached/q
-	row.RecallAny = float64(anyHit) / q
-	row.RecallCopies = float64(found) / float64(max(1, copies))
-	if anyHit > 0 {
-		row.FirstHitLatency = latency / time.Duration(anyHit)
-	}
-	row.LowerBound = n - 1
-	if ln.mode == ModeSmart {
-		row.Ultrapeers = len(ln.w.hier.ups)
-		row.LowerBound = row.Ultrapeers - 1
-	}
-	return row, nil
-}
-
-// search runs one search from node origin and returns its summary and the
-// names of the nodes that answered with the wanted file.
-func (ln *liveNet) search(ctx context.Context, origin int, keyword string) (api.SearchDone, map[string]bool, error) {
-	var done api.SearchDone
-	sources := map[string]bool{}
-	sctx, cancel := context.WithTimeout(ctx, ln.cfg.Timeout+10*time.Second)
-	defer cancel()
-	req := api.SearchRequest{Words: []string{keyword}, Timeout: ln.cfg.Timeout}
-	err := ln.nodes[origin].client.Search(sctx, req, func(ev api.SearchEvent) {
-		switch {
-		case ev.Result != nil && strings.Contains(ev.Result.Name, keyword):
-			for _, s := range ev.Result.Sources {
-				sources[s.Name] = true
-			}
-		case ev.Done != nil:
-			done = *ev.Done
-		}
-	})
-	if err != nil {
-		return done, nil, fmt.Errorf("%w: search from %s: %w", ErrLive, ln.nodes[origin].name, err)
-	}
-	return done, sources, nil
 }
