@@ -34,30 +34,11 @@ func (w *world) build(n int) error {
 	for i := range w.ids {
 		w.ids[i] = query.PeerID(strconv.Itoa(i))
 	}
-	needGraph := slices.Contains(cfg.Modes, ModeFlood)
 	switch {
 	case w.graph != nil:
 		w.topo = filepath.Base(cfg.Topology)
-	case needGraph:
-		w.report(Progress{Nodes: n, Stage: "topology"})
-		rng := rand.New(rand.NewPCG(cfg.Seed, 1))
-		var err error
-		switch cfg.Graph {
-		case GraphRandom:
-			w.graph, err = RandomRegular(n, cfg.Degree, rng)
-			w.topo = fmt.Sprintf("random d=%d", cfg.Degree)
-		case GraphER:
-			w.graph, err = ErdosRenyi(n, float64(cfg.Degree), rng)
-			w.topo = fmt.Sprintf("er d=%d", cfg.Degree)
-		case GraphPowerLaw:
-			m := max(1, cfg.Degree/2)
-			w.graph, err = BarabasiAlbert(n, m, rng)
-			w.topo = fmt.Sprintf("powerlaw m=%d", m)
-		case GraphMembership:
-			w.graph = MembershipGraph(n, cfg.Degree)
-			w.topo = fmt.Sprintf("membership d=%d", cfg.Degree)
-		}
-		if err != nil {
+	case slices.Contains(cfg.Modes, ModeFlood):
+		if err := w.makeGraph(n); err != nil {
 			return err
 		}
 	}
@@ -89,6 +70,30 @@ func (w *world) build(n int) error {
 		w.hier = buildHierarchy(w.ids, w.work, cfg.Hierarchy, cfg.Graph == GraphMembership, rand.New(rand.NewPCG(cfg.Seed, 3)))
 	}
 	return nil
+}
+
+// makeGraph generates the flood graph of n nodes that the config names.
+func (w *world) makeGraph(n int) error {
+	cfg := w.cfg
+	w.report(Progress{Nodes: n, Stage: "topology"})
+	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
+	var err error
+	switch cfg.Graph {
+	case GraphRandom:
+		w.graph, err = RandomRegular(n, cfg.Degree, rng)
+		w.topo = fmt.Sprintf("random d=%d", cfg.Degree)
+	case GraphER:
+		w.graph, err = ErdosRenyi(n, float64(cfg.Degree), rng)
+		w.topo = fmt.Sprintf("er d=%d", cfg.Degree)
+	case GraphPowerLaw:
+		m := max(1, cfg.Degree/2)
+		w.graph, err = BarabasiAlbert(n, m, rng)
+		w.topo = fmt.Sprintf("powerlaw m=%d", m)
+	case GraphMembership:
+		w.graph = MembershipGraph(n, cfg.Degree)
+		w.topo = fmt.Sprintf("membership d=%d", cfg.Degree)
+	}
+	return err
 }
 
 func (w *world) floodNeighbours(v int) []query.PeerID {
