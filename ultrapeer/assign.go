@@ -76,6 +76,12 @@ func assign(leaves, ultrapeers []string, k, maxLeaves int, refused func(leaf, ul
 			}
 		}
 	}
+	return assignment(leaves, ultrapeers, holds)
+}
+
+// assignment turns what each ultrapeer holds into Assign's two maps: every
+// leaf's ultrapeers, heaviest first, and every ultrapeer's leaves, sorted.
+func assignment(leaves, ultrapeers []string, holds map[string][]weighted) (attach, held map[string][]string) {
 	attach = make(map[string][]string, len(leaves))
 	for _, l := range leaves {
 		attach[l] = nil
