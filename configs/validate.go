@@ -14,32 +14,53 @@ import (
 // Validate checks every value and returns the first problem as an error
 // wrapping ErrInvalid that names the key and says how to fix it.
 func (c *Config) Validate() error {
-	bad := func(key, format string, a ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrInvalid, key, fmt.Sprintf(format, a...))
+	for _, check := range []func() error{
+		c.checkFolders, c.checkNetwork, c.checkModes, c.checkKeyFile,
+		c.checkNumbers, c.checkServers, c.checkLogLevel,
+	} {
+		if err := check(); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// invalid is the error for a bad value of key: ErrInvalid, the key, and
+// what is wrong with it.
+func invalid(key, format string, a ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalid, key, fmt.Sprintf(format, a...))
+}
+
+// checkFolders checks data, shares and kit.
+func (c *Config) checkFolders() error {
 	if c.Data == "" {
-		return bad("data", "empty; set --data DIR or SERVENT_DATA")
+		return invalid("data", "empty; set --data DIR or SERVENT_DATA")
 	}
 	for _, s := range c.Shares {
 		st, err := os.Stat(s)
 		if err != nil {
-			return bad("shares", "%s: %v; give an existing folder to --share", s, unwrapPath(err))
+			return invalid("shares", "%s: %v; give an existing folder to --share", s, unwrapPath(err))
 		}
 		if !st.IsDir() {
-			return bad("shares", "%s is not a directory; --share takes a folder", s)
+			return invalid("shares", "%s is not a directory; --share takes a folder", s)
 		}
 	}
 	if c.Kit != "" {
 		if st, err := os.Stat(c.Kit); err != nil || !st.IsDir() {
-			return bad("kit", "%s is not a folder; point --kit at the folder `go run ./cmd/kit -out DIR` wrote", c.Kit)
+			return invalid("kit", "%s is not a folder; point --kit at the folder `go run ./cmd/kit -out DIR` wrote", c.Kit)
 		}
 	}
+	return nil
+}
+
+// checkNetwork checks listen, advertise and seeds.
+func (c *Config) checkNetwork() error {
 	if err := checkAddrPort("listen", c.Listen, false); err != nil {
 		return err
 	}
 	if c.Advertise != "" {
 		if a, err := netip.ParseAddr(c.Advertise); err != nil || a.IsUnspecified() || a.IsMulticast() || a.Zone() != "" {
-			return bad("advertise", "%q is not a unicast IP address of this host; give one such as 192.168.1.20, or leave advertise empty", c.Advertise)
+			return invalid("advertise", "%q is not a unicast IP address of this host; give one such as 192.168.1.20, or leave advertise empty", c.Advertise)
 		}
 	}
 	for _, s := range c.Seeds {
@@ -47,19 +68,35 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
+	return nil
+}
+
+// checkModes checks role and routing.
+func (c *Config) checkModes() error {
 	if _, err := role.Parse(c.Role); err != nil {
-		return bad("role", "%q is not a role; use auto, leaf or ultrapeer", c.Role)
+		return invalid("role", "%q is not a role; use auto, leaf or ultrapeer", c.Role)
 	}
 	switch c.Routing {
 	case "smart", "flood":
 	default:
-		return bad("routing", "%q is not a routing mode; use smart or flood", c.Routing)
+		return invalid("routing", "%q is not a routing mode; use smart or flood", c.Routing)
 	}
+	return nil
+}
+
+// checkKeyFile checks that key_file, when set, exists.
+func (c *Config) checkKeyFile() error {
 	if c.KeyFile != "" {
 		if _, err := os.Stat(c.KeyFile); err != nil {
-			return bad("key_file", "%v; point key_file at a file holding the drill passphrase", unwrapPath(err))
+			return invalid("key_file", "%v; point key_file at a file holding the drill passphrase", unwrapPath(err))
 		}
 	}
+	return nil
+}
+
+// checkNumbers checks the numeric keys' ranges, that the hierarchy's
+// numbers can all hold at once, and the rates and intervals.
+func (c *Config) checkNumbers() error {
 	checks := []struct {
 		key      string
 		val      int
@@ -76,7 +113,7 @@ func (c *Config) Validate() error {
 	}
 	for _, ch := range checks {
 		if ch.val < ch.min || ch.val > ch.max {
-			return bad(ch.key, "%d is out of range; use a whole number from %d to %d", ch.val, ch.min, ch.max)
+			return invalid(ch.key, "%d is out of range; use a whole number from %d to %d", ch.val, ch.min, ch.max)
 		}
 	}
 	if avg := (c.LeavesPerUltrapeer - 1) * c.UltrapeersPerLeaf; c.MaxLeaves < avg {
@@ -85,35 +122,46 @@ func (c *Config) Validate() error {
 			ErrInvalid, c.MaxLeaves, c.LeavesPerUltrapeer, c.UltrapeersPerLeaf, c.LeavesPerUltrapeer, c.UltrapeersPerLeaf, avg, avg)
 	}
 	if c.QueryRate <= 0 {
-		return bad("query_rate", "%v must be above 0 (queries per second per origin)", c.QueryRate)
+		return invalid("query_rate", "%v must be above 0 (queries per second per origin)", c.QueryRate)
 	}
 	if c.Capacity < 0 {
-		return bad("capacity", "%v must be 0 (measure) or positive", c.Capacity)
+		return invalid("capacity", "%v must be 0 (measure) or positive", c.Capacity)
 	}
 	if c.RescanInterval < time.Second {
-		return bad("rescan_interval", "%v is too short; use a duration such as 10m", c.RescanInterval)
+		return invalid("rescan_interval", "%v is too short; use a duration such as 10m", c.RescanInterval)
 	}
+	return nil
+}
+
+// checkServers checks the metrics and web page listeners and the web
+// page's disk budgets.
+func (c *Config) checkServers() error {
 	if c.MetricsListen != "" {
 		ap, err := netip.ParseAddrPort(c.MetricsListen)
 		if err != nil || !ap.Addr().IsLoopback() {
-			return bad("metrics_listen", "%q must be a loopback IP:PORT such as 127.0.0.1:9346", c.MetricsListen)
+			return invalid("metrics_listen", "%q must be a loopback IP:PORT such as 127.0.0.1:9346", c.MetricsListen)
 		}
 	}
 	if c.WebListen != "" {
 		if _, err := netip.ParseAddrPort(c.WebListen); err != nil {
-			return bad("web_listen", "%q is not IP:PORT; use e.g. 0.0.0.0:8080", c.WebListen)
+			return invalid("web_listen", "%q is not IP:PORT; use e.g. 0.0.0.0:8080", c.WebListen)
 		}
 	}
 	if c.WebUploadQuotaMiB < 1 {
-		return bad("web_upload_quota_mib", "%d must be 1 or more (MiB the web page's uploads may take)", c.WebUploadQuotaMiB)
+		return invalid("web_upload_quota_mib", "%d must be 1 or more (MiB the web page's uploads may take)", c.WebUploadQuotaMiB)
 	}
 	if c.WebCacheMiB < 1 {
-		return bad("web_cache_mib", "%d must be 1 or more (MiB of the web page's download cache)", c.WebCacheMiB)
+		return invalid("web_cache_mib", "%d must be 1 or more (MiB of the web page's download cache)", c.WebCacheMiB)
 	}
+	return nil
+}
+
+// checkLogLevel checks log_level.
+func (c *Config) checkLogLevel() error {
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		return bad("log_level", "%q is not a level; use debug, info, warn or error", c.LogLevel)
+		return invalid("log_level", "%q is not a level; use debug, info, warn or error", c.LogLevel)
 	}
 	return nil
 }
