@@ -96,21 +96,8 @@ func Load(file string, fs *pflag.FlagSet) (Config, error) {
 			return Config{}, fmt.Errorf("%w: config file %s: %v", ErrInvalid, file, err)
 		}
 	}
-	if fs != nil {
-		for flag, key := range map[string]string{"share": "shares", "seed": "seeds"} {
-			if f := fs.Lookup(flag); f != nil {
-				if err := v.BindPFlag(key, f); err != nil {
-					return Config{}, err
-				}
-			}
-		}
-		for k := range defaults {
-			if f := fs.Lookup(strings.ReplaceAll(k, "_", "-")); f != nil {
-				if err := v.BindPFlag(k, f); err != nil {
-					return Config{}, err
-				}
-			}
-		}
+	if err := bindFlags(v, fs, defaults); err != nil {
+		return Config{}, err
 	}
 	var c Config
 	err := v.Unmarshal(&c, func(dc *mapstructure.DecoderConfig) {
@@ -130,6 +117,30 @@ func Load(file string, fs *pflag.FlagSet) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// bindFlags binds the flags of fs (nil: none) to the keys they override:
+// "share" and "seed" to "shares" and "seeds", every other flag to the key
+// it is named like ("web-listen" to "web_listen").
+func bindFlags(v *viper.Viper, fs *pflag.FlagSet, keys map[string]any) error {
+	if fs == nil {
+		return nil
+	}
+	for flag, key := range map[string]string{"share": "shares", "seed": "seeds"} {
+		if f := fs.Lookup(flag); f != nil {
+			if err := v.BindPFlag(key, f); err != nil {
+				return err
+			}
+		}
+	}
+	for k := range keys {
+		if f := fs.Lookup(strings.ReplaceAll(k, "_", "-")); f != nil {
+			if err := v.BindPFlag(k, f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // checkKnownKeys refuses keys in the file that servent does not know (a
