@@ -73,20 +73,29 @@ func (w *worker) run(ctx context.Context, src *source) {
 		if !w.sc.claim(a) {
 			continue // another source delivered this chunk first
 		}
-		if err := w.p.writeChunk(data, off, w.dl, w.sc.missingBytes); err != nil {
+		if err := w.keep(src, a.chunk, data, off); err != nil {
 			w.sc.abort(err)
 			return
 		}
-		if err := w.d.cfg.State.MarkVerified(w.dl.Hash, a.chunk); err != nil {
-			w.d.log.Warn("mark chunk verified", "hash", w.dl.Hash, "chunk", a.chunk, "err", err)
-		}
-		w.d.log.Debug("chunk verified", "hash", w.dl.Hash, "chunk", a.chunk, "source", src.Name)
-		src.failures.Store(0)
-		w.leaveQueue(src)
-		src.bytes.Add(int64(len(data)))
-		src.chunks.Add(1)
-		w.onChunk(a.chunk, len(data))
 	}
+}
+
+// keep writes chunk, verified and claimed by this worker, at off in the
+// partial file, records it as verified and credits src with it.
+func (w *worker) keep(src *source, chunk int, data []byte, off int64) error {
+	if err := w.p.writeChunk(data, off, w.dl, w.sc.missingBytes); err != nil {
+		return err
+	}
+	if err := w.d.cfg.State.MarkVerified(w.dl.Hash, chunk); err != nil {
+		w.d.log.Warn("mark chunk verified", "hash", w.dl.Hash, "chunk", chunk, "err", err)
+	}
+	w.d.log.Debug("chunk verified", "hash", w.dl.Hash, "chunk", chunk, "source", src.Name)
+	src.failures.Store(0)
+	w.leaveQueue(src)
+	src.bytes.Add(int64(len(data)))
+	src.chunks.Add(1)
+	w.onChunk(chunk, len(data))
+	return nil
 }
 
 // idle waits until the schedule changes (wait is closed), retryIn has
