@@ -81,22 +81,11 @@ func (d *Downloader) Get(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	outDir, err := filepath.Abs(cmp.Or(req.OutDir, "."))
+	outDir, err := outputDir(req.OutDir)
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+		return Result{}, err
 	}
-	if st, err := os.Stat(outDir); err != nil {
-		return Result{}, fmt.Errorf("output directory: %w", err)
-	} else if !st.IsDir() {
-		return Result{}, fmt.Errorf("%w: %s is not a directory", ErrBadRequest, outDir)
-	}
-	srcs := make([]*source, len(req.Sources))
-	for i, s := range req.Sources {
-		srcs[i] = &source{Source: s, d: d}
-		if srcs[i].Name == "" {
-			srcs[i].Name = s.Addr.String()
-		}
-	}
+	srcs := d.sources(req.Sources)
 	set := newSourceSet(d, srcs)
 	defer func() {
 		for _, s := range set.all() {
@@ -129,27 +118,66 @@ func (d *Downloader) Get(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return d.finishResult(res, set.all(), start), err
 	}
-	// Verify once: every chunk was checked against the content hash's
-	// tree when it arrived (this run) or read back from disk (carried
-	// over); what is left is to make the file durable and rename it.
-	if err := p.sync(); err != nil {
-		return d.finishResult(res, set.all(), start), err
-	}
-	unserve()
-	final, renamed, err := p.place(outDir, name)
+	final, renamed, err := d.complete(dl, p, outDir, name, unserve)
 	if err != nil {
 		return d.finishResult(res, set.all(), start), err
 	}
-	if err := d.cfg.State.DeleteDownload(dl.Hash); err != nil {
-		d.log.Warn("delete download state", "hash", dl.Hash, "err", err)
-	}
-	d.cfg.Swarm.lingerOn(dl, final)
 	res = d.finishResult(res, set.all(), start)
 	res.Path, res.Renamed = final, renamed
 	if req.Progress != nil {
 		req.Progress(Progress{Name: name, Hash: dl.Hash, Size: dl.Size, Done: dl.Size, Sources: len(res.Sources), Finished: true})
 	}
 	return res, nil
+}
+
+// outputDir returns the absolute path of the download's folder (dir, or
+// the working directory when empty), which must exist.
+func outputDir(dir string) (string, error) {
+	outDir, err := filepath.Abs(cmp.Or(dir, "."))
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	if st, err := os.Stat(outDir); err != nil {
+		return "", fmt.Errorf("output directory: %w", err)
+	} else if !st.IsDir() {
+		return "", fmt.Errorf("%w: %s is not a directory", ErrBadRequest, outDir)
+	}
+	return outDir, nil
+}
+
+// sources makes the download's sources, each named by its address when
+// it has no name.
+func (d *Downloader) sources(given []Source) []*source {
+	srcs := make([]*source, len(given))
+	for i, s := range given {
+		srcs[i] = &source{Source: s, d: d}
+		if srcs[i].Name == "" {
+			srcs[i].Name = s.Addr.String()
+		}
+	}
+	return srcs
+}
+
+// complete puts a download whose every chunk is verified in place. Each
+// chunk was checked against the content hash's tree once, when it arrived
+// (this run) or read back from disk (carried over), so what is left is to
+// make the file durable, stop serving the partial file (unserve), rename
+// it to its final name, forget the download's state and serve the
+// finished file for a while.
+func (d *Downloader) complete(dl *Download, p *partial, outDir, name string, unserve func()) (final string, renamed bool, err error) {
+	if err := p.sync(); err != nil {
+		return "", false, err
+	}
+	unserve()
+	final, renamed, err = p.place(outDir, name)
+	if err != nil {
+		return "", false, err
+	}
+	if err := d.cfg.State.DeleteDownload(dl.Hash); err != nil {
+		d.log.Warn("delete download state", "hash", dl.Hash, "err", err)
+	}
+	d.cfg.Swarm.lingerOn(dl, final)
+	return final, renamed, nil
 }
 
 // fileName validates the requested name: a plain base name.
@@ -204,107 +232,6 @@ func (d *Downloader) prepare(ctx context.Context, req Request, name, outDir stri
 		errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
 	}
 	return nil, fmt.Errorf("%w: %w", ErrNoSources, errors.Join(errs...))
-}
-
-// fetchAll fetches every chunk not yet verified, from every live source
-// at once, and returns how many chunks it verified and wrote.
-func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p *partial, set *sourceSet) (int, error) {
-	n := storage.NumChunks(dl.Size)
-	if dl.Size == 0 { // one empty chunk: nothing to fetch
-		if !storage.VerifyChunk(dl.Hash, dl.Outboard, 0, nil) {
-			return 0, fmt.Errorf("%w: empty file", ErrVerify)
-		}
-		p.markVerified(dl, 0)
-		return 0, nil
-	}
-	srcs := set.all()
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sc := newSchedule(runCtx, n, dl.Verified, srcs, d.cfg.Swarm != nil)
-	if sc.remaining == 0 {
-		return 0, nil
-	}
-	if sc.liveSources() == 0 {
-		return 0, d.noSources(srcs)
-	}
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex // guards fetched, done and Progress calls
-		fetched int
-		done    = int64(countBits(dl.Verified, n)) * storage.ChunkSize
-	)
-	if done > dl.Size {
-		done = dl.Size
-	}
-	report := func() { // with mu held
-		if req.Progress != nil {
-			req.Progress(Progress{Name: dl.Name, Hash: dl.Hash, Size: dl.Size, Done: done, Sources: sc.liveSources(), Queued: queuePlaces(set.all())})
-		}
-	}
-	w := &worker{d: d, dl: dl, p: p, sc: sc}
-	w.onChunk = func(c int, length int) {
-		p.markVerified(dl, c)
-		mu.Lock()
-		defer mu.Unlock()
-		fetched++
-		done += int64(length)
-		report()
-	}
-	w.onQueue = func() {
-		mu.Lock()
-		defer mu.Unlock()
-		report()
-	}
-	if d.cfg.Swarm != nil {
-		w.onAlts = func(keys []Key) { d.heardFrom(dl, keys) }
-	}
-	start := func(s *source) {
-		for range d.cfg.PerSource {
-			wg.Go(func() { w.run(runCtx, s) })
-		}
-	}
-	for _, s := range srcs {
-		if !s.dropped {
-			start(s)
-		}
-	}
-	if d.cfg.Swarm != nil {
-		wg.Go(func() { set.meshLoop(sc, n, start) })
-	}
-	wg.Wait()
-	fatal, remaining := sc.result()
-	switch {
-	case errors.Is(fatal, ErrNoSources):
-		return fetched, d.noSources(set.all())
-	case fatal != nil: // a claimed chunk may have failed to write
-		return fetched, fatal
-	case remaining == 0:
-		return fetched, nil
-	default:
-		return fetched, fmt.Errorf("download interrupted, partial kept in %s: %w", dl.PartPath, ctx.Err())
-	}
-}
-
-// queuePlaces lists this download's places in its sources' queues.
-func queuePlaces(srcs []*source) []QueuePlace {
-	var out []QueuePlace
-	for _, s := range srcs {
-		if q, ok := s.queuePlace(); ok {
-			out = append(out, QueuePlace{Source: s.Name, Position: q.Position, Length: q.Length, Wait: q.ETA})
-		}
-	}
-	return out
-}
-
-// noSources builds ErrNoSources with every source's reason.
-func (d *Downloader) noSources(srcs []*source) error {
-	var errs []error
-	for _, s := range srcs {
-		if s.err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", s.Name, s.err))
-		}
-	}
-	return fmt.Errorf("%w (partial kept, rerun to resume): %w", ErrNoSources, errors.Join(errs...))
 }
 
 // result builds the part of a Result known before fetching.
