@@ -279,20 +279,26 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
 		s.servePartial(w, r, part, off, n, peer)
 		return
 	}
+	cw = s.serveWhole(w, r, f, peer)
+}
 
+// serveWhole sends peer the shared file f (the range r asks for, or all
+// of it) and returns the writer that counted the bytes, or nil when the
+// file cannot be opened (changed since it was hashed, or gone).
+func (s *Server) serveWhole(w http.ResponseWriter, r *http.Request, f File, peer string) *countingWriter {
 	file, err := openShared(f)
 	switch {
 	case errors.Is(err, errChanged):
 		s.stale(f, err)
 		s.refuse(w, r, http.StatusConflict, "changed on disk, rehashing", err.Error())
-		return
+		return nil
 	case errors.Is(err, errGone):
 		s.stale(f, err)
 		s.refuse(w, r, http.StatusNotFound, "not found", err.Error())
-		return
+		return nil
 	case err != nil:
 		s.refuse(w, r, http.StatusNotFound, "not found", err.Error())
-		return
+		return nil
 	}
 	defer file.Close()
 
@@ -300,10 +306,11 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
 	w.Header().Set("ETag", `"`+f.Hash.String()+`"`)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	w.Header().Set("X-Content-URN", f.Hash.URN())
-	cw = s.countingWriter(w)
+	cw := s.countingWriter(w)
 	s.stats.uploads.Add(1)
 	http.ServeContent(cw, r, name, time.Unix(0, f.ModTime), file)
 	s.sent(r, cw, peer)
+	return cw
 }
 
 // countingWriter wraps w to count the body and give every write the
