@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,13 +21,16 @@ import (
 // `servent get 3` can name a result by its number.
 const lastSearchFile = "last-search.json"
 
+// searchFlags are the flags of `servent search`.
+type searchFlags struct {
+	cf      clientFlags
+	timeout time.Duration
+	max     int
+	hash    string
+}
+
 func newSearchCmd() *cobra.Command {
-	var (
-		cf      clientFlags
-		timeout time.Duration
-		max     int
-		hash    string
-	)
+	var f searchFlags
 	cmd := &cobra.Command{
 		Use:   "search [flags] WORDS...",
 		Short: "Search every shared folder on the network",
@@ -40,96 +45,114 @@ not be saved for "servent get N"); 2 wrong usage or bad configuration.`,
 		Example: `  servent search water map
   servent search --hash 3f7a...e1 --json`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 && hash == "" {
+			if len(args) == 0 && f.hash == "" {
 				return fmt.Errorf("%w: give words to search for, or --hash HASH; usage: %s", errUsage, cmd.UseLine())
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			client, cfg, err := cf.client(cmd)
-			if err != nil {
-				return err
-			}
-			req := api.SearchRequest{Words: args, Timeout: timeout, Max: max}
-			if hash != "" {
-				h, err := storage.ParseHash(hash)
-				if err != nil {
-					return &exitError{code: 2, err: fmt.Errorf("--hash: %w", err)}
-				}
-				req.Hash = h.String()
-			}
-			ctx, stop := signalContext()
-			defer stop()
-			out := cmd.OutOrStdout()
-			var (
-				table    *resultTable
-				done     *api.SearchDone
-				jsonRows []api.Result // --json: results in arrival order
-			)
-			if !cf.json {
-				table = newResultTable(out, stdoutIsTerminal())
-			}
-			err = client.Search(ctx, req, func(ev api.SearchEvent) {
-				switch {
-				case ev.Result != nil:
-					r := *ev.Result
-					if table != nil {
-						table.add(r)
-						return
-					}
-					printJSON(out, r)
-					if i := slices.IndexFunc(jsonRows, func(x api.Result) bool { return x.Hash == r.Hash }); i >= 0 {
-						jsonRows[i] = r
-					} else {
-						jsonRows = append(jsonRows, r)
-					}
-				case ev.Done != nil:
-					done = ev.Done
-				case ev.Error != "":
-					err = errors.New(ev.Error)
-				}
-			})
-			results := jsonRows
-			if table != nil {
-				results = table.rows()
-			}
-			if err != nil {
-				return err
-			}
-			saveErr := keepForGet(cfg.Data, results)
-			if done != nil && done.Warning != "" {
-				fmt.Fprintln(os.Stderr, "servent:", done.Warning)
-			}
-			if len(results) == 0 {
-				if !cf.json {
-					fmt.Fprintln(out, "nothing found")
-				}
-				return &exitError{code: 1}
-			}
-			if !cf.json && done != nil {
-				how := "every ultrapeer answered"
-				switch {
-				case done.Searched:
-					how = "the ultrapeer's dynamic query ended"
-				case !done.Complete:
-					how = "timeout"
-				}
-				fmt.Fprintf(out, "%d files (%d hits) in %s (%s); first hit after %.1f ms. Download one: servent get N\n",
-					len(results), done.Hits, done.Elapsed.Round(time.Millisecond), how, float64(done.FirstHit)/1e6)
-				for i, r := range results {
-					if len(r.Sources) > 1 {
-						fmt.Fprintf(out, "  #%d is on %d peers\n", i+1, len(r.Sources))
-					}
-				}
-			}
-			return saveErr
-		},
+		RunE: f.run,
 	}
-	cf.register(cmd)
-	cmd.Flags().DurationVar(&timeout, "timeout", 3*time.Second, "how long to wait for answers")
-	cmd.Flags().IntVar(&max, "max", 0, "stop after this many files (0: no limit)")
-	cmd.Flags().StringVar(&hash, "hash", "", "search for one content hash instead of words")
+	f.cf.register(cmd)
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 3*time.Second, "how long to wait for answers")
+	cmd.Flags().IntVar(&f.max, "max", 0, "stop after this many files (0: no limit)")
+	cmd.Flags().StringVar(&f.hash, "hash", "", "search for one content hash instead of words")
 	return cmd
+}
+
+// run searches for words (or --hash), prints the results as they arrive,
+// keeps them for `servent get N` and prints a summary.
+func (f *searchFlags) run(cmd *cobra.Command, words []string) error {
+	client, cfg, err := f.cf.client(cmd)
+	if err != nil {
+		return err
+	}
+	req := api.SearchRequest{Words: words, Timeout: f.timeout, Max: f.max}
+	if f.hash != "" {
+		h, err := storage.ParseHash(f.hash)
+		if err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--hash: %w", err)}
+		}
+		req.Hash = h.String()
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	out := cmd.OutOrStdout()
+	results, done, err := f.stream(ctx, client, req, out)
+	if err != nil {
+		return err
+	}
+	saveErr := keepForGet(cfg.Data, results)
+	if done != nil && done.Warning != "" {
+		fmt.Fprintln(os.Stderr, "servent:", done.Warning)
+	}
+	if len(results) == 0 {
+		if !f.cf.json {
+			fmt.Fprintln(out, "nothing found")
+		}
+		return &exitError{code: 1}
+	}
+	if !f.cf.json && done != nil {
+		printSearchSummary(out, results, done)
+	}
+	return saveErr
+}
+
+// stream runs the search and prints each result as it arrives: into the
+// ranked table, or as a JSON line with --json. It returns the results
+// (ranked, or in arrival order with --json) and the search's summary.
+func (f *searchFlags) stream(ctx context.Context, client *api.Client, req api.SearchRequest, out io.Writer) ([]api.Result, *api.SearchDone, error) {
+	var (
+		table    *resultTable
+		done     *api.SearchDone
+		jsonRows []api.Result // --json: results in arrival order
+		err      error
+	)
+	if !f.cf.json {
+		table = newResultTable(out, stdoutIsTerminal())
+	}
+	err = client.Search(ctx, req, func(ev api.SearchEvent) {
+		switch {
+		case ev.Result != nil:
+			r := *ev.Result
+			if table != nil {
+				table.add(r)
+				return
+			}
+			printJSON(out, r)
+			if i := slices.IndexFunc(jsonRows, func(x api.Result) bool { return x.Hash == r.Hash }); i >= 0 {
+				jsonRows[i] = r
+			} else {
+				jsonRows = append(jsonRows, r)
+			}
+		case ev.Done != nil:
+			done = ev.Done
+		case ev.Error != "":
+			err = errors.New(ev.Error)
+		}
+	})
+	if table != nil {
+		return table.rows(), done, err
+	}
+	return jsonRows, done, err
+}
+
+// printSearchSummary prints how many files the search found, how it
+// ended, and which results several peers hold.
+func printSearchSummary(out io.Writer, results []api.Result, done *api.SearchDone) {
+	how := "every ultrapeer answered"
+	switch {
+	case done.Searched:
+		how = "the ultrapeer's dynamic query ended"
+	case !done.Complete:
+		how = "timeout"
+	}
+	fmt.Fprintf(out, "%d files (%d hits) in %s (%s); first hit after %.1f ms. Download one: servent get N\n",
+		len(results), done.Hits, done.Elapsed.Round(time.Millisecond), how, float64(done.FirstHit)/1e6)
+	for i, r := range results {
+		if len(r.Sources) > 1 {
+			fmt.Fprintf(out, "  #%d is on %d peers\n", i+1, len(r.Sources))
+		}
+	}
 }
 
 // keepForGet saves a search's results for `servent get N`. When that fails
