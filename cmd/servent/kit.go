@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"path"
 	"slices"
 	"time"
@@ -44,20 +46,10 @@ its content hash like any download. Give it to the laptop that needs it
 			}
 			ctx, stop := signalContext()
 			defer stop()
-			var found []api.Result
-			err = client.Search(ctx, api.SearchRequest{Words: []string{"servent"}, Timeout: timeout}, func(ev api.SearchEvent) {
-				if r := ev.Result; r != nil {
-					if _, ok := kit.TargetOfFile(path.Base(r.Name)); ok {
-						found = mergeResult(found, *r)
-					}
-				}
-			})
+			found, err := findKitBinaries(ctx, client, timeout)
 			if err != nil {
 				return err
 			}
-			// Most sources first: with several builds of one platform on the
-			// network, the one most nodes hold comes first.
-			slices.SortStableFunc(found, func(a, b api.Result) int { return len(b.Sources) - len(a.Sources) })
 			if len(args) == 1 {
 				for _, r := range found {
 					if t, _ := kit.TargetOfFile(path.Base(r.Name)); t == want {
@@ -66,40 +58,64 @@ its content hash like any download. Give it to the laptop that needs it
 				}
 				return &exitError{code: 1, err: fmt.Errorf("no peer offers servent for %s (servent kit lists what the network has)", want)}
 			}
-			saveErr := saveLastSearch(cfg.Data, found)
-			w := cmd.OutOrStdout()
-			if cf.json {
-				for _, r := range found {
-					printJSON(w, r)
-				}
-			} else {
-				tw := newTable(w)
-				fmt.Fprintln(tw, "#\tPLATFORM\tSIZE\tSOURCES\tNAME\tHASH")
-				for i, r := range found {
-					t, _ := kit.TargetOfFile(path.Base(r.Name))
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", i+1, t, humanBytes(r.Size), len(r.Sources), names.Display(path.Base(r.Name)), r.Hash)
-				}
-				tw.Flush()
-			}
-			if len(found) == 0 {
-				if !cf.json {
-					fmt.Fprintln(w, "no servent binaries found on the network")
-				}
-				return &exitError{code: 1, err: saveErr}
-			}
-			if saveErr != nil {
-				return &exitError{code: 1, err: saveErr}
-			}
-			if !cf.json {
-				fmt.Fprintln(w, "Fetch one: servent kit PLATFORM --out DIR (or servent get N)")
-			}
-			return nil
+			return listKit(cmd.OutOrStdout(), cfg.Data, found, cf.json)
 		},
 	}
 	cf.register(cmd)
 	cmd.Flags().StringVar(&out, "out", ".", "folder to save into")
 	cmd.Flags().DurationVar(&timeout, "timeout", 3*time.Second, "how long to wait for answers")
 	return cmd
+}
+
+// findKitBinaries searches the network for servent binaries, most
+// sources first: with several builds of one platform on the network, the
+// one most nodes hold comes first.
+func findKitBinaries(ctx context.Context, client *api.Client, timeout time.Duration) ([]api.Result, error) {
+	var found []api.Result
+	err := client.Search(ctx, api.SearchRequest{Words: []string{"servent"}, Timeout: timeout}, func(ev api.SearchEvent) {
+		if r := ev.Result; r != nil {
+			if _, ok := kit.TargetOfFile(path.Base(r.Name)); ok {
+				found = mergeResult(found, *r)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(found, func(a, b api.Result) int { return len(b.Sources) - len(a.Sources) })
+	return found, nil
+}
+
+// listKit prints the servent binaries found, numbered like a search, and
+// keeps them in dataDir for `servent get N`.
+func listKit(w io.Writer, dataDir string, found []api.Result, jsonOut bool) error {
+	saveErr := saveLastSearch(dataDir, found)
+	if jsonOut {
+		for _, r := range found {
+			printJSON(w, r)
+		}
+	} else {
+		tw := newTable(w)
+		fmt.Fprintln(tw, "#\tPLATFORM\tSIZE\tSOURCES\tNAME\tHASH")
+		for i, r := range found {
+			t, _ := kit.TargetOfFile(path.Base(r.Name))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", i+1, t, humanBytes(r.Size), len(r.Sources), names.Display(path.Base(r.Name)), r.Hash)
+		}
+		tw.Flush()
+	}
+	if len(found) == 0 {
+		if !jsonOut {
+			fmt.Fprintln(w, "no servent binaries found on the network")
+		}
+		return &exitError{code: 1, err: saveErr}
+	}
+	if saveErr != nil {
+		return &exitError{code: 1, err: saveErr}
+	}
+	if !jsonOut {
+		fmt.Fprintln(w, "Fetch one: servent kit PLATFORM --out DIR (or servent get N)")
+	}
+	return nil
 }
 
 // mergeResult adds r to rs, or updates the entry with its hash (a search
