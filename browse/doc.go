@@ -9,6 +9,6 @@
 // side; the server answers with one Listing and closes. Decoders check
 // every length against a named limit before allocating.
 //
-// Imports: storage and content (file records and hashes); never overlay
-// or daemon: the caller hands it the QUIC streams.
+// Imports: content only among servent's packages (hashes); never storage,
+// overlay or daemon: the caller hands it the QUIC streams.
 package browse

@@ -6,7 +6,7 @@
 // real time, so 100,000 nodes fit on a small machine. It owns the report
 // types (Report, Row) and their renderers, which the live benchmark reuses.
 //
-// Imports: query, ultrapeer and role (the code it drives), content and
-// storage (file hashes and keywords), api and internal/proc (the live
-// benchmark's real servents); never daemon or overlay.
+// Imports: query, ultrapeer and role (the code it drives), content (file
+// hashes and keywords), api and internal/proc (the live benchmark's real
+// servents); never daemon, overlay or storage.
 package sim

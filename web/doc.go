@@ -15,6 +15,6 @@
 // CSRF tokens and an Origin check on every POST, a Host check against DNS
 // rebinding, per-client rate limits, and bounded header size and timeouts.
 //
-// Imports: api, browse, kit, storage, content and internal/names; never
-// daemon or overlay.
+// Imports: api, browse, kit, content and internal/names; never daemon,
+// overlay or storage: the node is behind Backend.
 package web
