@@ -8,5 +8,5 @@
 //
 // Imports: query, ultrapeer and role (the code it drives), content (file
 // hashes and keywords), api and internal/proc (the live benchmark's real
-// servents); never daemon, overlay or storage.
+// servents), internal/chart (--plot); never daemon, overlay or storage.
 package sim

@@ -34,6 +34,7 @@ var allowed = map[string][]string{
 	"internal/proc":     {},
 	"internal/testutil": {},
 	"internal/archtest": {},
+	"internal/chart":    {}, // the rss15 branch adds it this session
 	"query/matchtest":   {},
 	"query":             {"content", "role"},
 	"ultrapeer":         {"content", "query", "role"},
@@ -45,7 +46,7 @@ var allowed = map[string][]string{
 	"kit":               {"content"},
 	"api":               {"content", "storage", "transfer"},
 	"web":               {"api", "browse", "content", "internal/names", "kit"},
-	"sim":               {"api", "content", "internal/proc", "query", "role", "ultrapeer"},
+	"sim":               {"api", "content", "internal/chart", "internal/proc", "query", "role", "ultrapeer"},
 	"daemon": {"api", "browse", "configs", "content", "internal/names", "kit", "overlay",
 		"query", "role", "storage", "transfer", "ultrapeer", "web"},
 	"cmd/servent": {"api", "browse", "configs", "content", "daemon", "internal/names", "kit",
