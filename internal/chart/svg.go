@@ -2,7 +2,6 @@ package chart
 
 import (
 	"bytes"
-	"encoding/xml"
 	"fmt"
 	"image/color"
 	"io"
@@ -49,7 +48,7 @@ func (s *svg) text(p pt, text string, size float64, align int, up bool) {
 	}
 	fmt.Fprintf(&s.body, `<text x="%s" y="%s" font-size="%s" text-anchor="%s"%s>`,
 		num(p.x), num(p.y), num(size), anchor, turn)
-	xml.EscapeText(&s.body, []byte(text))
+	escape.WriteString(&s.body, text)
 	s.body.WriteString("</text>\n")
 }
 
@@ -66,6 +65,9 @@ func (s *svg) write(w io.Writer) error {
 `, num(s.w), num(s.h), num(s.w), num(s.h), fontFamily, s.body.Bytes())
 	return err
 }
+
+// escape makes text safe inside an element.
+var escape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 func points(pts []pt) string {
 	var b strings.Builder
