@@ -53,10 +53,10 @@ func sample() Chart {
 	return Chart{Width: 600, Height: 300, Panels: []Panel{
 		{Title: "Cost <per> query & more", X: Axis{Label: "nodes", Log: true}, Y: Axis{Label: "messages", Log: true},
 			Series: []Series{
-				{Name: "flood", Points: []Point{{100, 300}, {1000, 2300}}},
+				{Name: "flood", Points: []Point{{100, 300}, {1000, 2300}, {3000, 0}}}, // no place for 0 on a log axis
 				{Name: "bound − 1", Points: []Point{{100, 4}, {1000, 33}}, Dashed: true},
 			},
-			Labels: []Label{{At: Point{1000, 2300}, Text: "90%"}}, LegendTop: true, LegendLeft: true},
+			Labels: []Label{{At: Point{1000, 2300}, Text: "90%"}, {At: Point{3000, 0}, Text: "0%"}}, LegendTop: true, LegendLeft: true},
 		{Title: "Recall", X: Axis{Label: "TTL"}, Y: Axis{Label: "≥ 1 hit (%)", Min: 0, Max: 105},
 			Series: []Series{{Name: "smart", Points: []Point{{1, 20}, {2, 90}, {3, 100}}}}},
 	}}
@@ -66,6 +66,9 @@ func TestSVG(t *testing.T) {
 	var b bytes.Buffer
 	if err := sample().WriteSVG(&b); err != nil {
 		t.Fatal(err)
+	}
+	if bytes.Contains(b.Bytes(), []byte("NaN")) || bytes.Contains(b.Bytes(), []byte("Inf")) {
+		t.Fatalf("a point or label off the axes was drawn:\n%s", b.String())
 	}
 	var texts []string
 	polylines, polygons := 0, 0

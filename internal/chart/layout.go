@@ -83,12 +83,12 @@ func (p Panel) draw(cv canvas, left, top, w, h float64) error {
 	y.low, y.high = top+h-titleSize-tickSize-2*tickLength, top+2*titleSize
 	cv.text(pt{(x.low + x.high) / 2, top + h}, p.X.Label, titleSize, 0, false)
 	cv.text(pt{left + titleSize, (y.low + y.high) / 2}, p.Y.Label, titleSize, 0, true)
-	p.axes(cv, x, y)
+	axes(cv, x, y)
 	for i, s := range p.Series {
 		col := palette[i%len(palette)]
 		var pts []pt
 		for _, q := range s.Points {
-			if (!x.log || q.X > 0) && (!y.log || q.Y > 0) {
+			if drawable(q, x, y) {
 				pts = append(pts, pt{x.at(q.X, false), y.at(q.Y, false)})
 			}
 		}
@@ -100,14 +100,23 @@ func (p Panel) draw(cv canvas, left, top, w, h float64) error {
 		}
 	}
 	for _, l := range p.Labels {
+		if !drawable(l.At, x, y) {
+			continue
+		}
 		cv.text(pt{x.at(l.At.X, false), y.at(l.At.Y, false) - 2*markerSize}, l.Text, labelSize, 0, false)
 	}
 	p.legend(cv, x, y)
 	return nil
 }
 
+// drawable reports whether q has a place on the axes x and y: a log axis
+// has none for values ≤ 0.
+func drawable(q Point, x, y scale) bool {
+	return (!x.log || q.X > 0) && (!y.log || q.Y > 0)
+}
+
 // axes draws the bottom and left axes with their ticks and tick labels.
-func (p Panel) axes(cv canvas, x, y scale) {
+func axes(cv canvas, x, y scale) {
 	cv.stroke([]pt{{x.low, y.low}, {x.high, y.low}}, 0.5, black, false)
 	cv.stroke([]pt{{x.low, y.low}, {x.low, y.high}}, 0.5, black, false)
 	for _, t := range x.ticks {
