@@ -18,7 +18,7 @@ func (d *Daemon) admitLeaf(leaf string) ultrapeer.Message {
 	if d.role() != role.Ultrapeer {
 		return &ultrapeer.Refuse{Reason: ultrapeer.RefuseNotUltrapeer, TryUltrapeers: d.tryUltrapeers()}
 	}
-	p := ultrapeer.NewPlan(d.view(time.Now()), planConfig(d.cfg))
+	p := d.planner.Plan(d.view(time.Now()))
 	if admits(p, d.ov.Name(), leaf) {
 		return nil
 	}

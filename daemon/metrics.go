@@ -2,100 +2,90 @@ package daemon
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/servent-p2p/servent/query"
 )
 
-// metricsCollector exposes the node's counters to Prometheus, read when
-// scraped: the routing core's per-type counters and the datagram plane's.
-type metricsCollector struct {
-	d        *Daemon
-	messages *prometheus.Desc
-	drops    *prometheus.Desc
-	members  *prometheus.Desc
-	shares   *prometheus.Desc
-	dgrams   *prometheus.Desc
-	beacons  *prometheus.Desc
-}
-
-func newMetricsCollector(d *Daemon) *metricsCollector {
-	return &metricsCollector{
-		d:        d,
-		messages: prometheus.NewDesc("servent_query_messages_total", "Query-plane descriptors by type and event.", []string{"type", "event"}, nil),
-		drops:    prometheus.NewDesc("servent_query_dropped_total", "Query-plane descriptors dropped, by type and reason.", []string{"type", "reason"}, nil),
-		members:  prometheus.NewDesc("servent_members", "Members this node sees, itself included.", nil, nil),
-		shares:   prometheus.NewDesc("servent_shared_files", "Files in this node's catalog.", nil, nil),
-		dgrams:   prometheus.NewDesc("servent_datagrams_dropped_total", "Datagrams dropped before routing, by cause.", []string{"cause"}, nil),
-		beacons:  prometheus.NewDesc("servent_beacons_total", "LAN discovery beacons by event (replays: wrong_source, stale).", []string{"event"}, nil),
-	}
-}
-
-// Describe implements prometheus.Collector.
-func (m *metricsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.messages, m.drops, m.members, m.shares, m.dgrams, m.beacons} {
-		ch <- d
-	}
-}
-
-// Collect implements prometheus.Collector.
-func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
+// writeMetrics writes the node's counters in the Prometheus text format
+// (version 0.0.4), read when scraped: the routing core's per-type
+// counters, the datagram plane's, and two gauges.
+func (d *Daemon) writeMetrics(w io.Writer) {
 	var c query.Counters
-	m.d.withRouter(func(r *query.Router) { c = r.Counters() })
-	counter := func(desc *prometheus.Desc, v uint64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, float64(v), labels...)
+	d.withRouter(func(r *query.Router) { c = r.Counters() })
+	var msgs, drops []sample
+	for _, t := range []struct {
+		name string
+		tc   query.TypeCounters
+	}{{"query", c.Query}, {"query_hit", c.QueryHit}} {
+		tc, dr := t.tc, t.tc.Dropped
+		for _, e := range []struct {
+			event string
+			n     uint64
+		}{{"sent", tc.Sent}, {"received", tc.Received}, {"forwarded", tc.Forwarded}, {"originated", tc.Originated}, {"delivered", tc.Delivered}} {
+			msgs = append(msgs, sample{`event="` + e.event + `",type="` + t.name + `"`, e.n})
+		}
+		for _, r := range []struct {
+			reason string
+			n      uint64
+		}{{"duplicate", dr.Duplicate}, {"ttl", dr.TTL}, {"rate_limited", dr.RateLimited}, {"non_member", dr.NonMember},
+			{"unknown_guid", dr.UnknownGUID}, {"unexpected", dr.Unexpected}, {"no_route", dr.NoRoute}, {"link_rate_limited", dr.LinkRateLimited}} {
+			drops = append(drops, sample{`reason="` + r.reason + `",type="` + t.name + `"`, r.n})
+		}
 	}
-	for typ, tc := range map[string]query.TypeCounters{"query": c.Query, "query_hit": c.QueryHit} {
-		counter(m.messages, tc.Sent, typ, "sent")
-		counter(m.messages, tc.Received, typ, "received")
-		counter(m.messages, tc.Forwarded, typ, "forwarded")
-		counter(m.messages, tc.Originated, typ, "originated")
-		counter(m.messages, tc.Delivered, typ, "delivered")
-		dr := tc.Dropped
-		counter(m.drops, dr.Duplicate, typ, "duplicate")
-		counter(m.drops, dr.TTL, typ, "ttl")
-		counter(m.drops, dr.RateLimited, typ, "rate_limited")
-		counter(m.drops, dr.NonMember, typ, "non_member")
-		counter(m.drops, dr.UnknownGUID, typ, "unknown_guid")
-		counter(m.drops, dr.Unexpected, typ, "unexpected")
-		counter(m.drops, dr.NoRoute, typ, "no_route")
-		counter(m.drops, dr.LinkRateLimited, typ, "link_rate_limited")
-	}
-	st := m.d.ov.Stats()
-	counter(m.dgrams, c.Malformed+st.DroppedMalformed, "malformed")
-	counter(m.dgrams, st.DroppedNonMember, "non_member")
-	counter(m.dgrams, st.DroppedUnauthenticated, "unauthenticated")
-	counter(m.dgrams, st.DroppedNoPath, "no_connection")
-	counter(m.dgrams, st.DroppedSend, "send_refused")
-	counter(m.dgrams, st.DroppedUnknownPlane, "unknown_plane")
-	counter(m.dgrams, st.DroppedQUICQueue, "quic_queue")
+	st := d.ov.Stats()
 	var queued uint64
 	for _, p := range st.Planes {
 		queued += p.Dropped
 	}
-	counter(m.dgrams, queued, "plane_queue")
-	counter(m.beacons, st.BeaconsSent, "sent")
-	counter(m.beacons, st.BeaconsIn, "received")
-	counter(m.beacons, st.BeaconsRejected, "rejected")
-	counter(m.beacons, st.BeaconsWrongSource, "wrong_source")
-	counter(m.beacons, st.BeaconsStale, "stale")
-	counter(m.beacons, st.BeaconsThrottled, "throttled")
-	ch <- prometheus.MustNewConstMetric(m.members, prometheus.GaugeValue, float64(m.d.ov.NumMembers()))
-	ch <- prometheus.MustNewConstMetric(m.shares, prometheus.GaugeValue, float64(m.d.store.Count()))
+	cause := func(c string, n uint64) sample { return sample{`cause="` + c + `"`, n} }
+	event := func(e string, n uint64) sample { return sample{`event="` + e + `"`, n} }
+	writeFamily(w, "servent_query_messages_total", "Query-plane descriptors by type and event.", "counter", msgs...)
+	writeFamily(w, "servent_query_dropped_total", "Query-plane descriptors dropped, by type and reason.", "counter", drops...)
+	writeFamily(w, "servent_members", "Members this node sees, itself included.", "gauge", sample{"", uint64(d.ov.NumMembers())})
+	writeFamily(w, "servent_shared_files", "Files in this node's catalog.", "gauge", sample{"", uint64(d.store.Count())})
+	writeFamily(w, "servent_datagrams_dropped_total", "Datagrams dropped before routing, by cause.", "counter",
+		cause("malformed", c.Malformed+st.DroppedMalformed), cause("non_member", st.DroppedNonMember),
+		cause("unauthenticated", st.DroppedUnauthenticated), cause("no_connection", st.DroppedNoPath),
+		cause("send_refused", st.DroppedSend), cause("unknown_plane", st.DroppedUnknownPlane),
+		cause("quic_queue", st.DroppedQUICQueue), cause("plane_queue", queued))
+	writeFamily(w, "servent_beacons_total", "LAN discovery beacons by event (replays: wrong_source, stale).", "counter",
+		event("sent", st.BeaconsSent), event("received", st.BeaconsIn), event("rejected", st.BeaconsRejected),
+		event("wrong_source", st.BeaconsWrongSource), event("stale", st.BeaconsStale), event("throttled", st.BeaconsThrottled))
+}
+
+// sample is one value of a metric family: its labels, already written
+// out in label-name order (label values here are fixed words that need
+// no escaping), and its value.
+type sample struct {
+	labels string
+	value  uint64
+}
+
+// writeFamily writes one metric family: HELP, TYPE and its samples.
+func writeFamily(w io.Writer, name, help, typ string, samples ...sample) {
+	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+	for _, s := range samples {
+		if s.labels == "" {
+			fmt.Fprintf(w, "%s %d\n", name, s.value)
+		} else {
+			fmt.Fprintf(w, "%s{%s} %d\n", name, s.labels, s.value)
+		}
+	}
 }
 
 // startMetrics serves /metrics on the configured loopback address (the
 // configuration refuses any other). It returns the server to close.
 func (d *Daemon) startMetrics() (*http.Server, error) {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(newMetricsCollector(d))
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		d.writeMetrics(w)
+	})
 	ln, err := net.Listen("tcp", d.cfg.MetricsListen)
 	if err != nil {
 		return nil, err

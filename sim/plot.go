@@ -1,21 +1,15 @@
 package sim
 
 import (
+	"bufio"
 	"cmp"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
+	"github.com/servent-p2p/servent/internal/chart"
 )
 
 // CheckPlotPath reports whether path names a format Plot writes (".svg" or
@@ -39,38 +33,25 @@ func Plot(path string, r *Report) error {
 	if err := CheckPlotPath(path); err != nil {
 		return err
 	}
-	left, err := sizePlot(r)
-	if err != nil {
-		return err
-	}
-	right, err := recallPlot(r)
-	if err != nil {
-		return err
-	}
-	const w, h = 11 * vg.Inch, 4.5 * vg.Inch
-	svg := strings.EqualFold(filepath.Ext(path), ".svg")
-	var c vg.CanvasWriterTo
-	if svg {
-		c = vgsvg.New(w, h)
-	} else {
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(120))}
-	}
-	plots := [][]*plot.Plot{{left, right}}
-	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Centimeter, PadTop: vg.Millimeter * 3, PadBottom: vg.Millimeter * 3,
-		PadLeft: vg.Millimeter * 3, PadRight: vg.Millimeter * 3}
-	canvases := plot.Align(plots, tiles, draw.New(c))
-	left.Draw(canvases[0][0])
-	right.Draw(canvases[0][1])
+	c := chart.Chart{Width: 792, Height: 324, Panels: []chart.Panel{sizePanel(r), recallPanel(r)}} // 11 × 4.5 inches
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("plot: %w", err)
 	}
-	if _, err := c.WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("plot %s: %w", path, err)
+	w := bufio.NewWriter(f)
+	if strings.EqualFold(filepath.Ext(path), ".svg") {
+		err = c.WriteSVG(w)
+	} else {
+		err = c.WritePNG(w, 120.0/72) // 120 dpi
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("plot: %w", err)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
 	}
 	return nil
 }
@@ -86,17 +67,14 @@ func modesOf(r *Report) []string {
 	return out
 }
 
-func sizePlot(r *Report) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = "Messages per query vs network size (labels: recall < 100%)"
-	p.X.Label.Text = "nodes"
-	p.Y.Label.Text = "query messages per query"
-	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
-	p.Legend.Top, p.Legend.Left = true, true
-	var args []any
-	var bound plotter.XYs
-	var partial plotter.XYLabels // points where not every query found a copy
+func sizePanel(r *Report) chart.Panel {
+	p := chart.Panel{
+		Title:     "Messages per query vs network size (labels: recall < 100%)",
+		X:         chart.Axis{Label: "nodes", Log: true},
+		Y:         chart.Axis{Label: "query messages per query", Log: true},
+		LegendTop: true, LegendLeft: true,
+	}
+	var bound []chart.Point
 	for _, m := range modesOf(r) {
 		best := map[int]Row{} // nodes → row with the largest TTL
 		for _, row := range r.Rows {
@@ -104,77 +82,52 @@ func sizePlot(r *Report) (*plot.Plot, error) {
 				best[row.Nodes] = row
 			}
 		}
-		xys := make(plotter.XYs, 0, len(best))
+		var pts []chart.Point
 		for n, row := range best {
-			xys = append(xys, plotter.XY{X: float64(n), Y: row.MsgsPerQuery})
+			pts = append(pts, chart.Point{X: float64(n), Y: row.MsgsPerQuery})
 			if row.RecallAny < 1 {
-				partial.XYs = append(partial.XYs, plotter.XY{X: float64(n), Y: row.MsgsPerQuery})
-				partial.Labels = append(partial.Labels, fmt.Sprintf("%.0f%%", 100*row.RecallAny))
+				p.Labels = append(p.Labels, chart.Label{At: pts[len(pts)-1], Text: fmt.Sprintf("%.0f%%", 100*row.RecallAny)})
 			}
 			if m == string(ModeSmart) && row.LowerBound > 0 {
-				bound = append(bound, plotter.XY{X: float64(n), Y: float64(row.LowerBound)})
+				bound = append(bound, chart.Point{X: float64(n), Y: float64(row.LowerBound)})
 			}
 		}
-		sortXY(xys)
-		if len(xys) > 0 {
-			args = append(args, fmt.Sprintf("%s (ttl %d)", m, best[int(xys[0].X)].TTL), xys)
+		sortXY(pts)
+		if len(pts) > 0 {
+			p.Series = append(p.Series, chart.Series{Name: fmt.Sprintf("%s (ttl %d)", m, best[int(pts[0].X)].TTL), Points: pts})
 		}
-	}
-	if err := plotutil.AddLinePoints(p, args...); err != nil {
-		return nil, fmt.Errorf("plot: %w", err)
 	}
 	if len(bound) > 0 {
 		sortXY(bound)
-		l, err := plotter.NewLine(bound)
-		if err != nil {
-			return nil, fmt.Errorf("plot: %w", err)
-		}
-		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		p.Add(l)
-		p.Legend.Add("ultrapeers − 1", l)
+		p.Series = append(p.Series, chart.Series{Name: "ultrapeers − 1", Points: bound, Dashed: true})
 	}
-	if len(partial.XYs) > 0 {
-		labels, err := plotter.NewLabels(partial)
-		if err != nil {
-			return nil, fmt.Errorf("plot: %w", err)
-		}
-		labels.Offset = vg.Point{X: vg.Points(-30), Y: vg.Points(6)}
-		p.Add(labels)
-	}
-	return p, nil
+	slices.SortStableFunc(p.Labels, func(a, b chart.Label) int { return cmp.Compare(a.At.X, b.At.X) })
+	return p
 }
 
-func recallPlot(r *Report) (*plot.Plot, error) {
+func recallPanel(r *Report) chart.Panel {
 	nodes := 0
 	for _, row := range r.Rows {
 		nodes = max(nodes, row.Nodes)
 	}
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Recall vs TTL (%d nodes)", nodes)
-	p.X.Label.Text = "TTL"
-	p.Y.Label.Text = "queries with ≥ 1 hit (%)"
-	p.Y.Min, p.Y.Max = 0, 105
-	p.Legend.Top, p.Legend.Left = false, false
-	p.Legend.YOffs = vg.Centimeter
-	var args []any
+	p := chart.Panel{
+		Title: fmt.Sprintf("Recall vs TTL (%d nodes)", nodes),
+		X:     chart.Axis{Label: "TTL"},
+		Y:     chart.Axis{Label: "queries with ≥ 1 hit (%)", Min: 0, Max: 105},
+	}
 	for _, m := range modesOf(r) {
-		var xys plotter.XYs
+		var pts []chart.Point
 		for _, row := range r.Rows {
 			if row.Mode == m && row.Nodes == nodes {
-				xys = append(xys, plotter.XY{X: float64(row.TTL), Y: 100 * row.RecallAny})
+				pts = append(pts, chart.Point{X: float64(row.TTL), Y: 100 * row.RecallAny})
 			}
 		}
-		sortXY(xys)
-		args = append(args, m, xys)
+		sortXY(pts)
+		p.Series = append(p.Series, chart.Series{Name: m, Points: pts})
 	}
-	if err := plotutil.AddLinePoints(p, args...); err != nil {
-		return nil, fmt.Errorf("plot: %w", err)
-	}
-	return p, nil
+	return p
 }
 
-func sortXY(xys plotter.XYs) {
-	slices.SortFunc(xys, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
+func sortXY(pts []chart.Point) {
+	slices.SortFunc(pts, func(a, b chart.Point) int { return cmp.Compare(a.X, b.X) })
 }
-
-var _ io.WriterTo = vgimg.PngCanvas{}

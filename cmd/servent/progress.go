@@ -8,9 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/vbauerster/mpb/v8"
-	"github.com/vbauerster/mpb/v8/decor"
-
 	"github.com/servent-p2p/servent/api"
 )
 
@@ -24,12 +21,11 @@ type getProgress struct {
 	events  io.Writer
 	name    string
 	tty     bool
-	bars    *mpb.Progress
-	bar     *mpb.Bar
+	bar     *termBar // on a terminal, once the first progress came
 	sources atomic.Int64
 	files   atomic.Int64 // a folder download: its files, and how many are done
 	filesOK atomic.Int64
-	queued  atomic.Pointer[string] // the queue places, as last shown (read by the bar's goroutine)
+	queued  atomic.Pointer[string] // the queue places, as last shown
 	last    time.Time
 	lastN   int64
 }
@@ -69,22 +65,9 @@ func (p *getProgress) update(pr api.Progress) {
 	}
 	if p.tty {
 		if p.bar == nil {
-			p.bars = mpb.New(mpb.WithOutput(p.w), mpb.WithWidth(40))
-			p.bar = p.bars.New(pr.Total, mpb.BarStyle(),
-				mpb.PrependDecorators(decor.Name(p.name+" "), decor.Counters(decor.SizeB1024(0), "% .1f / % .1f")),
-				mpb.AppendDecorators(
-					decor.EwmaSpeed(decor.SizeB1024(0), " % .1f", 30),
-					decor.Name(" ETA "), decor.EwmaETA(decor.ET_STYLE_GO, 30),
-					decor.Any(func(decor.Statistics) string {
-						if q := p.queuedText(); q != "" {
-							return " [" + q + "]"
-						}
-						return " [" + p.counts() + "]"
-					}),
-				))
+			p.bar = &termBar{w: p.w, name: p.name}
 		}
-		p.bar.EwmaSetCurrent(pr.Bytes, time.Since(p.last))
-		p.last = time.Now()
+		p.bar.set(pr.Bytes, pr.Total, time.Now(), p.tail())
 		return
 	}
 	now := time.Now()
@@ -98,6 +81,14 @@ func (p *getProgress) update(pr api.Progress) {
 			humanBytes(int64(rate)), p.counts())
 		p.last, p.lastN = now, pr.Bytes
 	}
+}
+
+// tail is the end of the bar: the queue places while queued, else counts.
+func (p *getProgress) tail() string {
+	if q := p.queuedText(); q != "" {
+		return q
+	}
+	return p.counts()
 }
 
 // counts is the bar's tail: files done of a folder download, else the
@@ -117,15 +108,9 @@ func (p *getProgress) queuedText() string {
 	return ""
 }
 
-// finish completes or aborts the bar and waits for it to render.
+// finish draws the bar a last time, complete or as it stopped.
 func (p *getProgress) finish(ok bool) {
-	if p.bar == nil {
-		return
+	if p.bar != nil {
+		p.bar.end(ok, p.tail())
 	}
-	if ok {
-		p.bar.SetTotal(-1, true)
-	} else {
-		p.bar.Abort(false)
-	}
-	p.bars.Wait()
 }

@@ -73,6 +73,7 @@ func warnUnknownEnv(w io.Writer, environ []string) {
 const defaultWebListen = "0.0.0.0:8080"
 
 func runDaemon(cmd *cobra.Command, cfg configs.Config) error {
+	tuneGC(os.Getenv("GOGC"))
 	logger := newLogger(cfg.LogLevel)
 	ctx, stop := signalContext()
 	defer stop()
