@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 	"internal/proc":     {},
 	"internal/testutil": {},
 	"internal/archtest": {},
-	"internal/chart":    {}, // the rss15 branch adds it this session
+	"internal/chart":    {},
 	"query/matchtest":   {},
 	"query":             {"content", "role"},
 	"ultrapeer":         {"content", "query", "role"},

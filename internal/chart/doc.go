@@ -7,4 +7,6 @@
 //
 // Chart is the model; layout.go turns it into strokes, shapes and text on
 // a canvas, which svg.go and png.go write out.
+//
+// Imports: no servent package; the standard library and golang.org/x/image.
 package chart
