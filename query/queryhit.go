@@ -7,7 +7,7 @@ import (
 	"net/netip"
 	"unicode/utf8"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // QueryHit constants.
@@ -75,7 +75,7 @@ type FileResult struct {
 	// Name is the file's share-relative path (UTF-8, no NUL, not empty).
 	Name string
 	// Hash is the content hash, written as a HUGE urn:blake3 element. Required.
-	Hash storage.Hash
+	Hash content.Hash
 }
 
 func (r *FileResult) encodedLen() int {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/servent-p2p/servent/content"
 )
 
 // ErrChanged is returned when a file on disk no longer matches (or kept
@@ -319,7 +321,7 @@ func (r *scanRun) hashOpen(fh *os.File, full string) (File, []byte, error) {
 	if hook := r.s.hashHook; hook != nil {
 		hook(full)
 	}
-	h, ob, hashErr := HashReader(&countingReader{ctx: r.ctx, r: fh, n: &r.bytes}, before.Size())
+	h, ob, hashErr := content.HashReader(&countingReader{ctx: r.ctx, r: fh, n: &r.bytes}, before.Size())
 	after, err := fh.Stat()
 	if err != nil {
 		return File{}, nil, err

@@ -18,7 +18,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // Downloader fetches files by content hash from peers. It is safe for
@@ -123,7 +123,7 @@ func (d *Downloader) Get(ctx context.Context, req Request) (Result, error) {
 
 	res := d.result(req, srcs, start)
 	res.Size = dl.Size
-	res.ChunksResumed = countBits(dl.Verified, storage.NumChunks(dl.Size))
+	res.ChunksResumed = countBits(dl.Verified, content.NumChunks(dl.Size))
 	fetched, err := d.fetchAll(ctx, req, dl, p, set)
 	res.ChunksFetched = fetched
 	if err != nil {
@@ -174,9 +174,9 @@ func fileName(req Request) (string, error) {
 // the outboard from the first source that serves it.
 func (d *Downloader) prepare(ctx context.Context, req Request, name, outDir string, srcs []*source) (*Download, error) {
 	partPath := filepath.Join(outDir, name+"."+req.Hash.String()[:12]+".part")
-	n := func(size int64) int { return storage.NumChunks(size) }
+	n := func(size int64) int { return content.NumChunks(size) }
 	if dl, err := d.cfg.State.GetDownload(req.Hash); err == nil &&
-		dl.OutDir == outDir && dl.PartPath == partPath && storage.VerifyOutboard(req.Hash, dl.Outboard, dl.Size) &&
+		dl.OutDir == outDir && dl.PartPath == partPath && content.VerifyOutboard(req.Hash, dl.Outboard, dl.Size) &&
 		(req.Size <= 0 || req.Size == dl.Size) {
 		if len(dl.Verified) != (n(dl.Size)+7)/8 {
 			dl.Verified = make([]byte, (n(dl.Size)+7)/8)
@@ -209,9 +209,9 @@ func (d *Downloader) prepare(ctx context.Context, req Request, name, outDir stri
 // fetchAll fetches every chunk not yet verified, from every live source
 // at once, and returns how many chunks it verified and wrote.
 func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p *partial, set *sourceSet) (int, error) {
-	n := storage.NumChunks(dl.Size)
+	n := content.NumChunks(dl.Size)
 	if dl.Size == 0 { // one empty chunk: nothing to fetch
-		if !storage.VerifyChunk(dl.Hash, dl.Outboard, 0, nil) {
+		if !content.VerifyChunk(dl.Hash, dl.Outboard, 0, nil) {
 			return 0, fmt.Errorf("%w: empty file", ErrVerify)
 		}
 		p.markVerified(dl, 0)
@@ -231,7 +231,7 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 		wg      sync.WaitGroup
 		mu      sync.Mutex // guards fetched, done and Progress calls
 		fetched int
-		done    = int64(countBits(dl.Verified, n)) * storage.ChunkSize
+		done    = int64(countBits(dl.Verified, n)) * content.ChunkSize
 	)
 	if done > dl.Size {
 		done = dl.Size

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/servent-p2p/servent/api"
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // lastSearchFile keeps the results of the last search in the data dir, so
@@ -52,7 +52,7 @@ not be saved for "servent get N"); 2 wrong usage or bad configuration.`,
 			}
 			req := api.SearchRequest{Words: args, Timeout: timeout, Max: max}
 			if hash != "" {
-				h, err := storage.ParseHash(hash)
+				h, err := content.ParseHash(hash)
 				if err != nil {
 					return &exitError{code: 2, err: fmt.Errorf("--hash: %w", err)}
 				}
