@@ -10,21 +10,22 @@ import (
 )
 
 func TestHashMatchesPlainBLAKE3(t *testing.T) {
-	for _, size := range []int{0, 1, 1023, ChunkSize - 1, ChunkSize, ChunkSize + 1, 3*ChunkSize + 77} {
+	for _, size := range []int{0, 1, 1023, 1024, 1025, 16<<10 - 1, 16 << 10, ChunkSize - 1, ChunkSize, ChunkSize + 1, 3*ChunkSize + 77} {
 		data := make([]byte, size)
 		rand.Read(data)
 		h, ob, err := HashReader(bytes.NewReader(data), int64(size))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := blake3.Sum256(data); h != Hash(want) {
-			t.Fatalf("size %d: hash %s, plain BLAKE3 %x", size, h, want)
+		if want := blake3.Sum256(data); h != Hash(want) || Sum(data) != Hash(want) {
+			t.Fatalf("size %d: hash %s, Sum %s, plain BLAKE3 (lukechampine) %x", size, h, Sum(data), want)
 		}
 		if !VerifyOutboard(h, ob, int64(size)) {
 			t.Fatalf("size %d: own outboard rejected", size)
 		}
 		for i := range NumChunks(int64(size)) {
-			chunk := data[i*ChunkSize : min(size, (i+1)*ChunkSize)]
+			off, n := ChunkSpan(i, int64(size))
+			chunk := data[off : off+int64(n)]
 			if !VerifyChunk(h, ob, i, chunk) {
 				t.Fatalf("size %d: chunk %d rejected", size, i)
 			}
@@ -42,6 +43,48 @@ func TestHashMatchesPlainBLAKE3(t *testing.T) {
 			if VerifyOutboard(h, bad, int64(size)) {
 				t.Fatalf("size %d: corrupt outboard accepted", size)
 			}
+		}
+	}
+}
+
+// TestVerifyChunkWholeFileOnly checks that a chunk is accepted only whole
+// and at its own index, for one-chunk and many-chunk files alike.
+func TestVerifyChunkWholeFileOnly(t *testing.T) {
+	for _, size := range []int{0, 5000, 2*ChunkSize + 10} {
+		data := make([]byte, size)
+		rand.Read(data)
+		h, ob, err := HashReader(bytes.NewReader(data), int64(size))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := NumChunks(int64(size)) - 1
+		off, n := ChunkSpan(last, int64(size))
+		chunk := data[off : off+int64(n)]
+		if !VerifyChunk(h, ob, last, chunk) {
+			t.Fatalf("size %d: last chunk rejected", size)
+		}
+		if n > 0 && VerifyChunk(h, ob, last, chunk[:n-1]) {
+			t.Fatalf("size %d: truncated last chunk accepted", size)
+		}
+		if VerifyChunk(h, ob, last+1, chunk) || VerifyChunk(h, ob, -1, chunk) {
+			t.Fatalf("size %d: chunk accepted at another index", size)
+		}
+	}
+}
+
+func TestChunkSpan(t *testing.T) {
+	tests := []struct {
+		index int
+		size  int64
+		off   int64
+		n     int
+	}{
+		{0, 0, 0, 0}, {0, 10, 0, 10}, {0, ChunkSize, 0, ChunkSize},
+		{1, ChunkSize + 1, ChunkSize, 1}, {2, 3 * ChunkSize, 2 * ChunkSize, ChunkSize}, {3, 3 * ChunkSize, 3 * ChunkSize, 0},
+	}
+	for _, tt := range tests {
+		if off, n := ChunkSpan(tt.index, tt.size); off != tt.off || n != tt.n {
+			t.Errorf("ChunkSpan(%d, %d) = %d, %d; want %d, %d", tt.index, tt.size, off, n, tt.off, tt.n)
 		}
 	}
 }

@@ -157,8 +157,8 @@ func (p *partial) recheck(dl *Download, all bool) error {
 		if !all && !bitSet(dl.Verified, i) {
 			continue
 		}
-		off := int64(i) * content.ChunkSize
-		data := buf[:min(content.ChunkSize, dl.Size-off)]
+		off, n := content.ChunkSpan(i, dl.Size)
+		data := buf[:n]
 		if _, err := p.f.ReadAt(data, off); err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("read %s: %w", p.path, err)
 		}

@@ -41,8 +41,8 @@ func (w *worker) run(ctx context.Context, src *source) {
 			}
 			continue
 		}
-		off := int64(a.chunk) * content.ChunkSize
-		data := buf[:min(content.ChunkSize, w.dl.Size-off)]
+		off, n := content.ChunkSpan(a.chunk, w.dl.Size)
+		data := buf[:n]
 		ans, err := src.get(a.ctx, "/f/"+w.dl.Hash.String(), off, data, false)
 		if w.onAlts != nil && ans.alts != "" {
 			w.onAlts(parseAlts(ans.alts))
