@@ -103,3 +103,23 @@ func TestParseHash(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseHash: whatever ParseHash accepts spells back, in hex and as a
+// URN, to the same hash.
+func FuzzParseHash(f *testing.F) {
+	h := Sum([]byte("x"))
+	for _, s := range []string{h.String(), h.URN(), " URN:BLAKE3:" + h.String() + "\n", "", "abc", "urn:sha1:" + h.String()} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := ParseHash(s)
+		if err != nil {
+			return
+		}
+		for _, spelt := range []string{h.String(), h.URN()} {
+			if back, err := ParseHash(spelt); err != nil || back != h {
+				t.Fatalf("ParseHash(%q) = %v, %v; want %v", spelt, back, err, h)
+			}
+		}
+	})
+}
