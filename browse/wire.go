@@ -8,7 +8,7 @@ import (
 	"io"
 	"unicode/utf8"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // ALPN is the TLS application protocol of browse connections.
@@ -64,7 +64,7 @@ type Request struct {
 type Entry struct {
 	Path string       // share-relative, slash-separated, as in search hits
 	Size int64        // bytes
-	Hash storage.Hash // BLAKE3 content hash: what a download asks for
+	Hash content.Hash // BLAKE3 content hash: what a download asks for
 }
 
 // WriteRequest writes r to w.

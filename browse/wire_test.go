@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 func testEntries() []Entry {
 	return []Entry{
-		{Path: "maps/tiles/a.png", Size: 12, Hash: storage.Hash{1}},
-		{Path: "maps/Zürich.pdf", Size: 1 << 40, Hash: storage.Hash{2}},
-		{Path: "readme.txt", Size: 0, Hash: storage.Hash{3}},
+		{Path: "maps/tiles/a.png", Size: 12, Hash: content.Hash{1}},
+		{Path: "maps/Zürich.pdf", Size: 1 << 40, Hash: content.Hash{2}},
+		{Path: "readme.txt", Size: 0, Hash: content.Hash{3}},
 	}
 }
 

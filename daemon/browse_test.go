@@ -10,11 +10,11 @@ import (
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/browse"
 	"github.com/servent-p2p/servent/configs"
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 func TestPlanFolder(t *testing.T) {
-	h := func(b byte) string { return storage.Hash{b}.String() }
+	h := func(b byte) string { return content.Hash{b}.String() }
 	l := api.Listing{Peer: api.Source{Name: "alice"}, Folder: "maps", Files: []api.ListedFile{
 		{Path: "maps/a.txt", Size: 1, Hash: h(1)},
 		{Path: "maps/A.TXT", Size: 1, Hash: h(2)},       // clashes case-insensitively

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/internal/names"
-	"github.com/servent-p2p/servent/storage"
 	"github.com/servent-p2p/servent/transfer"
 )
 
@@ -24,7 +24,7 @@ var folderWorkers = 4
 type folderFile struct {
 	rel  string // safe, slash-separated, below the folder's root
 	size int64
-	hash storage.Hash
+	hash content.Hash
 	dup  int // index of the first file with the same content, or -1
 }
 
@@ -40,9 +40,9 @@ func planFolder(l api.Listing) (plan []folderFile, skipped []string) {
 	}
 	files := map[string]bool{} // lower-cased file paths taken
 	dirs := map[string]bool{}  // lower-cased folder paths needed
-	first := map[storage.Hash]int{}
+	first := map[content.Hash]int{}
 	for _, f := range l.Files {
-		h, err := storage.ParseHash(f.Hash)
+		h, err := content.ParseHash(f.Hash)
 		rel, relErr := names.RelPath(strings.TrimPrefix(f.Path, prefix))
 		if err != nil || relErr != nil || !strings.HasPrefix(f.Path, prefix) || f.Size < 0 {
 			skipped = append(skipped, names.Display(f.Path))
@@ -93,7 +93,7 @@ func kept(path string, f folderFile) bool {
 	if err != nil || !st.Mode().IsRegular() || st.Size() != f.size {
 		return false
 	}
-	h, _, _, err := storage.HashFile(path)
+	h, _, _, err := content.HashFile(path)
 	return err == nil && h == f.hash
 }
 

@@ -16,9 +16,9 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/internal/names"
 	"github.com/servent-p2p/servent/overlay"
-	"github.com/servent-p2p/servent/storage"
 	"github.com/servent-p2p/servent/transfer"
 )
 
@@ -95,7 +95,7 @@ func sourcesOf(in []api.Source) []transfer.Source {
 
 // findSources runs a search by hash and returns every peer that answered
 // with that hash (a hit for another one is ignored).
-func (d *Daemon) findSources(ctx context.Context, h storage.Hash) (api.Result, []api.Source) {
+func (d *Daemon) findSources(ctx context.Context, h content.Hash) (api.Result, []api.Source) {
 	var res api.Result
 	d.search(api.SearchRequest{Hash: h.String(), Timeout: sourceSearchTimeout}, ctx.Done(), func(r api.Result) {
 		if r.Hash == h.String() {
@@ -109,7 +109,7 @@ func (d *Daemon) findSources(ctx context.Context, h storage.Hash) (api.Result, [
 // or from the peers a hash search finds (also when the given sources are
 // gone). progress, if not nil, is called as verified bytes arrive. Blocks.
 func (d *Daemon) download(ctx context.Context, req api.GetRequest, progress func(transfer.Progress)) (transfer.Result, error) {
-	h, err := storage.ParseHash(req.Hash)
+	h, err := content.ParseHash(req.Hash)
 	if err != nil {
 		return transfer.Result{}, err
 	}

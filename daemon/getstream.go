@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // progressEvery is the least time between two progress events of a
@@ -34,7 +34,7 @@ func streamGet(w http.ResponseWriter, r *http.Request, log *slog.Logger, get get
 	if !decodeRequest(w, r, &req) {
 		return
 	}
-	if _, err := storage.ParseHash(req.Hash); err != nil {
+	if _, err := content.ParseHash(req.Hash); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}

@@ -14,9 +14,9 @@ import (
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/configs"
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/role"
-	"github.com/servent-p2p/servent/storage"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
@@ -113,7 +113,7 @@ func TestHostileHits(t *testing.T) {
 	})
 
 	t.Run("one file answered with a hundred holders", func(t *testing.T) {
-		var h storage.Hash
+		var h content.Hash
 		rand.Read(h[:])
 		for i := range 100 {
 			var fp [32]byte
@@ -143,7 +143,7 @@ func TestHostileHits(t *testing.T) {
 	// A file only the ultrapeer up shares.
 	upFile := "doc" + strings.TrimPrefix(up.ov.Name(), "node")
 	real := find(t, victim, upFile)
-	realHash, _ := storage.ParseHash(real.Hash)
+	realHash, _ := content.ParseHash(real.Hash)
 
 	t.Run("sources outside the network", func(t *testing.T) {
 		outside := newUDPCounter(t)
@@ -211,7 +211,7 @@ func TestHostileSourcesOtherHash(t *testing.T) {
 	waitUp(t, nodes, 30*time.Second)
 	up, victim := nodes[0], nodes[2]
 	want := find(t, victim, "doc000")
-	h, _ := storage.ParseHash(want.Hash)
+	h, _ := content.ParseHash(want.Hash)
 	d0 := routerCounters(victim).QueryHit.Delivered
 
 	type found struct {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/configs"
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/role"
@@ -414,7 +415,7 @@ func TestHostileDatagrams(t *testing.T) {
 
 // sampleHit is a well-formed QueryHit payload for a file nobody asked for.
 func sampleHit() *query.QueryHit {
-	var h storage.Hash
+	var h content.Hash
 	rand.Read(h[:])
 	return &query.QueryHit{
 		Addr:    netip.MustParseAddr("127.0.99.9"),
@@ -535,11 +536,11 @@ func TestHostileTransfer(t *testing.T) {
 	defer cancel()
 
 	doc := find(t, client, "doc001")
-	docHash, err := storage.ParseHash(doc.Hash)
+	docHash, err := content.ParseHash(doc.Hash)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var unknown storage.Hash
+	var unknown content.Hash
 	rand.Read(unknown[:])
 
 	t.Run("paths, unknown hashes, absurd ranges", func(t *testing.T) {
@@ -613,7 +614,7 @@ func TestHostileTransfer(t *testing.T) {
 			t.Fatalf("old hash after the swap: %d %q, want 409 or 404", code, body)
 		}
 		t.Logf("old hash right after the swap: %d %q", code, strings.TrimSpace(string(body)))
-		newHash, _, _, err := storage.HashFile(path)
+		newHash, _, _, err := content.HashFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -682,7 +683,7 @@ func TestHostileTransfer(t *testing.T) {
 		if ev.Done == nil {
 			t.Fatalf("get after freeing space: %+v", ev)
 		}
-		h, _, size, err := storage.HashFile(ev.Done.Path)
+		h, _, size, err := content.HashFile(ev.Done.Path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -811,7 +812,7 @@ func FuzzHostileQueryDatagram(f *testing.F) {
 		return b
 	}
 	q := enc(&query.Descriptor{Header: query.Header{GUID: newGUID(), Type: query.TypeQuery, TTL: 3}, Query: &query.Query{Criteria: "doc000 report"}})
-	h := storage.Hash{1, 2, 3}
+	h := content.Hash{1, 2, 3}
 	hq := enc(&query.Descriptor{Header: query.Header{GUID: newGUID(), Type: query.TypeQuery, TTL: 7}, Query: &query.Query{Criteria: "", Hash: h}})
 	hit := enc(&query.Descriptor{Header: query.Header{GUID: newGUID(), Type: query.TypeQueryHit, TTL: 2}, Hit: sampleHit()})
 	for _, b := range [][]byte{nil, {0}, q, hq, hit, q[:23], q[:len(q)-1], hit[:40], append(slices.Clone(q), 1), bytes.Repeat([]byte{0xFF}, 1199), bytes.Repeat([]byte{0x80}, 1451)} {

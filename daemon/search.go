@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/role"
-	"github.com/servent-p2p/servent/storage"
 )
 
 // Search limits.
@@ -103,7 +103,7 @@ func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api
 	start := time.Now()
 	q := &query.Query{Criteria: strings.Join(req.Words, " ")}
 	if req.Hash != "" {
-		q.Hash, _ = storage.ParseHash(req.Hash) // validated by the caller
+		q.Hash, _ = content.ParseHash(req.Hash) // validated by the caller
 	}
 	timeout := min(max(req.Timeout, 100*time.Millisecond), maxSearchTimeout)
 	done := api.SearchDone{}
@@ -142,7 +142,7 @@ func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api
 	retry := time.NewTimer(time.Duration(float64(timeout) * searchRetryAfter))
 	defer retry.Stop()
 	words := q.Words()
-	results := map[storage.Hash]*api.Result{}
+	results := map[content.Hash]*api.Result{}
 	finish := func() api.SearchDone {
 		done.Elapsed = time.Since(start)
 		return done
@@ -213,7 +213,7 @@ func addName(r *api.Result, name string, words []string) bool {
 	if slices.Contains(r.Names, name) {
 		return false
 	}
-	_, exact := query.MatchFile(words, storage.Keywords(name))
+	_, exact := query.MatchFile(words, content.Keywords(name))
 	if len(r.Names) == 0 || exact > r.Exact {
 		r.Name, r.Exact = name, exact
 		r.Names = append([]string{name}, r.Names...)
@@ -252,14 +252,14 @@ func (d *Daemon) serveSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Hash != "" {
-		h, err := storage.ParseHash(req.Hash)
+		h, err := content.ParseHash(req.Hash)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		req.Hash = h.String()
 	}
-	if len(storage.QueryWords(strings.Join(req.Words, " "))) == 0 && req.Hash == "" {
+	if len(content.QueryWords(strings.Join(req.Words, " "))) == 0 && req.Hash == "" {
 		http.Error(w, "nothing to search for: give words with letters or digits, or a hash", http.StatusBadRequest)
 		return
 	}

@@ -10,10 +10,10 @@ import (
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/configs"
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/query/matchtest"
 	"github.com/servent-p2p/servent/role"
-	"github.com/servent-p2p/servent/storage"
 )
 
 // TestClusterSearchTable runs the real-world table of names and queries
@@ -37,7 +37,7 @@ func TestClusterSearchTable(t *testing.T) {
 	for _, d := range c.nodes {
 		for _, tc := range matchtest.Cases {
 			var got []string
-			done := d.search(api.SearchRequest{Words: storage.QueryWords(tc.Query), Timeout: timeout}, nil, func(r api.Result) {
+			done := d.search(api.SearchRequest{Words: content.QueryWords(tc.Query), Timeout: timeout}, nil, func(r api.Result) {
 				if !slices.Contains(got, r.Name) {
 					got = append(got, r.Name)
 				}

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/servent-p2p/servent/api"
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/web"
 )
 
@@ -27,7 +27,7 @@ func (b webBackend) Search(ctx context.Context, req api.SearchRequest, fn func(a
 // Fetch implements web.Backend: the file, verified, in the data dir's web
 // cache under its hash (downloaded first unless it is there already).
 func (b webBackend) Fetch(ctx context.Context, req api.GetRequest) (string, error) {
-	h, err := storage.ParseHash(req.Hash)
+	h, err := content.ParseHash(req.Hash)
 	if err != nil {
 		return "", err
 	}

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // cacheLocal copies a file of this node's own catalog, or one of its kit
@@ -22,7 +22,7 @@ import (
 // meanwhile. It needs no network, which matters for the node's own kit
 // binaries when nobody else has them, and it does not wait for the first
 // scan: the page links the kit as soon as the node starts.
-func (d *Daemon) cacheLocal(h storage.Hash, path string) error {
+func (d *Daemon) cacheLocal(h content.Hash, path string) error {
 	in, size, name, err := d.openLocal(h)
 	if err != nil {
 		return err
@@ -33,7 +33,7 @@ func (d *Daemon) cacheLocal(h storage.Hash, path string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	got, _, err := storage.HashReader(io.TeeReader(in, tmp), size)
+	got, _, err := content.HashReader(io.TeeReader(in, tmp), size)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -48,7 +48,7 @@ func (d *Daemon) cacheLocal(h storage.Hash, path string) error {
 
 // openLocal opens the shared file with content hash h, or else the kit
 // binary with that hash, returning its size as catalogued and its path.
-func (d *Daemon) openLocal(h storage.Hash) (io.ReadCloser, int64, string, error) {
+func (d *Daemon) openLocal(h content.Hash) (io.ReadCloser, int64, string, error) {
 	f, err := d.store.FileByHash(h)
 	if err == nil {
 		in, err := d.store.OpenFile(f)
@@ -84,7 +84,7 @@ type webCache struct {
 }
 
 // path is where the cache keeps the file with hash h.
-func (c *webCache) path(h storage.Hash) string { return filepath.Join(c.dir, h.String()) }
+func (c *webCache) path(h content.Hash) string { return filepath.Join(c.dir, h.String()) }
 
 // use marks a cached file as just used.
 func (c *webCache) use(path string) {
@@ -120,7 +120,7 @@ func (c *webCache) prune(keep string) {
 		if err != nil || !info.Mode().IsRegular() {
 			continue
 		}
-		_, herr := storage.ParseHash(e.Name())
+		_, herr := content.ParseHash(e.Name())
 		files = append(files, cachedFile{name: e.Name(), size: info.Size(), used: info.ModTime(), complete: herr == nil})
 	}
 	for _, f := range evictions(files, c.max, filepath.Base(keep)) {

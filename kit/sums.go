@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // Checksum file names in a kit folder, in the format sha256sum and b3sum
@@ -30,20 +30,20 @@ type Binary struct {
 }
 
 // Sum hashes the file at path both ways.
-func Sum(path string) (sha string, b3 storage.Hash, size int64, err error) {
+func Sum(path string) (sha string, b3 content.Hash, size int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", storage.Hash{}, 0, err
+		return "", content.Hash{}, 0, err
 	}
 	defer f.Close()
 	h := sha256.New()
 	size, err = io.Copy(h, f)
 	if err != nil {
-		return "", storage.Hash{}, 0, fmt.Errorf("%s: %w", path, err)
+		return "", content.Hash{}, 0, fmt.Errorf("%s: %w", path, err)
 	}
-	b3, _, _, err = storage.HashFile(path)
+	b3, _, _, err = content.HashFile(path)
 	if err != nil {
-		return "", storage.Hash{}, 0, err
+		return "", content.Hash{}, 0, err
 	}
 	return hex.EncodeToString(h.Sum(nil)), b3, size, nil
 }

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/role"
-	"github.com/servent-p2p/servent/storage"
 )
 
 func BenchmarkHandleForward(b *testing.B) {
@@ -85,7 +85,7 @@ func BenchmarkTableFill(b *testing.B) {
 	for b.Loop() {
 		whole, prefixed16, prefixed = NewTable(16), NewTable(16), NewTable(DefaultTableBits)
 		for _, n := range names {
-			for _, w := range storage.Keywords(n) {
+			for _, w := range content.Keywords(n) {
 				whole.Add(w)
 				prefixed16.AddKeyword(w)
 				prefixed.AddKeyword(w)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // unhex turns space-separated hex (comments already stripped) into bytes.
@@ -26,8 +26,8 @@ func hx(s string) string { return hex.EncodeToString([]byte(s)) }
 
 var testGUID = GUID{1, 2, 3, 4, 5, 6, 7, 8, 0xFF, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x00}
 
-func hash11() storage.Hash {
-	var h storage.Hash
+func hash11() content.Hash {
+	var h content.Hash
 	for i := range h {
 		h[i] = 0x11
 	}

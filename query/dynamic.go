@@ -4,8 +4,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/role"
-	"github.com/servent-p2p/servent/storage"
 )
 
 // DynamicConfig configures dynamic querying (LimeWire's QueryHandler,
@@ -79,7 +79,7 @@ const horizonMargin = 2
 // resultKey names one distinct result: a node's file.
 type resultKey struct {
 	node  string
-	hash  storage.Hash
+	hash  content.Hash
 	index uint32
 }
 

@@ -4,7 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // HUGE (Hash/URN Gnutella Extensions) elements: text URNs inside extension
@@ -12,12 +12,12 @@ import (
 const (
 	extSeparator = 0x1C
 	// URNLen is the encoded length of "urn:blake3:" plus 64 hex digits.
-	URNLen = len(storage.URNPrefix) + 2*storage.HashSize
+	URNLen = len(content.URNPrefix) + 2*content.HashSize
 )
 
 // appendURN appends h as "urn:blake3:<lower-case hex>".
-func appendURN(dst []byte, h storage.Hash) []byte {
-	dst = append(dst, storage.URNPrefix...)
+func appendURN(dst []byte, h content.Hash) []byte {
+	dst = append(dst, content.URNPrefix...)
 	return hex.AppendEncode(dst, h[:])
 }
 
@@ -25,13 +25,13 @@ func appendURN(dst []byte, h storage.Hash) []byte {
 // URN; other "urn:" namespaces (urn:sha1, a bare "urn:") and elements that
 // are not URNs at all (XML, legacy metadata) are not known and are ignored
 // by the caller, as HUGE asks. A malformed urn:blake3 is ErrBadURN.
-func parseURN(tok []byte) (h storage.Hash, known bool, err error) {
+func parseURN(tok []byte) (h content.Hash, known bool, err error) {
 	const urn = "urn:"
 	if len(tok) < len(urn) || !equalFoldASCII(tok[:len(urn)], urn) {
 		return h, false, nil // not a URN: XML, legacy metadata; HUGE says ignore it
 	}
-	p := len(storage.URNPrefix)
-	if len(tok) < p || !equalFoldASCII(tok[:p], storage.URNPrefix) {
+	p := len(content.URNPrefix)
+	if len(tok) < p || !equalFoldASCII(tok[:p], content.URNPrefix) {
 		return h, false, nil
 	}
 	if len(tok) != URNLen {

@@ -4,16 +4,16 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // MinPrefix is the shortest query word (in characters) that also matches
 // the keywords it starts: "evac" finds "evacuation", "ev" finds only "ev".
 const MinPrefix = 3
 
-// Words returns the query's search words: storage.QueryWords of the
+// Words returns the query's search words: content.QueryWords of the
 // criteria.
-func (q *Query) Words() []string { return storage.QueryWords(q.Criteria) }
+func (q *Query) Words() []string { return content.QueryWords(q.Criteria) }
 
 // WordMatch is the matching rule for one query word and one keyword (both
 // normalised by package storage): equal is an exact match; a word of
@@ -31,9 +31,9 @@ func IsPrefixWord(word string) bool { return utf8.RuneCountInString(word) >= Min
 
 // MatchFile is the one matching rule every index uses (the ultrapeer
 // registry implements the same rule with an inverted index, and a test
-// checks they agree): words (the query's storage.QueryWords) is not empty
+// checks they agree): words (the query's content.QueryWords) is not empty
 // and every word matches (WordMatch) some keyword of the file
-// (storage.Keywords of its share-relative path). exact counts the words
+// (content.Keywords of its share-relative path). exact counts the words
 // that equal a keyword; results rank by it.
 func MatchFile(words []string, fileKeywords []string) (match bool, exact int) {
 	if len(words) == 0 {
@@ -70,7 +70,7 @@ func MatchesFile(words []string, fileKeywords []string) bool {
 // answers the query (the caller passes q.Words(), computed once per query).
 // A query with a hash needs the file hash to equal it; a query with words
 // needs MatchesFile; a query with both needs both.
-func (q *Query) Matches(words []string, fileKeywords []string, hash storage.Hash) bool {
+func (q *Query) Matches(words []string, fileKeywords []string, hash content.Hash) bool {
 	if !q.Hash.IsZero() && q.Hash != hash {
 		return false
 	}

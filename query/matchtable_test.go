@@ -4,19 +4,19 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/query/matchtest"
-	"github.com/servent-p2p/servent/storage"
 )
 
 // TestMatchTable runs the real-world table through MatchFile.
 func TestMatchTable(t *testing.T) {
 	keywords := make([][]string, len(matchtest.Files))
 	for i, f := range matchtest.Files {
-		keywords[i] = storage.Keywords(f)
+		keywords[i] = content.Keywords(f)
 	}
 	for _, c := range matchtest.Cases {
 		t.Run(c.Query, func(t *testing.T) {
-			words := storage.QueryWords(c.Query)
+			words := content.QueryWords(c.Query)
 			var got []string
 			for i, f := range matchtest.Files {
 				if MatchesFile(words, keywords[i]) {

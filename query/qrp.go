@@ -15,7 +15,7 @@ const qrpMultiplier = 0x4F1BBCDC
 // surrogates, high first), each contributes its low byte (an ASCII
 // unit lower-cased), the bytes are XORed into a 32-bit word little-endian in
 // groups of four, multiplied by 0x4F1BBCDC modulo 2^32, and the top bits are
-// kept. Callers pass storage.Keywords output, already case-folded. An
+// kept. Callers pass content.Keywords output, already case-folded. An
 // invalid UTF-8 byte counts as U+FFFD. It allocates nothing.
 func QRPHash(word string, bits int) uint32 {
 	var x uint32

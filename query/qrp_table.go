@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // QRP table sizes (log2 of the slot count). The default is 2^18 slots (32
@@ -59,12 +59,12 @@ func (t *Table) AddKeyword(keyword string) {
 	}
 }
 
-// AddFile adds a shared file: every storage.Keywords word of its
+// AddFile adds a shared file: every content.Keywords word of its
 // share-relative path (AddKeyword), and its content URN
 // ("urn:blake3:<hex>") as one more keyword so that URN-only queries route
 // too.
-func (t *Table) AddFile(relPath string, h storage.Hash) {
-	for _, w := range storage.Keywords(relPath) {
+func (t *Table) AddFile(relPath string, h content.Hash) {
+	for _, w := range content.Keywords(relPath) {
 		t.AddKeyword(w)
 	}
 	t.Add(h.URN())

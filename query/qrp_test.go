@@ -3,7 +3,7 @@ package query
 import (
 	"testing"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // Vectors published with the QRP proposal and carried by LimeWire's
@@ -45,7 +45,7 @@ func TestQRPHashVectors(t *testing.T) {
 }
 
 func TestTableMatch(t *testing.T) {
-	h := storage.Hash{1, 2, 3}
+	h := content.Hash{1, 2, 3}
 	tb := NewTable(DefaultTableBits)
 	tb.AddFile("Music/Holst - The Planets.flac", h)
 	cases := []struct {
@@ -56,7 +56,7 @@ func TestTableMatch(t *testing.T) {
 		{"all words", Query{Criteria: "planets HOLST"}, true},
 		{"one missing", Query{Criteria: "planets mozart"}, false},
 		{"urn only", Query{Hash: h}, true},
-		{"other urn", Query{Hash: storage.Hash{9}}, false},
+		{"other urn", Query{Hash: content.Hash{9}}, false},
 		{"no words", Query{Criteria: "!!"}, false},
 	}
 	for _, c := range cases {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // Query is the payload of a Query (0x80) descriptor.
@@ -19,7 +19,7 @@ type Query struct {
 	Criteria string
 	// Hash, when not zero, asks for the file with this content hash; it travels
 	// as a HUGE "urn:blake3:<hex>" element.
-	Hash storage.Hash
+	Hash content.Hash
 	// WantAnswered (GGEP "AN") asks every node that processes the query to
 	// mark its answer as complete, with an empty hit when it has no match
 	// (QueryHit.Answered), so that a search on a small network ends when

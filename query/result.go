@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // FileResult is one file in a QueryHit.
@@ -17,7 +17,7 @@ type FileResult struct {
 	// Name is the file's share-relative path (UTF-8, no NUL, not empty).
 	Name string
 	// Hash is the content hash, written as a HUGE urn:blake3 element. Required.
-	Hash storage.Hash
+	Hash content.Hash
 }
 
 func (r *FileResult) encodedLen() int {

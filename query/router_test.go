@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/role"
-	"github.com/servent-p2p/servent/storage"
 )
 
 // shares is a test Index: one node's files, matched with the package rule.
@@ -17,8 +17,8 @@ type shares struct {
 	files []string
 }
 
-func fileHash(name string) storage.Hash {
-	var h storage.Hash
+func fileHash(name string) content.Hash {
+	var h content.Hash
 	copy(h[:], name)
 	h[31] = 1
 	return h
@@ -28,7 +28,7 @@ func (s *shares) Match(q *Query) []QueryHit {
 	words := q.Words()
 	var res []FileResult
 	for i, f := range s.files {
-		if q.Matches(words, storage.Keywords(f), fileHash(f)) {
+		if q.Matches(words, content.Keywords(f), fileHash(f)) {
 			res = append(res, FileResult{Index: uint32(i), Size: 10, Name: f, Hash: fileHash(f)})
 		}
 	}
@@ -246,8 +246,8 @@ func TestLastHopQRP(t *testing.T) {
 			r := NewRouter(cfg, nil)
 			r.SetTopology(role.Ultrapeer, []PeerID{"u2", "u3", "u4"}, nil, nil)
 			has, lacks := NewTable(DefaultTableBits), NewTable(DefaultTableBits)
-			has.AddFile("x/Apple Pie.txt", storage.Hash{1})
-			lacks.AddFile("x/pear.txt", storage.Hash{2})
+			has.AddFile("x/Apple Pie.txt", content.Hash{1})
+			lacks.AddFile("x/pear.txt", content.Hash{2})
 			r.SetNeighbourTable("u2", has)
 			r.SetNeighbourTable("u3", lacks) // u4 sent no table: always gets it
 			to := func(res Result) []PeerID {
@@ -258,7 +258,7 @@ func TestLastHopQRP(t *testing.T) {
 				return p
 			}
 			last := to(r.Originate(time.Unix(0, 0), GUID{1}, &Query{Criteria: "apple pie"}, 1))
-			urn := to(r.Originate(time.Unix(0, 0), GUID{2}, &Query{Hash: storage.Hash{1}}, 1))
+			urn := to(r.Originate(time.Unix(0, 0), GUID{2}, &Query{Hash: content.Hash{1}}, 1))
 			notLast := to(r.Originate(time.Unix(0, 0), GUID{3}, &Query{Criteria: "apple"}, 2))
 			all := []PeerID{"u2", "u3", "u4"}
 			want := all
@@ -459,7 +459,7 @@ func TestDupCacheBounds(t *testing.T) {
 }
 
 func TestMatchesFile(t *testing.T) {
-	file := storage.Keywords("Music/Holst - The Planets (1916).FLAC")
+	file := content.Keywords("Music/Holst - The Planets (1916).FLAC")
 	cases := []struct {
 		query string
 		want  bool
@@ -469,7 +469,7 @@ func TestMatchesFile(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.query, func(t *testing.T) {
-			if got := MatchesFile(storage.QueryWords(c.query), file); got != c.want {
+			if got := MatchesFile(content.QueryWords(c.query), file); got != c.want {
 				t.Errorf("MatchesFile(%q) = %v, want %v", c.query, got, c.want)
 			}
 		})
@@ -516,12 +516,12 @@ func TestForwardAllocs(t *testing.T) {
 }
 
 func TestQueryMatches(t *testing.T) {
-	h, other := storage.Hash{1}, storage.Hash{2}
-	kw := storage.Keywords("maps/city water.pdf")
+	h, other := content.Hash{1}, content.Hash{2}
+	kw := content.Keywords("maps/city water.pdf")
 	tests := []struct {
 		name string
 		q    Query
-		hash storage.Hash
+		hash content.Hash
 		want bool
 	}{
 		{"words", Query{Criteria: "water city"}, other, true},

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/query"
-	"github.com/servent-p2p/servent/storage"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
@@ -28,7 +28,7 @@ func hitNames(hits []query.QueryHit) []string {
 // shares and its leaves', and the simulator's ultrapeers answer from
 // ultrapeer.Index over a Registry. On random names and random queries
 // (words, prefixes, a content hash, both) the two answer with the same
-// files, as the same keywords (storage.Keywords) reach both.
+// files, as the same keywords (content.Keywords) reach both.
 func TestFileIndexAgreesWithRegistry(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 17))
 	parts := []string{"Map", "maps", "Évac", "evacuation", "ÉTÉ", "straße", "strasse", "日本語", "ファイル",
@@ -50,7 +50,7 @@ func TestFileIndexAgreesWithRegistry(t *testing.T) {
 			continue
 		}
 		seen[name] = true
-		f := simFile{name: name, size: uint64(len(name)), keywords: storage.Keywords(name)}
+		f := simFile{name: name, size: uint64(len(name)), keywords: content.Keywords(name)}
 		f.hash[0], f.hash[1] = byte(len(files)), byte(len(files)>>8)
 		files = append(files, f)
 	}

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/query"
-	"github.com/servent-p2p/servent/storage"
 )
 
 // Epoch is the virtual clock's origin: virtual time t is Epoch + t.
@@ -64,7 +64,7 @@ type job struct {
 	origin int32
 	guid   query.GUID
 	q      *query.Query
-	target storage.Hash
+	target content.Hash
 	ttl    uint8
 }
 

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/query"
-	"github.com/servent-p2p/servent/storage"
 )
 
 // Replication is how many copies of each file exist and how often each file
@@ -68,7 +68,7 @@ func (r Replication) String() string {
 type simFile struct {
 	name     string
 	size     uint64
-	hash     storage.Hash
+	hash     content.Hash
 	keywords []string
 }
 
@@ -95,7 +95,7 @@ func newWorkload(n, nFiles, nQueries int, rep Replication, rng *rand.Rand) (*wor
 	for i := range w.files {
 		f := &w.files[i]
 		f.name = "music/" + fileKeyword(i) + ".ogg"
-		f.keywords = storage.Keywords(f.name)
+		f.keywords = content.Keywords(f.name)
 		f.size = 1<<20 + rng.Uint64N(64<<20)
 		binary.LittleEndian.PutUint64(f.hash[:], rng.Uint64())
 		binary.LittleEndian.PutUint64(f.hash[8:], uint64(i)+1)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/servent-p2p/servent/content"
 )
 
 // TestScanMatchesB3sum checks catalog hashes against the reference BLAKE3
@@ -17,7 +19,7 @@ func TestScanMatchesB3sum(t *testing.T) {
 		t.Skip("b3sum not installed (apt-get install b3sum)")
 	}
 	share := t.TempDir()
-	for name, size := range map[string]int{"empty": 0, "small": 1000, "multi": 3*ChunkSize + 12345} {
+	for name, size := range map[string]int{"empty": 0, "small": 1000, "multi": 3*content.ChunkSize + 12345} {
 		data := make([]byte, size)
 		rand.Read(data)
 		if err := os.WriteFile(filepath.Join(share, name), data, 0o644); err != nil {

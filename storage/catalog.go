@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/servent-p2p/servent/content"
 )
 
 // Key kinds; see doc.go for the layout.
@@ -31,12 +33,12 @@ var metaKey = []byte{kindMeta, 'c', 'a', 't', 'a', 'l', 'o', 'g'}
 
 // File is one shared file in the catalog.
 type File struct {
-	Root     string   // absolute share root, as configured
-	Path     string   // share-relative, slash-separated
-	Size     int64    // bytes
-	ModTime  int64    // modification time, unix nanoseconds
-	Hash     Hash     // BLAKE3-256 of the content
-	Keywords []string // Keywords(Path); derived, not stored
+	Root     string       // absolute share root, as configured
+	Path     string       // share-relative, slash-separated
+	Size     int64        // bytes
+	ModTime  int64        // modification time, unix nanoseconds
+	Hash     content.Hash // BLAKE3-256 of the content
+	Keywords []string     // content.Keywords(Path); derived, not stored
 }
 
 func fileKey(root, path string) []byte {
@@ -47,8 +49,8 @@ func fileKey(root, path string) []byte {
 	return append(k, path...)
 }
 
-func hashKey(h Hash, root, path string) []byte {
-	k := make([]byte, 0, 2+HashSize+len(root)+len(path))
+func hashKey(h content.Hash, root, path string) []byte {
+	k := make([]byte, 0, 2+content.HashSize+len(root)+len(path))
 	k = append(k, kindHash)
 	k = append(k, h[:]...)
 	k = append(k, root...)
@@ -56,7 +58,7 @@ func hashKey(h Hash, root, path string) []byte {
 	return append(k, path...)
 }
 
-func outboardKey(h Hash) []byte { return append([]byte{kindOutboard}, h[:]...) }
+func outboardKey(h content.Hash) []byte { return append([]byte{kindOutboard}, h[:]...) }
 
 // splitRootPath splits "root 0x00 path" (a key without its prefix).
 func splitRootPath(b []byte) (root, path string, err error) {
@@ -70,7 +72,7 @@ func splitRootPath(b []byte) (root, path string, err error) {
 // encodeFileValue encodes size, mtime and hash: version, uvarint size,
 // varint mtime, 32-byte hash.
 func encodeFileValue(f File) []byte {
-	b := make([]byte, 0, 1+2*binary.MaxVarintLen64+HashSize)
+	b := make([]byte, 0, 1+2*binary.MaxVarintLen64+content.HashSize)
 	b = append(b, formatV1)
 	b = binary.AppendUvarint(b, uint64(f.Size))
 	b = binary.AppendVarint(b, f.ModTime)
@@ -93,7 +95,7 @@ func decodeFileValue(b []byte, f *File) error {
 		return fmt.Errorf("%w: file mtime", ErrCorrupt)
 	}
 	b = b[n:]
-	if len(b) != HashSize {
+	if len(b) != content.HashSize {
 		return fmt.Errorf("%w: file hash length %d", ErrCorrupt, len(b))
 	}
 	f.Size, f.ModTime = int64(size), mtime
@@ -112,7 +114,7 @@ func decodeFile(key, val []byte) (File, error) {
 	if err := decodeFileValue(val, &f); err != nil {
 		return f, fmt.Errorf("%s/%s: %w", root, path, err)
 	}
-	f.Keywords = Keywords(path)
+	f.Keywords = content.Keywords(path)
 	return f, nil
 }
 
@@ -184,7 +186,7 @@ func (s *Store) Files() ([]File, error) {
 // FileByHash returns one catalog file with content hash h (the first by
 // root and path when several share it), or an error wrapping ErrNotFound.
 // It costs one seek and one read.
-func (s *Store) FileByHash(h Hash) (File, error) {
+func (s *Store) FileByHash(h content.Hash) (File, error) {
 	var f File
 	err := s.db.View(func(txn *badger.Txn) (err error) {
 		f, err = fileByHash(txn, h)
@@ -193,7 +195,7 @@ func (s *Store) FileByHash(h Hash) (File, error) {
 	return f, err
 }
 
-func fileByHash(txn *badger.Txn, h Hash) (File, error) {
+func fileByHash(txn *badger.Txn, h content.Hash) (File, error) {
 	prefix := append([]byte{kindHash}, h[:]...)
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	it.Rewind()
@@ -216,7 +218,7 @@ func fileByHash(txn *badger.Txn, h Hash) (File, error) {
 
 // Outboard returns the Bao outboard tree of content hash h, or an error
 // wrapping ErrNotFound.
-func (s *Store) Outboard(h Hash) ([]byte, error) {
+func (s *Store) Outboard(h content.Hash) ([]byte, error) {
 	var ob []byte
 	err := s.db.View(func(txn *badger.Txn) (err error) {
 		ob, err = getValue(txn, outboardKey(h))
@@ -231,7 +233,7 @@ func (s *Store) Outboard(h Hash) ([]byte, error) {
 // Lookup returns a catalog file with content hash h and its outboard tree,
 // read in one snapshot, for the transfer plane. The error wraps ErrNotFound
 // when no shared file has that hash. Call Check or OpenFile before serving.
-func (s *Store) Lookup(h Hash) (File, []byte, error) {
+func (s *Store) Lookup(h content.Hash) (File, []byte, error) {
 	var f File
 	var ob []byte
 	err := s.db.View(func(txn *badger.Txn) (err error) {

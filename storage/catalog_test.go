@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/servent-p2p/servent/content"
 )
 
 func testFile(root, path string, seed byte) (File, []byte) {
 	data := bytes.Repeat([]byte{seed}, int(seed)*1000)
-	h, ob, _ := HashReader(bytes.NewReader(data), int64(len(data)))
+	h, ob, _ := content.HashReader(bytes.NewReader(data), int64(len(data)))
 	return File{Root: root, Path: path, Size: int64(len(data)), ModTime: int64(seed) * 1e9, Hash: h}, ob
 }
 
@@ -35,8 +37,8 @@ func del(t *testing.T, s *Store, root, path string) {
 func TestFileValueRoundTrip(t *testing.T) {
 	for _, f := range []File{
 		{},
-		{Size: 1 << 40, ModTime: -5, Hash: Hash{1, 2, 3}},
-		{Size: 7, ModTime: 1700000000123456789, Hash: Hash{31: 0xff}},
+		{Size: 1 << 40, ModTime: -5, Hash: content.Hash{1, 2, 3}},
+		{Size: 7, ModTime: 1700000000123456789, Hash: content.Hash{31: 0xff}},
 	} {
 		var got File
 		if err := decodeFileValue(encodeFileValue(f), &got); err != nil {
@@ -49,7 +51,7 @@ func TestFileValueRoundTrip(t *testing.T) {
 }
 
 func FuzzDecodeFileValue(f *testing.F) {
-	f.Add(encodeFileValue(File{Size: 12, ModTime: 34, Hash: Hash{5}}))
+	f.Add(encodeFileValue(File{Size: 12, ModTime: 34, Hash: content.Hash{5}}))
 	f.Add([]byte{})
 	f.Add([]byte{formatV1, 0xff})
 	f.Add([]byte{2, 0, 0})
@@ -152,7 +154,7 @@ func TestApplyChangesLargeBatch(t *testing.T) {
 	s := openTest(t, "")
 	var files []File
 	for i := range 3 * maxChangesPerTxn {
-		files = append(files, File{Root: "/r", Path: fmt.Sprintf("f%05d", i), Size: int64(i), Hash: Hash{byte(i), byte(i >> 8)}})
+		files = append(files, File{Root: "/r", Path: fmt.Sprintf("f%05d", i), Size: int64(i), Hash: content.Hash{byte(i), byte(i >> 8)}})
 	}
 	put(t, s, files...)
 	if s.Count() != len(files) {

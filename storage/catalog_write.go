@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/servent-p2p/servent/content"
 )
 
 // change is one catalog mutation: a new or updated file with its outboard
@@ -142,7 +144,7 @@ func deleteFile(txn *badger.Txn, root, path string) (int, error) {
 
 // unindexHash removes the hash -> root/path index entry and drops the
 // outboard tree when no other file has that hash.
-func unindexHash(txn *badger.Txn, h Hash, root, path string) error {
+func unindexHash(txn *badger.Txn, h content.Hash, root, path string) error {
 	if err := txn.Delete(hashKey(h, root, path)); err != nil {
 		return err
 	}

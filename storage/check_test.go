@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"lukechampine.com/blake3"
+
+	"github.com/servent-p2p/servent/content"
 )
 
 func TestCheckAndOpenFile(t *testing.T) {
@@ -17,7 +19,7 @@ func TestCheckAndOpenFile(t *testing.T) {
 	writeFile(t, filepath.Join(base, "evil.txt"), "evil")
 	s := openTest(t, "")
 	scan(t, s, []string{share}, ScanOptions{})
-	f, err := s.FileByHash(Hash(blake3.Sum256([]byte("hello"))))
+	f, err := s.FileByHash(content.Hash(blake3.Sum256([]byte("hello"))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func TestCheckAndOpenFile(t *testing.T) {
 // up by hash, open it, and verify every chunk against the stored outboard.
 func TestLookupServesVerifiableChunks(t *testing.T) {
 	share := t.TempDir()
-	data := make([]byte, 2*ChunkSize+777)
+	data := make([]byte, 2*content.ChunkSize+777)
 	for i := range data {
 		data[i] = byte(i * 7)
 	}
@@ -66,12 +68,12 @@ func TestLookupServesVerifiableChunks(t *testing.T) {
 	}
 	s := openTest(t, "")
 	scan(t, s, []string{share}, ScanOptions{})
-	h := Hash(blake3.Sum256(data))
+	h := content.Hash(blake3.Sum256(data))
 	f, ob, err := s.Lookup(h)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !VerifyOutboard(h, ob, f.Size) {
+	if !content.VerifyOutboard(h, ob, f.Size) {
 		t.Fatal("stored outboard rejected")
 	}
 	fh, err := s.OpenFile(f)
@@ -79,14 +81,14 @@ func TestLookupServesVerifiableChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fh.Close()
-	buf := make([]byte, ChunkSize)
-	for i := range NumChunks(f.Size) {
-		n, _ := fh.ReadAt(buf, int64(i)*ChunkSize)
-		if !VerifyChunk(h, ob, i, buf[:n]) {
+	buf := make([]byte, content.ChunkSize)
+	for i := range content.NumChunks(f.Size) {
+		n, _ := fh.ReadAt(buf, int64(i)*content.ChunkSize)
+		if !content.VerifyChunk(h, ob, i, buf[:n]) {
 			t.Fatalf("chunk %d rejected", i)
 		}
 	}
-	if _, _, err := s.Lookup(Hash{1}); !errors.Is(err, ErrNotFound) {
+	if _, _, err := s.Lookup(content.Hash{1}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown hash: %v", err)
 	}
 }

@@ -8,7 +8,8 @@
 //
 // Content hashes are BLAKE3-256 of the whole file (the value b3sum prints);
 // the outboard is a Bao tree with 1 MiB chunk groups, so any 1 MiB-aligned
-// range can be verified on its own (see hash.go).
+// range can be verified on its own (package content owns the hash, the
+// outboard and the keyword rules; storage only keeps them).
 //
 // # Key layout
 //

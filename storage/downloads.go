@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/servent-p2p/servent/content"
 )
 
 // ErrChunkRange is returned by MarkVerified for a chunk index outside the file.
@@ -23,14 +25,14 @@ const maxOutboardLen = 1 << 24
 
 // Download is the persistent state of one download in progress.
 type Download struct {
-	Hash     Hash   // content hash of the file being fetched
-	Size     int64  // file size in bytes
-	Name     string // file name to create in OutDir when complete
-	OutDir   string // destination directory
-	PartPath string // partial file being written
-	Outboard []byte // Bao outboard tree, checked with VerifyOutboard
-	Verified []byte // bitmap, bit i (byte i/8, bit i%8) set = chunk i verified
-	Started  int64  // unix nanoseconds
+	Hash     content.Hash // content hash of the file being fetched
+	Size     int64        // file size in bytes
+	Name     string       // file name to create in OutDir when complete
+	OutDir   string       // destination directory
+	PartPath string       // partial file being written
+	Outboard []byte       // Bao outboard tree, checked with content.VerifyOutboard
+	Verified []byte       // bitmap, bit i (byte i/8, bit i%8) set = chunk i verified
+	Started  int64        // unix nanoseconds
 }
 
 // IsVerified reports whether chunk i is marked verified.
@@ -41,7 +43,7 @@ func (d Download) IsVerified(i int) bool {
 // VerifiedChunks counts the chunks marked verified.
 func (d Download) VerifiedChunks() int {
 	n := 0
-	for i := range NumChunks(d.Size) {
+	for i := range content.NumChunks(d.Size) {
 		if d.IsVerified(i) {
 			n++
 		}
@@ -50,12 +52,12 @@ func (d Download) VerifiedChunks() int {
 }
 
 // Complete reports whether every chunk is verified.
-func (d Download) Complete() bool { return d.VerifiedChunks() == NumChunks(d.Size) }
+func (d Download) Complete() bool { return d.VerifiedChunks() == content.NumChunks(d.Size) }
 
 // The record and its bitmap are stored under two keys so that MarkVerified
 // rewrites only the bitmap, never the outboard tree.
-func downloadKey(h Hash) []byte { return append([]byte{kindDownload}, h[:]...) }
-func verifiedKey(h Hash) []byte { return append([]byte{kindVerified}, h[:]...) }
+func downloadKey(h content.Hash) []byte { return append([]byte{kindDownload}, h[:]...) }
+func verifiedKey(h content.Hash) []byte { return append([]byte{kindVerified}, h[:]...) }
 
 // PutDownload stores d, replacing any record with the same hash. Verified is
 // resized to one bit per chunk (missing bits are unverified). Safe for
@@ -65,7 +67,7 @@ func (s *Store) PutDownload(d Download) error {
 		len(d.OutDir) > maxPathLen || len(d.PartPath) > maxPathLen {
 		return fmt.Errorf("put download %s: invalid record", d.Hash)
 	}
-	bits := make([]byte, (NumChunks(d.Size)+7)/8)
+	bits := make([]byte, (content.NumChunks(d.Size)+7)/8)
 	copy(bits, d.Verified)
 	s.dlMu.Lock()
 	defer s.dlMu.Unlock()
@@ -73,7 +75,7 @@ func (s *Store) PutDownload(d Download) error {
 		if err := txn.Set(downloadKey(d.Hash), encodeDownload(d)); err != nil {
 			return err
 		}
-		return txn.Set(verifiedKey(d.Hash), encodeBitmap(NumChunks(d.Size), bits))
+		return txn.Set(verifiedKey(d.Hash), encodeBitmap(content.NumChunks(d.Size), bits))
 	})
 	if err != nil {
 		return fmt.Errorf("put download %s: %w", d.Hash, err)
@@ -82,7 +84,7 @@ func (s *Store) PutDownload(d Download) error {
 }
 
 // GetDownload returns the download of h, or an error wrapping ErrNotFound.
-func (s *Store) GetDownload(h Hash) (Download, error) {
+func (s *Store) GetDownload(h content.Hash) (Download, error) {
 	var d Download
 	err := s.db.View(func(txn *badger.Txn) (err error) {
 		d, err = readDownload(txn, h)
@@ -98,7 +100,7 @@ func (s *Store) GetDownload(h Hash) (Download, error) {
 // transaction touching only the bitmap. It returns an error wrapping
 // ErrNotFound or ErrChunkRange. Safe for concurrent use: calls are
 // serialised, so concurrent workers of one download never conflict.
-func (s *Store) MarkVerified(h Hash, chunk int) error {
+func (s *Store) MarkVerified(h content.Hash, chunk int) error {
 	s.dlMu.Lock()
 	defer s.dlMu.Unlock()
 	err := s.update(func(txn *badger.Txn) error {
@@ -124,7 +126,7 @@ func (s *Store) MarkVerified(h Hash, chunk int) error {
 
 // DeleteDownload removes the download state of h; deleting an absent one
 // is not an error.
-func (s *Store) DeleteDownload(h Hash) error {
+func (s *Store) DeleteDownload(h content.Hash) error {
 	s.dlMu.Lock()
 	defer s.dlMu.Unlock()
 	err := s.update(func(txn *badger.Txn) error {
@@ -144,10 +146,10 @@ func (s *Store) Downloads() ([]Download, error) {
 	var ds []Download
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{kindDownload}})
-		var hashes []Hash
+		var hashes []content.Hash
 		for it.Rewind(); it.Valid(); it.Next() {
-			if k := it.Item().Key(); len(k) == 1+HashSize {
-				hashes = append(hashes, Hash(k[1:]))
+			if k := it.Item().Key(); len(k) == 1+content.HashSize {
+				hashes = append(hashes, content.Hash(k[1:]))
 			}
 		}
 		it.Close()
@@ -166,7 +168,7 @@ func (s *Store) Downloads() ([]Download, error) {
 	return ds, nil
 }
 
-func readDownload(txn *badger.Txn, h Hash) (Download, error) {
+func readDownload(txn *badger.Txn, h content.Hash) (Download, error) {
 	b, err := getValue(txn, downloadKey(h))
 	if err != nil {
 		return Download{}, err
@@ -183,7 +185,7 @@ func readDownload(txn *badger.Txn, h Hash) (Download, error) {
 	if err != nil {
 		return Download{}, err
 	}
-	if chunks != NumChunks(d.Size) {
+	if chunks != content.NumChunks(d.Size) {
 		return Download{}, fmt.Errorf("%w: bitmap of %d chunks for %d bytes", ErrCorrupt, chunks, d.Size)
 	}
 	d.Hash, d.Verified = h, bits

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+
+	"github.com/servent-p2p/servent/content"
 )
 
 func TestDownloadRoundTrip(t *testing.T) {
@@ -15,7 +17,7 @@ func TestDownloadRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := Download{
-		Hash: Hash{1, 2, 3}, Size: 10*ChunkSize + 5, Name: "Zürich.pdf", OutDir: "/tmp/out",
+		Hash: content.Hash{1, 2, 3}, Size: 10*content.ChunkSize + 5, Name: "Zürich.pdf", OutDir: "/tmp/out",
 		PartPath: "/tmp/out/.Zürich.pdf.part", Outboard: []byte{9, 8, 7}, Started: 1700000000000000000,
 	}
 	if err := s.PutDownload(d); err != nil {
@@ -34,7 +36,7 @@ func TestDownloadRoundTrip(t *testing.T) {
 	if err := s.MarkVerified(d.Hash, 11); !errors.Is(err, ErrChunkRange) {
 		t.Fatalf("chunk 11 of 11: %v", err)
 	}
-	if err := s.MarkVerified(Hash{7}, 0); !errors.Is(err, ErrNotFound) {
+	if err := s.MarkVerified(content.Hash{7}, 0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown download: %v", err)
 	}
 	s.Close()
@@ -53,7 +55,7 @@ func TestDownloadRoundTrip(t *testing.T) {
 		t.Fatalf("got %+v, want %+v", got, d)
 	}
 
-	other := Download{Hash: Hash{0}, Size: 0, Name: "empty"}
+	other := Download{Hash: content.Hash{0}, Size: 0, Name: "empty"}
 	if err := s.PutDownload(other); err != nil {
 		t.Fatal(err)
 	}

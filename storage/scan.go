@@ -15,6 +15,8 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/servent-p2p/servent/content"
 )
 
 // ErrChanged is returned when a file on disk no longer matches (or kept
@@ -77,6 +79,7 @@ type scanRun struct {
 	ctx      context.Context
 	log      *slog.Logger
 	excludes []string
+	workers  int                         // hashing goroutines
 	known    map[string]map[string]known // root -> path -> record
 	dirs     []string                    // directories walked (for Watch)
 	jobs     chan hashJob
@@ -112,7 +115,25 @@ func (s *Store) scan(ctx context.Context, roots []string, opts ScanOptions) (Sca
 	if err := ctx.Err(); err != nil {
 		return ScanStats{}, nil, err
 	}
-	r := &scanRun{s: s, ctx: ctx, log: opts.Logger}
+	r, err := s.newScanRun(ctx, opts)
+	if err != nil {
+		return ScanStats{}, nil, err
+	}
+	if err := r.run(roots, opts.Progress); err != nil {
+		return r.stats, nil, err
+	}
+	if err := r.removeUnseen(); err != nil {
+		return r.stats, nil, err
+	}
+	r.stats.Removed = int(r.removed.Load())
+	r.stats.Files = r.stats.Unchanged + r.stats.Hashed
+	return r.stats, r.dirs, nil
+}
+
+// newScanRun prepares a scan: the logger, the excluded directories (as
+// given and resolved), what the catalog holds and the worker channels.
+func (s *Store) newScanRun(ctx context.Context, opts ScanOptions) (*scanRun, error) {
+	r := &scanRun{s: s, ctx: ctx, log: opts.Logger, workers: opts.Workers}
 	if r.log == nil {
 		r.log = s.log
 	}
@@ -124,18 +145,23 @@ func (s *Store) scan(ctx context.Context, roots []string, opts ScanOptions) (Sca
 	}
 	var err error
 	if r.known, err = s.loadKnown(); err != nil {
-		return ScanStats{}, nil, err
+		return nil, err
 	}
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.NumCPU()
+	if r.workers <= 0 {
+		r.workers = runtime.NumCPU()
 	}
-	r.jobs = make(chan hashJob, 4*workers)
-	r.results = make(chan change, 4*workers)
+	r.jobs = make(chan hashJob, 4*r.workers)
+	r.results = make(chan change, 4*r.workers)
+	return r, nil
+}
 
-	stopProgress := r.startProgress(opts.Progress)
+// run walks the roots while the workers hash what changed and the
+// collector stores it; it returns the first write or walk error, or the
+// context's error if the scan was cancelled (some files then went unhashed).
+func (r *scanRun) run(roots []string, progress func(ScanProgress)) error {
+	stopProgress := r.startProgress(progress)
 	var wg sync.WaitGroup
-	for range workers {
+	for range r.workers {
 		wg.Go(r.hashWorker)
 	}
 	var writeErr error
@@ -158,18 +184,11 @@ func (s *Store) scan(ctx context.Context, roots []string, opts ScanOptions) (Sca
 	r.stats.Removed = int(r.removed.Load())
 	switch {
 	case writeErr != nil:
-		return r.stats, nil, writeErr
+		return writeErr
 	case walkErr != nil:
-		return r.stats, nil, walkErr
-	case ctx.Err() != nil: // cancelled after the walk: some files were not hashed
-		return r.stats, nil, ctx.Err()
+		return walkErr
 	}
-	if err := r.removeUnseen(); err != nil {
-		return r.stats, nil, err
-	}
-	r.stats.Removed = int(r.removed.Load())
-	r.stats.Files = r.stats.Unchanged + r.stats.Hashed
-	return r.stats, r.dirs, nil
+	return r.ctx.Err()
 }
 
 // loadKnown reads size and mtime of every catalog file.
@@ -319,7 +338,7 @@ func (r *scanRun) hashOpen(fh *os.File, full string) (File, []byte, error) {
 	if hook := r.s.hashHook; hook != nil {
 		hook(full)
 	}
-	h, ob, hashErr := HashReader(&countingReader{ctx: r.ctx, r: fh, n: &r.bytes}, before.Size())
+	h, ob, hashErr := content.HashReader(&countingReader{ctx: r.ctx, r: fh, n: &r.bytes}, before.Size())
 	after, err := fh.Stat()
 	if err != nil {
 		return File{}, nil, err

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"lukechampine.com/blake3"
+
+	"github.com/servent-p2p/servent/content"
 )
 
 // writeFile creates path (and its parents) with content.
@@ -140,7 +142,7 @@ func TestScanChangesAndRemovals(t *testing.T) {
 		t.Fatal("removed file still listed")
 	}
 	edit := files["edit.txt"]
-	if edit.Hash != Hash(blake3.Sum256([]byte("after, longer"))) || edit.Size != 13 {
+	if edit.Hash != content.Hash(blake3.Sum256([]byte("after, longer"))) || edit.Size != 13 {
 		t.Fatalf("edited file: %+v", edit)
 	}
 	if edit.Root != share {
@@ -195,7 +197,7 @@ func TestScanRefusals(t *testing.T) {
 	if st.Skipped != 7 {
 		t.Errorf("skipped %d, want 7", st.Skipped)
 	}
-	if files["inside.txt"].Hash != Hash(blake3.Sum256([]byte("inner"))) {
+	if files["inside.txt"].Hash != content.Hash(blake3.Sum256([]byte("inner"))) {
 		t.Error("symlink inside the share not hashed from its target")
 	}
 }
@@ -319,8 +321,8 @@ func TestScanFileChangingWhileHashed(t *testing.T) {
 				t.Fatalf("stats %+v count %d", st, s.Count())
 			}
 			if tc.wantFiles == 1 {
-				content, _ := os.ReadFile(path)
-				if paths(t, s)["growing.log"].Hash != Hash(blake3.Sum256(content)) {
+				data, _ := os.ReadFile(path)
+				if paths(t, s)["growing.log"].Hash != content.Hash(blake3.Sum256(data)) {
 					t.Fatal("stored hash is not the settled content's")
 				}
 			}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -26,35 +27,54 @@ const (
 // logged, not returned. Watch blocks; run it in its own goroutine and
 // cancel ctx to stop it, before closing the store.
 func (s *Store) Watch(ctx context.Context, roots []string, opts ScanOptions, interval time.Duration, trigger <-chan struct{}, onChange func(ScanStats)) {
-	log := opts.Logger
-	if log == nil {
-		log = s.log
+	wr := &watchRun{s: s, ctx: ctx, roots: roots, opts: opts, log: opts.Logger, onChange: onChange,
+		ws: &watchSet{watched: make(map[string]bool)}}
+	if wr.log == nil {
+		wr.log = s.log
 	}
-	ws := &watchSet{watched: make(map[string]bool)}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		log.Warn("file-system events unavailable; relying on periodic rescans", "err", err)
+		wr.log.Warn("file-system events unavailable; relying on periodic rescans", "err", err)
 	} else {
-		ws.w = w
+		wr.ws.w = w
 		defer w.Close()
 	}
-	rescan := func() {
-		st, dirs, err := s.scan(ctx, roots, opts)
-		if err != nil {
-			if ctx.Err() == nil {
-				log.Warn("rescan failed", "err", err)
-			}
-			return
-		}
-		if failed, err := ws.sync(dirs); err != nil {
-			log.Warn("cannot watch some directories; periodic rescans cover them", "count", failed, "err", err)
-		}
-		if st.Changed() && onChange != nil {
-			onChange(st)
-		}
-	}
-	rescan()
+	wr.rescan()
+	wr.loop(interval, trigger)
+}
 
+// watchRun is the state of one Watch call.
+type watchRun struct {
+	s        *Store
+	ctx      context.Context
+	roots    []string
+	opts     ScanOptions
+	log      *slog.Logger
+	ws       *watchSet
+	onChange func(ScanStats)
+}
+
+// rescan scans the roots, watches the directories the scan walked and
+// tells onChange when the catalog changed.
+func (wr *watchRun) rescan() {
+	st, dirs, err := wr.s.scan(wr.ctx, wr.roots, wr.opts)
+	if err != nil {
+		if wr.ctx.Err() == nil {
+			wr.log.Warn("rescan failed", "err", err)
+		}
+		return
+	}
+	if failed, err := wr.ws.sync(dirs); err != nil {
+		wr.log.Warn("cannot watch some directories; periodic rescans cover them", "count", failed, "err", err)
+	}
+	if st.Changed() && wr.onChange != nil {
+		wr.onChange(st)
+	}
+}
+
+// loop rescans after file-system events (debounced), every interval (if
+// positive) and on each receive from trigger, until ctx is done.
+func (wr *watchRun) loop(interval time.Duration, trigger <-chan struct{}) {
 	var periodic <-chan time.Time
 	if interval > 0 {
 		tick := time.NewTicker(interval)
@@ -67,26 +87,26 @@ func (s *Store) Watch(ctx context.Context, roots []string, opts ScanOptions, int
 	var first time.Time
 	for {
 		select {
-		case <-ctx.Done():
+		case <-wr.ctx.Done():
 			return
-		case <-ws.events():
+		case <-wr.ws.events():
 			if !pending {
 				pending, first = true, time.Now()
 			}
 			if time.Since(first) < watchMaxDelay {
 				debounce.Reset(watchDebounce)
 			}
-		case err := <-ws.errors():
-			log.Warn("file-system watcher", "err", err) // e.g. event queue overflow
+		case err := <-wr.ws.errors():
+			wr.log.Warn("file-system watcher", "err", err) // e.g. event queue overflow
 			pending = true
 			debounce.Reset(watchDebounce)
 		case <-debounce.C:
 			pending = false
-			rescan()
+			wr.rescan()
 		case <-periodic:
-			rescan()
+			wr.rescan()
 		case <-trigger:
-			rescan()
+			wr.rescan()
 		}
 	}
 }

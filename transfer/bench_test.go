@@ -25,7 +25,7 @@ import (
 	"github.com/quic-go/quic-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // benchSize is the file size moved by BenchmarkDownload: SERVENT_BENCH_BYTES
@@ -159,7 +159,7 @@ func TestServeForBenchmark(t *testing.T) {
 type servingProcess struct {
 	h3   Source
 	raw  net.Addr
-	hash storage.Hash
+	hash content.Hash
 	in   io.WriteCloser
 	out  *bufio.Scanner
 
@@ -213,7 +213,7 @@ func startServing(b *testing.B, path string, cpu int) *servingProcess {
 		if s.raw, err = net.ResolveUDPAddr("udp", raw); err != nil {
 			b.Fatal(err)
 		}
-		if s.hash, err = storage.ParseHash(hash); err != nil {
+		if s.hash, err = content.ParseHash(hash); err != nil {
 			b.Fatal(err)
 		}
 		return s

@@ -1,6 +1,9 @@
 package transfer
 
-import "github.com/servent-p2p/servent/storage"
+import (
+	"github.com/servent-p2p/servent/content"
+	"github.com/servent-p2p/servent/storage"
+)
 
 // File is a catalog entry: Root is the share root the file must stay
 // inside, Path is share-relative and slash-separated (an absolute Path is
@@ -12,7 +15,7 @@ type File = storage.File
 // is not shared; the server answers 404 for every error. Implementations
 // must be safe for concurrent use. *storage.Store implements it.
 type Catalog interface {
-	Lookup(h storage.Hash) (File, []byte, error)
+	Lookup(h content.Hash) (File, []byte, error)
 }
 
 // Download is the persisted state of one download, keyed by Hash. Verified
@@ -27,9 +30,9 @@ type Download = storage.Download
 // implements it.
 type State interface {
 	PutDownload(d Download) error
-	GetDownload(h storage.Hash) (Download, error)
-	MarkVerified(h storage.Hash, chunk int) error
-	DeleteDownload(h storage.Hash) error
+	GetDownload(h content.Hash) (Download, error)
+	MarkVerified(h content.Hash, chunk int) error
+	DeleteDownload(h content.Hash) error
 }
 
 // bitSet reports whether bit i of the bitmap b is set.

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // mountTmpfs mounts a small tmpfs for the test, or skips it.
@@ -35,7 +35,7 @@ func mountTmpfs(t *testing.T, opts string) string {
 // any chunk is fetched, and nothing is left behind.
 func TestDownloadDiskFullUpFront(t *testing.T) {
 	cat := newCatalog()
-	f, data := share(t, cat, "big.bin", 4*storage.ChunkSize)
+	f, data := share(t, cat, "big.bin", 4*content.ChunkSize)
 	ps, srcs := peers(t, 1, cat)
 	out := mountTmpfs(t, "size=2m")
 	st := newState()
@@ -72,7 +72,7 @@ func TestDownloadDiskFullUpFront(t *testing.T) {
 func TestDownloadDiskFullMidway(t *testing.T) {
 	const chunks = 8
 	cat := newCatalog()
-	f, data := share(t, cat, "big.bin", chunks*storage.ChunkSize)
+	f, data := share(t, cat, "big.bin", chunks*content.ChunkSize)
 	_, srcs := peers(t, 1, cat)
 	out := mountTmpfs(t, "size=12m")
 	st := newState()
@@ -82,7 +82,7 @@ func TestDownloadDiskFullMidway(t *testing.T) {
 	ctx, cancel := context.WithCancel(testCtx(t))
 	_, err := newTestDownloader(t, st, opts).Get(ctx, Request{Hash: f.Hash, Name: "big.bin", OutDir: out, Sources: srcs,
 		Progress: func(p Progress) {
-			if p.Done >= 2*storage.ChunkSize {
+			if p.Done >= 2*content.ChunkSize {
 				cancel()
 			}
 		}})
@@ -103,7 +103,7 @@ func TestDownloadDiskFullMidway(t *testing.T) {
 	}
 	for i := range chunks {
 		if !bitSet(dl.Verified, i) {
-			if err := unix.Fallocate(int(pf.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(i)*storage.ChunkSize, storage.ChunkSize); err != nil {
+			if err := unix.Fallocate(int(pf.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(i)*content.ChunkSize, content.ChunkSize); err != nil {
 				t.Skipf("punch hole: %v", err)
 			}
 		}

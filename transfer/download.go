@@ -18,7 +18,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // Downloader fetches files by content hash from peers. It is safe for
@@ -112,7 +112,7 @@ func (d *Downloader) Get(ctx context.Context, req Request) (Result, error) {
 
 	res := d.result(req, srcs, start)
 	res.Size = dl.Size
-	res.ChunksResumed = countBits(dl.Verified, storage.NumChunks(dl.Size))
+	res.ChunksResumed = countBits(dl.Verified, content.NumChunks(dl.Size))
 	fetched, err := d.fetchAll(ctx, req, dl, p, set)
 	res.ChunksFetched = fetched
 	if err != nil {
@@ -202,9 +202,9 @@ func fileName(req Request) (string, error) {
 // the outboard from the first source that serves it.
 func (d *Downloader) prepare(ctx context.Context, req Request, name, outDir string, srcs []*source) (*Download, error) {
 	partPath := filepath.Join(outDir, name+"."+req.Hash.String()[:12]+".part")
-	n := func(size int64) int { return storage.NumChunks(size) }
+	n := func(size int64) int { return content.NumChunks(size) }
 	if dl, err := d.cfg.State.GetDownload(req.Hash); err == nil &&
-		dl.OutDir == outDir && dl.PartPath == partPath && storage.VerifyOutboard(req.Hash, dl.Outboard, dl.Size) &&
+		dl.OutDir == outDir && dl.PartPath == partPath && content.VerifyOutboard(req.Hash, dl.Outboard, dl.Size) &&
 		(req.Size <= 0 || req.Size == dl.Size) {
 		if len(dl.Verified) != (n(dl.Size)+7)/8 {
 			dl.Verified = make([]byte, (n(dl.Size)+7)/8)

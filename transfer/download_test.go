@@ -16,6 +16,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -42,7 +43,7 @@ func peers(t *testing.T, n int, cat Catalog) ([]*peer, []Source) {
 }
 
 func TestDownloadOneSource(t *testing.T) {
-	for _, size := range []int64{0, 1, storage.ChunkSize, 3*storage.ChunkSize + 12345} {
+	for _, size := range []int64{0, 1, content.ChunkSize, 3*content.ChunkSize + 12345} {
 		cat := newCatalog()
 		f, data := share(t, cat, "file.bin", size)
 		_, srcs := peers(t, 1, cat)
@@ -64,7 +65,7 @@ func TestDownloadOneSource(t *testing.T) {
 
 func TestDownloadThreeSources(t *testing.T) {
 	cat := newCatalog()
-	f, data := share(t, cat, "three.bin", 24*storage.ChunkSize+777)
+	f, data := share(t, cat, "three.bin", 24*content.ChunkSize+777)
 	ps, srcs := peers(t, 3, cat)
 	var reports atomic.Int64
 	res, err := newTestDownloader(t, newState(), nil).Get(testCtx(t), Request{Hash: f.Hash, Size: f.Size, Name: "three.bin",
@@ -73,8 +74,8 @@ func TestDownloadThreeSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkDownloaded(t, res, data)
-	if res.ChunksFetched != storage.NumChunks(f.Size) {
-		t.Errorf("fetched %d chunks, want %d", res.ChunksFetched, storage.NumChunks(f.Size))
+	if res.ChunksFetched != content.NumChunks(f.Size) {
+		t.Errorf("fetched %d chunks, want %d", res.ChunksFetched, content.NumChunks(f.Size))
 	}
 	for i, p := range ps {
 		s := p.srv.Stats()
@@ -90,7 +91,7 @@ func TestDownloadThreeSources(t *testing.T) {
 
 func TestDownloadSourceKilled(t *testing.T) {
 	cat := newCatalog()
-	f, data := share(t, cat, "killed.bin", 24*storage.ChunkSize)
+	f, data := share(t, cat, "killed.bin", 24*content.ChunkSize)
 	ps, srcs := peers(t, 3, cat)
 	var once sync.Once
 	res, err := newTestDownloader(t, newState(), nil).Get(testCtx(t), Request{Hash: f.Hash, Name: "killed.bin",
@@ -136,7 +137,7 @@ func (f *flipWriter) Write(p []byte) (int, error) {
 
 func TestDownloadLiar(t *testing.T) {
 	cat := newCatalog()
-	f, data := share(t, cat, "liar.bin", 16*storage.ChunkSize+5)
+	f, data := share(t, cat, "liar.bin", 16*content.ChunkSize+5)
 	liar := newPeer(t, "127.0.0.9", cat, ServerConfig{}, corrupting)
 	honest := newPeer(t, "127.0.0.10", cat, ServerConfig{}, nil)
 	res, err := newTestDownloader(t, newState(), nil).Get(testCtx(t), Request{Hash: f.Hash, Name: "liar.bin",
@@ -152,7 +153,7 @@ func TestDownloadLiar(t *testing.T) {
 
 func TestDownloadOnlyLiar(t *testing.T) {
 	cat := newCatalog()
-	f, _ := share(t, cat, "liar.bin", 4*storage.ChunkSize)
+	f, _ := share(t, cat, "liar.bin", 4*content.ChunkSize)
 	liar := newPeer(t, "127.0.0.11", cat, ServerConfig{}, corrupting)
 	st := newState()
 	out := t.TempDir()
@@ -171,9 +172,9 @@ func TestDownloadOnlyLiar(t *testing.T) {
 func TestDownloadResume(t *testing.T) {
 	const perSource = 2
 	cat := newCatalog()
-	f, data := share(t, cat, "resume.bin", 20*storage.ChunkSize+99)
+	f, data := share(t, cat, "resume.bin", 20*content.ChunkSize+99)
 	ps, srcs := peers(t, 2, cat)
-	n := storage.NumChunks(f.Size)
+	n := content.NumChunks(f.Size)
 	// Download state in a real badger store, shared by both "processes".
 	st, err := storage.Open(t.TempDir(), storage.Options{})
 	if err != nil {
@@ -206,7 +207,7 @@ func TestDownloadResume(t *testing.T) {
 	}
 	// Bytes that left the sources in run 1 but were not kept: at most one
 	// chunk per request in flight.
-	if wasted := sent1 - int64(res1.ChunksFetched)*storage.ChunkSize; wasted > perSource*int64(len(ps))*storage.ChunkSize {
+	if wasted := sent1 - int64(res1.ChunksFetched)*content.ChunkSize; wasted > perSource*int64(len(ps))*content.ChunkSize {
 		t.Errorf("run 1 sent %d bytes for %d kept chunks: %d wasted", sent1, res1.ChunksFetched, wasted)
 	}
 
@@ -223,12 +224,12 @@ func TestDownloadResume(t *testing.T) {
 
 func TestDownloadStateLostPartialKept(t *testing.T) {
 	cat := newCatalog()
-	f, data := share(t, cat, "lost.bin", 6*storage.ChunkSize)
+	f, data := share(t, cat, "lost.bin", 6*content.ChunkSize)
 	_, srcs := peers(t, 1, cat)
 	out := t.TempDir()
 	// A partial with the first three chunks right and the rest garbage.
 	part := append([]byte(nil), data...)
-	for i := 3 * storage.ChunkSize; i < len(part); i++ {
+	for i := 3 * content.ChunkSize; i < len(part); i++ {
 		part[i] ^= 1
 	}
 	if err := os.WriteFile(filepath.Join(out, "lost.bin."+f.Hash.String()[:12]+".part"), part, 0o644); err != nil {
@@ -246,7 +247,7 @@ func TestDownloadStateLostPartialKept(t *testing.T) {
 
 func TestDownloadNeverOverwrites(t *testing.T) {
 	cat := newCatalog()
-	f, data := share(t, cat, "song.ogg", 2*storage.ChunkSize+1)
+	f, data := share(t, cat, "song.ogg", 2*content.ChunkSize+1)
 	_, srcs := peers(t, 1, cat)
 	out := t.TempDir()
 	for _, name := range []string{"song.ogg", "song (1).ogg"} {
@@ -273,7 +274,7 @@ func TestDownloadErrors(t *testing.T) {
 	cat := newCatalog()
 	f, _ := share(t, cat, "x.bin", 10)
 	ps, srcs := peers(t, 1, cat)
-	unknown := storage.Hash{1, 2, 3}
+	unknown := content.Hash{1, 2, 3}
 	dead := newPeer(t, "127.0.0.20", cat, ServerConfig{}, nil)
 	dead.kill()
 	tests := []struct {
@@ -331,7 +332,7 @@ func (s *slowWriter) Write(p []byte) (int, error) {
 
 func TestDownloadSlowSource(t *testing.T) {
 	cat := newCatalog()
-	f, data := share(t, cat, "slow.bin", 16*storage.ChunkSize)
+	f, data := share(t, cat, "slow.bin", 16*content.ChunkSize)
 	slow := newPeer(t, "127.0.0.12", cat, ServerConfig{}, slowing)
 	fast := newPeer(t, "127.0.0.13", cat, ServerConfig{}, nil)
 	res, err := newTestDownloader(t, newState(), nil).Get(testCtx(t), Request{Hash: f.Hash, Name: "slow.bin",
@@ -350,7 +351,7 @@ func TestDownloadSlowSource(t *testing.T) {
 // mid-download; the downloader dials it again and finishes from it.
 func TestDownloadRedialsLostConnection(t *testing.T) {
 	cat := newCatalog()
-	f, data := share(t, cat, "redial.bin", 12*storage.ChunkSize)
+	f, data := share(t, cat, "redial.bin", 12*content.ChunkSize)
 	_, srcs := peers(t, 1, cat)
 	var (
 		mu    sync.Mutex

@@ -6,15 +6,15 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // fetchAll fetches every chunk not yet verified, from every live source
 // at once, and returns how many chunks it verified and wrote.
 func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p *partial, set *sourceSet) (int, error) {
-	n := storage.NumChunks(dl.Size)
+	n := content.NumChunks(dl.Size)
 	if dl.Size == 0 { // one empty chunk: nothing to fetch
-		if !storage.VerifyChunk(dl.Hash, dl.Outboard, 0, nil) {
+		if !content.VerifyChunk(dl.Hash, dl.Outboard, 0, nil) {
 			return 0, fmt.Errorf("%w: empty file", ErrVerify)
 		}
 		p.markVerified(dl, 0)
@@ -31,7 +31,7 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 		return 0, d.noSources(srcs)
 	}
 	prog := &fetchProgress{req: req, dl: dl, sc: sc, set: set,
-		done: min(int64(countBits(dl.Verified, n))*storage.ChunkSize, dl.Size)}
+		done: min(int64(countBits(dl.Verified, n))*content.ChunkSize, dl.Size)}
 	w := &worker{d: d, dl: dl, p: p, sc: sc, onQueue: prog.queued}
 	w.onChunk = func(c int, length int) {
 		p.markVerified(dl, c)

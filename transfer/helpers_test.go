@@ -23,7 +23,7 @@ import (
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // errNoEntry is what the test catalog and state return for unknown hashes.
@@ -32,7 +32,7 @@ var errNoEntry = errors.New("not found")
 // dirCatalog is a Catalog over real files in a temp dir.
 type dirCatalog struct {
 	mu      sync.Mutex
-	entries map[storage.Hash]catEntry
+	entries map[content.Hash]catEntry
 }
 
 type catEntry struct {
@@ -40,9 +40,9 @@ type catEntry struct {
 	ob []byte
 }
 
-func newCatalog() *dirCatalog { return &dirCatalog{entries: make(map[storage.Hash]catEntry)} }
+func newCatalog() *dirCatalog { return &dirCatalog{entries: make(map[content.Hash]catEntry)} }
 
-func (c *dirCatalog) Lookup(h storage.Hash) (File, []byte, error) {
+func (c *dirCatalog) Lookup(h content.Hash) (File, []byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[h]
@@ -56,7 +56,7 @@ func (c *dirCatalog) Lookup(h storage.Hash) (File, []byte, error) {
 func (c *dirCatalog) add(t testing.TB, root, rel string) File {
 	t.Helper()
 	p := filepath.Join(root, rel)
-	h, ob, size, err := storage.HashFile(p)
+	h, ob, size, err := content.HashFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,10 +75,10 @@ func (c *dirCatalog) add(t testing.TB, root, rel string) File {
 // restart with the same badger.
 type memState struct {
 	mu sync.Mutex
-	m  map[storage.Hash]Download
+	m  map[content.Hash]Download
 }
 
-func newState() *memState { return &memState{m: make(map[storage.Hash]Download)} }
+func newState() *memState { return &memState{m: make(map[content.Hash]Download)} }
 
 func (s *memState) PutDownload(d Download) error {
 	s.mu.Lock()
@@ -88,7 +88,7 @@ func (s *memState) PutDownload(d Download) error {
 	return nil
 }
 
-func (s *memState) GetDownload(h storage.Hash) (Download, error) {
+func (s *memState) GetDownload(h content.Hash) (Download, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.m[h]
@@ -99,7 +99,7 @@ func (s *memState) GetDownload(h storage.Hash) (Download, error) {
 	return d, nil
 }
 
-func (s *memState) MarkVerified(h storage.Hash, chunk int) error {
+func (s *memState) MarkVerified(h content.Hash, chunk int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.m[h]
@@ -110,14 +110,14 @@ func (s *memState) MarkVerified(h storage.Hash, chunk int) error {
 	return nil
 }
 
-func (s *memState) DeleteDownload(h storage.Hash) error {
+func (s *memState) DeleteDownload(h content.Hash) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.m, h)
 	return nil
 }
 
-func (s *memState) has(h storage.Hash) bool {
+func (s *memState) has(h content.Hash) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, ok := s.m[h]

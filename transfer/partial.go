@@ -11,7 +11,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // errReadOnlyFS is the platform's "read-only file system" error.
@@ -77,7 +77,7 @@ func openPartial(dl *Download) (*partial, error) {
 		}
 		return p, nil
 	}
-	all := countBits(dl.Verified, storage.NumChunks(dl.Size)) == 0
+	all := countBits(dl.Verified, content.NumChunks(dl.Size)) == 0
 	if err := p.recheck(dl, all); err != nil {
 		f.Close()
 		return nil, err
@@ -151,18 +151,18 @@ func (p *partial) writeErr(err error, need int64) error {
 // the outboard: every chunk when all is set, else only those marked
 // verified. A chunk that verifies is marked, one that does not is cleared.
 func (p *partial) recheck(dl *Download, all bool) error {
-	n := storage.NumChunks(dl.Size)
-	buf := make([]byte, storage.ChunkSize)
+	n := content.NumChunks(dl.Size)
+	buf := make([]byte, content.ChunkSize)
 	for i := range n {
 		if !all && !bitSet(dl.Verified, i) {
 			continue
 		}
-		off := int64(i) * storage.ChunkSize
-		data := buf[:min(storage.ChunkSize, dl.Size-off)]
+		off, n := content.ChunkSpan(i, dl.Size)
+		data := buf[:n]
 		if _, err := p.f.ReadAt(data, off); err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("read %s: %w", p.path, err)
 		}
-		if storage.VerifyChunk(dl.Hash, dl.Outboard, i, data) {
+		if content.VerifyChunk(dl.Hash, dl.Outboard, i, data) {
 			setBit(dl.Verified, i)
 		} else {
 			clearBit(dl.Verified, i)

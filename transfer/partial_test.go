@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // TestResumeCatchesCorruptChunk: a chunk the first run marked verified is
@@ -18,7 +18,7 @@ import (
 // the second run are not read back (verify once).
 func TestResumeCatchesCorruptChunk(t *testing.T) {
 	cat := newCatalog()
-	f, data := share(t, cat, "crash.bin", 12*storage.ChunkSize+5)
+	f, data := share(t, cat, "crash.bin", 12*content.ChunkSize+5)
 	_, srcs := peers(t, 1, cat)
 	st := newState()
 	out := t.TempDir()
@@ -26,7 +26,7 @@ func TestResumeCatchesCorruptChunk(t *testing.T) {
 	ctx, cancel := context.WithCancel(testCtx(t))
 	res1, err := newTestDownloader(t, st, opts).Get(ctx, Request{Hash: f.Hash, Name: "crash.bin", OutDir: out, Sources: srcs,
 		Progress: func(p Progress) {
-			if p.Done >= 6*storage.ChunkSize {
+			if p.Done >= 6*content.ChunkSize {
 				cancel()
 			}
 		}})
@@ -38,7 +38,7 @@ func TestResumeCatchesCorruptChunk(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := -1
-	for i := range storage.NumChunks(f.Size) {
+	for i := range content.NumChunks(f.Size) {
 		if saved.IsVerified(i) {
 			bad = i
 			break
@@ -52,7 +52,7 @@ func TestResumeCatchesCorruptChunk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pf.WriteAt([]byte("not what was verified"), int64(bad)*storage.ChunkSize+100); err != nil {
+	if _, err := pf.WriteAt([]byte("not what was verified"), int64(bad)*content.ChunkSize+100); err != nil {
 		t.Fatal(err)
 	}
 	pf.Close()
@@ -62,7 +62,7 @@ func TestResumeCatchesCorruptChunk(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkDownloaded(t, res2, data)
-	n := storage.NumChunks(f.Size)
+	n := content.NumChunks(f.Size)
 	if res2.ChunksResumed != res1.ChunksFetched-1 || res2.ChunksFetched != n-res2.ChunksResumed {
 		t.Errorf("run 1 fetched %d; run 2 resumed %d and fetched %d of %d: the damaged chunk was not caught once",
 			res1.ChunksFetched, res2.ChunksResumed, res2.ChunksFetched, n)
@@ -77,7 +77,7 @@ func TestPartialFileRefusesLinks(t *testing.T) {
 		t.Skip("symlinks need privileges on windows")
 	}
 	cat := newCatalog()
-	f, data := share(t, cat, "target.bin", 2*storage.ChunkSize)
+	f, data := share(t, cat, "target.bin", 2*content.ChunkSize)
 	_, srcs := peers(t, 1, cat)
 	for _, kind := range []string{"symlink", "hardlink"} {
 		t.Run(kind, func(t *testing.T) {

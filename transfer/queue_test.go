@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 func testQueue() *uploadQueue {
@@ -155,7 +155,7 @@ func (l *queueLog) WithGroup(string) slog.Handler      { return l }
 func TestQueueTenDownloaders(t *testing.T) {
 	const downloaders, slots = 10, 2
 	cat := newCatalog()
-	f, data := share(t, cat, "popular.bin", 6*storage.ChunkSize)
+	f, data := share(t, cat, "popular.bin", 6*content.ChunkSize)
 	log := &queueLog{}
 	seeder := newPeer(t, "127.0.0.41", cat, ServerConfig{MaxUploads: slots, Logger: slog.New(log)}, nil)
 

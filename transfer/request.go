@@ -10,7 +10,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // Sentinel errors of Downloader.Get; test with errors.Is.
@@ -50,7 +50,7 @@ type Source struct {
 // Request asks for one file.
 type Request struct {
 	// Hash is the content hash. Required.
-	Hash storage.Hash
+	Hash content.Hash
 	// Size is the file size if known; <= 0 means unknown (taken from the
 	// verified outboard).
 	Size int64
@@ -69,7 +69,7 @@ type Request struct {
 // Progress is a snapshot of a running download.
 type Progress struct {
 	Name     string
-	Hash     storage.Hash
+	Hash     content.Hash
 	Size     int64
 	Done     int64 // verified bytes, those resumed included
 	Sources  int   // sources still in use
@@ -102,7 +102,7 @@ type SourceUse struct {
 type Result struct {
 	Path          string
 	Size          int64
-	Hash          storage.Hash
+	Hash          content.Hash
 	Duration      time.Duration
 	Sources       []SourceUse
 	ChunksFetched int // chunks fetched and verified by this call

@@ -6,10 +6,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
-const chunkBytes = storage.ChunkSize
+const chunkBytes = content.ChunkSize
 
 // Chunk states in a schedule.
 const (

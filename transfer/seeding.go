@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // resendAfter: a chunk a seeder sent to one downloader of the swarm is
@@ -57,7 +57,7 @@ func (m sendMark) held(now time.Time) bool {
 // one. It returns the X-Available-Ranges to answer with: every chunk
 // except those held back from to. When ok, c is marked as being sent to
 // to until sentChunk.
-func (s *Swarm) handOut(h storage.Hash, size int64, c int, to Key, now time.Time) (ranges string, ok bool) {
+func (s *Swarm) handOut(h content.Hash, size int64, c int, to Key, now time.Time) (ranges string, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	marks := s.seeding[h]
@@ -87,7 +87,7 @@ func (s *Swarm) handOut(h storage.Hash, size int64, c int, to Key, now time.Time
 // sentChunk ends the upload of chunk c of h to to: when it was whole,
 // the chunk is held back from others for resendAfter; otherwise at once
 // offered again.
-func (s *Swarm) sentChunk(h storage.Hash, c int, to Key, whole bool, now time.Time) {
+func (s *Swarm) sentChunk(h content.Hash, c int, to Key, whole bool, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	marks := s.seeding[h]
@@ -105,7 +105,7 @@ func (s *Swarm) sentChunk(h storage.Hash, c int, to Key, whole bool, now time.Ti
 // those in out as an X-Available-Ranges value (at most maxRanges ranges).
 func complementRanges(out []int, size int64) string {
 	slices.Sort(out)
-	n := storage.NumChunks(size)
+	n := content.NumChunks(size)
 	var b strings.Builder
 	b.WriteString("bytes ")
 	count, from := 0, 0
@@ -116,7 +116,7 @@ func complementRanges(out []int, size int64) string {
 		if count > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, "%d-%d", int64(from)*storage.ChunkSize, max(min(int64(to)*storage.ChunkSize, size)-1, 0))
+		fmt.Fprintf(&b, "%d-%d", int64(from)*content.ChunkSize, max(min(int64(to)*content.ChunkSize, size)-1, 0))
 		count++
 	}
 	for _, c := range out {

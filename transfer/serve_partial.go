@@ -8,17 +8,17 @@ import (
 	"sync"
 	"time"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // chunkBufs holds the buffers partial chunks are read into for serving.
-var chunkBufs = sync.Pool{New: func() any { b := make([]byte, storage.ChunkSize); return &b }}
+var chunkBufs = sync.Pool{New: func() any { b := make([]byte, content.ChunkSize); return &b }}
 
 // exchangeAlts is the server's side of the download mesh: a requester
 // that names its own key in X-Alt is remembered as a holder of h (and
 // returned: a swarm member), and the answer names the other holders
 // known (never the requester itself).
-func (s *Server) exchangeAlts(w http.ResponseWriter, r *http.Request, h storage.Hash) (member Key) {
+func (s *Server) exchangeAlts(w http.ResponseWriter, r *http.Request, h content.Hash) (member Key) {
 	if s.cfg.Swarm == nil {
 		return Key{}
 	}
@@ -48,10 +48,10 @@ func (s *Server) exchangeAlts(w http.ResponseWriter, r *http.Request, h storage.
 // the response's writer (nil if nothing was sent) when ok.
 func (s *Server) seed(w http.ResponseWriter, r *http.Request, f File, to Key) (ok bool, done func(*countingWriter)) {
 	off, n, single := singleRange(r.Header.Get("Range"), f.Size)
-	if !single || n > storage.ChunkSize || off%storage.ChunkSize != 0 {
+	if !single || n > content.ChunkSize || off%content.ChunkSize != 0 {
 		return true, func(*countingWriter) {}
 	}
-	c := int(off / storage.ChunkSize)
+	c := int(off / content.ChunkSize)
 	ranges, ok := s.cfg.Swarm.handOut(f.Hash, f.Size, c, to, time.Now())
 	w.Header().Set(HeaderAvailableRanges, ranges)
 	if !ok {
@@ -71,8 +71,8 @@ func (s *Server) partialRange(w http.ResponseWriter, r *http.Request, f File, pa
 	have := part.have()
 	w.Header().Set(HeaderAvailableRanges, formatRanges(have, f.Size))
 	off, n, ok = singleRange(r.Header.Get("Range"), f.Size)
-	if ok && n <= storage.ChunkSize {
-		for c := off / storage.ChunkSize; c*storage.ChunkSize < off+n; c++ {
+	if ok && n <= content.ChunkSize {
+		for c := off / content.ChunkSize; c*content.ChunkSize < off+n; c++ {
 			ok = ok && bitSet(have, int(c))
 		}
 	} else {

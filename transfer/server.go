@@ -18,7 +18,7 @@ import (
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // Upload limits; see ServerConfig.
@@ -209,7 +209,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, body, 
 // lookup parses a hash (hex or URN) and finds it in the catalog or,
 // failing that, among the downloads in progress (part non-nil).
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request, raw string) (f File, ob []byte, part *activeDownload, ok bool) {
-	h, err := storage.ParseHash(raw)
+	h, err := content.ParseHash(raw)
 	if err != nil {
 		s.refuse(w, r, http.StatusNotFound, "not found", "bad hash")
 		return File{}, nil, nil, false

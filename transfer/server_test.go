@@ -20,7 +20,7 @@ import (
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // plainClient is a stock quic-go HTTP/3 client: no project download code.
@@ -78,7 +78,7 @@ func fetch(t *testing.T, c *http.Client, method, url string, hdr map[string]stri
 func TestServeExternalClient(t *testing.T) {
 	cat := newCatalog()
 	root := t.TempDir()
-	data := writeRandom(t, root, "doc.txt", 3*storage.ChunkSize+10, 7)
+	data := writeRandom(t, root, "doc.txt", 3*content.ChunkSize+10, 7)
 	f := cat.add(t, root, "doc.txt")
 	_, ob, _ := cat.Lookup(f.Hash)
 
@@ -163,7 +163,7 @@ func writeName(t *testing.T, dir, name, content string) string {
 
 func TestServeBusy(t *testing.T) {
 	cat := newCatalog()
-	f, _ := share(t, cat, "big.bin", 32*storage.ChunkSize)
+	f, _ := share(t, cat, "big.bin", 32*content.ChunkSize)
 	p := newPeer(t, "127.0.0.31", cat, ServerConfig{MaxUploads: 1}, nil)
 	c := plainClient(t)
 	url := "https://" + p.addr.String() + "/f/" + f.Hash.String()
@@ -253,7 +253,7 @@ func FuzzServeHTTP(f *testing.F) {
 // after the write progress deadline, and the next in the queue is served.
 func TestServeStalledPeerLosesSlot(t *testing.T) {
 	cat := newCatalog()
-	f, _ := share(t, cat, "big.bin", 32*storage.ChunkSize)
+	f, _ := share(t, cat, "big.bin", 32*content.ChunkSize)
 	log := &queueLog{}
 	p := newPeer(t, "127.0.0.33", cat, ServerConfig{MaxUploads: 1, WriteStall: 300 * time.Millisecond, Logger: slog.New(log)}, nil)
 	url := "https://" + p.addr.String() + "/f/" + f.Hash.String()

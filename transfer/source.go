@@ -18,7 +18,7 @@ import (
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // Errors a source fetch can end with; they decide what happens next.
@@ -273,7 +273,7 @@ func (s *source) get(ctx context.Context, path string, off int64, buf []byte, wh
 
 // outboard fetches and checks the Bao outboard of h. size < 0 means
 // unknown (taken from the outboard's 8-byte little-endian header).
-func (s *source) outboard(ctx context.Context, h storage.Hash, size int64) ([]byte, int64, error) {
+func (s *source) outboard(ctx context.Context, h content.Hash, size int64) ([]byte, int64, error) {
 	cc, err := s.client(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -304,7 +304,7 @@ func (s *source) outboard(ctx context.Context, h storage.Hash, size int64) ([]by
 	if size >= 0 && obSize != size {
 		return nil, 0, fmt.Errorf("%w: outboard says %d bytes, want %d", errLiar, obSize, size)
 	}
-	if !storage.VerifyOutboard(h, ob, obSize) {
+	if !content.VerifyOutboard(h, ob, obSize) {
 		return nil, 0, fmt.Errorf("%w: outboard does not match the hash", errLiar)
 	}
 	return ob, obSize, nil

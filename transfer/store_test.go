@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -20,7 +21,7 @@ func TestDownloadWithBadgerStore(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(share, "sub dir"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	data := writeRandom(t, filepath.Join(share, "sub dir"), "movie.mkv", 5*storage.ChunkSize+3, 5)
+	data := writeRandom(t, filepath.Join(share, "sub dir"), "movie.mkv", 5*content.ChunkSize+3, 5)
 	serving, err := storage.Open(t.TempDir(), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +30,7 @@ func TestDownloadWithBadgerStore(t *testing.T) {
 	if _, err := serving.Scan(testCtx(t), []string{share}, storage.ScanOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	h, _, _, err := storage.HashFile(filepath.Join(share, "sub dir", "movie.mkv"))
+	h, _, _, err := content.HashFile(filepath.Join(share, "sub dir", "movie.mkv"))
 	if err != nil {
 		t.Fatal(err)
 	}

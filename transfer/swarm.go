@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // Bounds of the download mesh a Swarm keeps.
@@ -31,10 +31,10 @@ type Swarm struct {
 	linger time.Duration
 
 	mu        sync.Mutex
-	active    map[storage.Hash]*activeDownload
-	mesh      map[storage.Hash][]holder
+	active    map[content.Hash]*activeDownload
+	mesh      map[content.Hash][]holder
 	lingering map[*activeDownload]*time.Timer
-	seeding   map[storage.Hash]map[int]sendMark // chunks sent to swarm members
+	seeding   map[content.Hash]map[int]sendMark // chunks sent to swarm members
 	uploads   map[Key]bool                      // members being sent a chunk now
 	closed    bool
 }
@@ -56,9 +56,9 @@ func NewSwarm(self Key, linger time.Duration) *Swarm {
 	if linger <= 0 {
 		linger = DefaultLinger
 	}
-	return &Swarm{self: self, linger: linger, active: make(map[storage.Hash]*activeDownload),
-		mesh: make(map[storage.Hash][]holder), lingering: make(map[*activeDownload]*time.Timer),
-		seeding: make(map[storage.Hash]map[int]sendMark), uploads: make(map[Key]bool)}
+	return &Swarm{self: self, linger: linger, active: make(map[content.Hash]*activeDownload),
+		mesh: make(map[content.Hash][]holder), lingering: make(map[*activeDownload]*time.Timer),
+		seeding: make(map[content.Hash]map[int]sendMark), uploads: make(map[Key]bool)}
 }
 
 // lingerOn serves the finished download dl from its final file at path
@@ -141,7 +141,7 @@ func (a *activeDownload) read(buf []byte, off int64) (bool, error) {
 	if a.closed {
 		return false, errPartialGone
 	}
-	for c := off / storage.ChunkSize; c*storage.ChunkSize < off+int64(len(buf)); c++ {
+	for c := off / content.ChunkSize; c*content.ChunkSize < off+int64(len(buf)); c++ {
 		if !a.p.isVerified(a.dl, int(c)) {
 			return false, nil
 		}
@@ -183,7 +183,7 @@ func (s *Swarm) add(dl *Download, p *partial, learn func([]Key)) (remove func())
 }
 
 // partial returns the download in progress of h, or nil.
-func (s *Swarm) partial(h storage.Hash) *activeDownload {
+func (s *Swarm) partial(h content.Hash) *activeDownload {
 	if s == nil {
 		return nil
 	}
@@ -194,7 +194,7 @@ func (s *Swarm) partial(h storage.Hash) *activeDownload {
 
 // heard records that key holds (part of) h, as of now. A download of h in
 // progress here learns of it as a new source.
-func (s *Swarm) heard(h storage.Hash, key Key, now time.Time) {
+func (s *Swarm) heard(h content.Hash, key Key, now time.Time) {
 	if s == nil || key == s.self || key == (Key{}) {
 		return
 	}
@@ -219,7 +219,7 @@ func (s *Swarm) heard(h storage.Hash, key Key, now time.Time) {
 // evictOldest forgets the file whose newest holder is the oldest. Called
 // with mu held.
 func (s *Swarm) evictOldest() {
-	var oldest storage.Hash
+	var oldest content.Hash
 	var at time.Time
 	for h, hs := range s.mesh {
 		if last := hs[len(hs)-1].seen; at.IsZero() || last.Before(at) {
@@ -231,7 +231,7 @@ func (s *Swarm) evictOldest() {
 
 // holders returns up to maxAlts holders of h heard of within meshTTL,
 // newest first, without except.
-func (s *Swarm) holders(h storage.Hash, except Key, now time.Time) []Key {
+func (s *Swarm) holders(h content.Hash, except Key, now time.Time) []Key {
 	if s == nil {
 		return nil
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // uplink limits the file bytes a handler sends, over all its requests
@@ -135,7 +135,7 @@ type swarmResult struct {
 // is right. With swarming off, the seeder sends all five.
 func TestSwarmSeederSendsAboutOnce(t *testing.T) {
 	const downloaders = 5
-	const size = 24*storage.ChunkSize + 4321
+	const size = 24*content.ChunkSize + 4321
 	const rate = 30 << 20 // bytes/s per uplink
 	for _, swarm := range []bool{true, false} {
 		t.Run(fmt.Sprintf("swarm=%v", swarm), func(t *testing.T) {
@@ -204,7 +204,7 @@ func getAll(t *testing.T, nodes []*swarmNode, f File, srcs []Source, watch func(
 // among themselves.
 func TestSwarmSeederKilled(t *testing.T) {
 	const downloaders = 4
-	const size = 32 * storage.ChunkSize
+	const size = 32 * content.ChunkSize
 	const rate = 20 << 20
 	cat := newCatalog()
 	f, data := share(t, cat, "map.bin", size)
@@ -220,7 +220,7 @@ func TestSwarmSeederKilled(t *testing.T) {
 		if killed {
 			return
 		}
-		union := make([]byte, (storage.NumChunks(size)+7)/8)
+		union := make([]byte, (content.NumChunks(size)+7)/8)
 		missing := 0
 		for _, n := range nodes {
 			a := n.swarm.partial(f.Hash)
@@ -228,14 +228,14 @@ func TestSwarmSeederKilled(t *testing.T) {
 				continue
 			}
 			have := a.have()
-			if countBits(have, storage.NumChunks(size)) < storage.NumChunks(size) {
+			if countBits(have, content.NumChunks(size)) < content.NumChunks(size) {
 				missing++
 			}
 			for i := range union {
 				union[i] |= have[i]
 			}
 		}
-		if countBits(union, storage.NumChunks(size)) == storage.NumChunks(size) {
+		if countBits(union, content.NumChunks(size)) == content.NumChunks(size) {
 			seeder.kill()
 			killed, missingAtKill = true, missing
 		}
@@ -256,7 +256,7 @@ func TestSwarmSeederKilled(t *testing.T) {
 // that are not what it verified; the downloader drops it as a liar and
 // gets the file right from the seeder.
 func TestSwarmPartialLiar(t *testing.T) {
-	const size = 8 * storage.ChunkSize
+	const size = 8 * content.ChunkSize
 	cat := newCatalog()
 	f, data := share(t, cat, "map.bin", size)
 	m := &mesh{}
@@ -264,7 +264,7 @@ func TestSwarmPartialLiar(t *testing.T) {
 	liar := newSwarmNode(t, "127.0.0.41", "liar", newCatalog(), m, true, nil)
 	// The liar's "download in progress": every chunk marked verified,
 	// every byte wrong.
-	_, ob, err := storage.HashReader(bytes.NewReader(data), size)
+	_, ob, err := content.HashReader(bytes.NewReader(data), size)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // Swarming headers (Gnutella's partial file sharing and download mesh,
@@ -45,7 +45,7 @@ type Key = [32]byte
 func formatRanges(have []byte, size int64) string {
 	var b strings.Builder
 	b.WriteString("bytes ")
-	n, count := storage.NumChunks(size), 0
+	n, count := content.NumChunks(size), 0
 	for i := 0; i < n && count < maxRanges; i++ {
 		if !bitSet(have, i) {
 			continue
@@ -57,8 +57,8 @@ func formatRanges(have []byte, size int64) string {
 		if count > 0 {
 			b.WriteByte(',')
 		}
-		end := min(int64(j+1)*storage.ChunkSize, size) - 1
-		fmt.Fprintf(&b, "%d-%d", int64(i)*storage.ChunkSize, max(end, 0))
+		end := min(int64(j+1)*content.ChunkSize, size) - 1
+		fmt.Fprintf(&b, "%d-%d", int64(i)*content.ChunkSize, max(end, 0))
 		count++
 		i = j
 	}
@@ -70,7 +70,7 @@ func formatRanges(have []byte, size int64) string {
 // Ranges may be in any order and overlap; unaligned ones only count for
 // the chunks they cover whole.
 func parseRanges(v string, size int64) ([]byte, error) {
-	n := storage.NumChunks(size)
+	n := content.NumChunks(size)
 	have := make([]byte, (n+7)/8)
 	rest, ok := strings.CutPrefix(strings.TrimSpace(v), "bytes")
 	if !ok {
@@ -91,8 +91,8 @@ func parseRanges(v string, size int64) ([]byte, error) {
 		if !ok || err1 != nil || err2 != nil || first < 0 || last < first || last >= size {
 			return nil, fmt.Errorf("%s: bad range %q for %d bytes", HeaderAvailableRanges, part, size)
 		}
-		for c := (first + storage.ChunkSize - 1) / storage.ChunkSize; c < int64(n); c++ {
-			end := min((c+1)*storage.ChunkSize, size) - 1
+		for c := (first + content.ChunkSize - 1) / content.ChunkSize; c < int64(n); c++ {
+			end := min((c+1)*content.ChunkSize, size) - 1
 			if end > last {
 				break
 			}

@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 func TestAvailableRanges(t *testing.T) {
-	const size = 5*storage.ChunkSize + 10 // six chunks, the last of 10 bytes
+	const size = 5*content.ChunkSize + 10 // six chunks, the last of 10 bytes
 	tests := []struct {
 		have []byte
 		want string
@@ -87,7 +87,7 @@ func FuzzSwarmHeaders(f *testing.F) {
 			return
 		}
 		if have, err := parseRanges(v, size); err == nil {
-			n := storage.NumChunks(size)
+			n := content.NumChunks(size)
 			if len(have) != (n+7)/8 {
 				t.Fatalf("bitmap of %d bytes for %d chunks", len(have), n)
 			}
@@ -155,7 +155,7 @@ func TestMeshBounds(t *testing.T) {
 	s := NewSwarm(self, time.Second)
 	defer s.Close()
 	now := time.Now()
-	h := storage.Hash{1}
+	h := content.Hash{1}
 	for i := range 2 * meshHolders {
 		s.heard(h, Key{byte(i), 1}, now)
 	}
@@ -171,7 +171,7 @@ func TestMeshBounds(t *testing.T) {
 		t.Errorf("%d holders after meshTTL", len(got))
 	}
 	for i := range 2 * meshFiles {
-		s.heard(storage.Hash{byte(i), byte(i >> 8), 2}, Key{1}, now.Add(time.Duration(i)))
+		s.heard(content.Hash{byte(i), byte(i >> 8), 2}, Key{1}, now.Add(time.Duration(i)))
 	}
 	if len(s.mesh) > meshFiles {
 		t.Errorf("%d files in the mesh, at most %d", len(s.mesh), meshFiles)

@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // worker fetches chunks for one download; run is started PerSource times
@@ -26,7 +26,7 @@ type worker struct {
 // run takes chunks for src from the schedule until the download is done,
 // src is dropped, or ctx ends.
 func (w *worker) run(ctx context.Context, src *source) {
-	buf := make([]byte, storage.ChunkSize)
+	buf := make([]byte, content.ChunkSize)
 	timeout := func(parent context.Context) (context.Context, context.CancelFunc) {
 		return context.WithTimeout(parent, w.d.cfg.ChunkTimeout)
 	}
@@ -41,8 +41,8 @@ func (w *worker) run(ctx context.Context, src *source) {
 			}
 			continue
 		}
-		off := int64(a.chunk) * storage.ChunkSize
-		data := buf[:min(storage.ChunkSize, w.dl.Size-off)]
+		off, n := content.ChunkSpan(a.chunk, w.dl.Size)
+		data := buf[:n]
 		ans, err := src.get(a.ctx, "/f/"+w.dl.Hash.String(), off, data, false)
 		if w.onAlts != nil && ans.alts != "" {
 			w.onAlts(parseAlts(ans.alts))
@@ -55,7 +55,7 @@ func (w *worker) run(ctx context.Context, src *source) {
 			w.sc.notYet(a, have, time.Now())
 			continue
 		}
-		if err == nil && !storage.VerifyChunk(w.dl.Hash, w.dl.Outboard, a.chunk, data) {
+		if err == nil && !content.VerifyChunk(w.dl.Hash, w.dl.Outboard, a.chunk, data) {
 			err = errLiar
 		}
 		if err == nil {

@@ -67,8 +67,8 @@
 //
 // Registry.Match implements query.MatchFile, the one matching rule, over an
 // inverted index: an entry's keywords are the ones it supplies, or
-// storage.Keywords of its share-relative path; every query word
-// (storage.QueryWords) must equal one of them or, from query.MinPrefix
+// content.Keywords of its share-relative path; every query word
+// (content.QueryWords) must equal one of them or, from query.MinPrefix
 // characters, start one; a query carrying a URN also needs the entry's
 // content hash to equal it. TestRegistryAgreesWithMatchFile (here) and
 // sim's TestFileIndexAgreesWithRegistry check on random input that the

@@ -1,8 +1,8 @@
 package ultrapeer
 
 import (
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/query"
-	"github.com/servent-p2p/servent/storage"
 )
 
 // Index answers queries for the routing core from a Registry: one QueryHit
@@ -19,7 +19,7 @@ var _ query.Index = Index{}
 
 // Match implements query.Index. Safe for concurrent use.
 func (x Index) Match(q *query.Query) []query.QueryHit {
-	var urn *storage.Hash
+	var urn *content.Hash
 	if !q.Hash.IsZero() {
 		urn = &q.Hash
 	}

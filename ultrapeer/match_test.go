@@ -7,13 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/query/matchtest"
-	"github.com/servent-p2p/servent/storage"
 )
 
 // matchSet returns the paths query.MatchFile finds among paths (keywords[i]
-// is storage.Keywords(paths[i])).
+// is content.Keywords(paths[i])).
 func matchSet(words []string, paths []string, keywords [][]string) []string {
 	var out []string
 	for i, p := range paths {
@@ -83,7 +83,7 @@ func TestRegistryAgreesWithMatchFile(t *testing.T) {
 	keywords := make([][]string, len(paths))
 	for i, p := range paths {
 		u.Add = append(u.Add, entry(p))
-		keywords[i] = storage.Keywords(p)
+		keywords[i] = content.Keywords(p)
 	}
 	mustApply(t, r, "leaf", u)
 	found := 0
@@ -95,7 +95,7 @@ func TestRegistryAgreesWithMatchFile(t *testing.T) {
 		if rs := []rune(q); i%3 == 0 && len(rs) > 2 {
 			q = string(rs[:2+rng.IntN(len(rs)-1)]) // a prefix
 		}
-		want := matchSet(storage.QueryWords(q), paths, keywords)
+		want := matchSet(content.QueryWords(q), paths, keywords)
 		if got := registryPaths(r, q); !slices.Equal(got, want) {
 			t.Fatalf("query %q: registry %q, MatchFile %q", q, got, want)
 		}

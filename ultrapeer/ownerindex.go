@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/query"
-	"github.com/servent-p2p/servent/storage"
 )
 
 // ownerIndex is one owner's entries and their inverted keyword index, in
@@ -28,12 +28,12 @@ type ownerIndex struct {
 type docEntry struct {
 	path  string
 	size  int64
-	hash  storage.Hash
+	hash  content.Hash
 	kwOff uint32
 }
 
 type hashRef struct {
-	hash storage.Hash
+	hash content.Hash
 	doc  uint32
 }
 
@@ -277,8 +277,8 @@ func (x *ownerIndex) wordMatches(w string) (all, exact []uint32) {
 }
 
 // hashMatches returns the entries with content hash h, ascending.
-func (x *ownerIndex) hashMatches(h storage.Hash) []uint32 {
-	i, _ := slices.BinarySearchFunc(x.byHash, h, func(r hashRef, h storage.Hash) int { return bytes.Compare(r.hash[:], h[:]) })
+func (x *ownerIndex) hashMatches(h content.Hash) []uint32 {
+	i, _ := slices.BinarySearchFunc(x.byHash, h, func(r hashRef, h content.Hash) int { return bytes.Compare(r.hash[:], h[:]) })
 	var out []uint32
 	for ; i < len(x.byHash) && x.byHash[i].hash == h; i++ {
 		out = append(out, x.byHash[i].doc)
@@ -294,7 +294,7 @@ type docHit struct {
 
 // match returns the entries matching every word of words (normalised)
 // and, when urn is not nil, with that hash; unordered.
-func (x *ownerIndex) match(words []string, urn *storage.Hash) []docHit {
+func (x *ownerIndex) match(words []string, urn *content.Hash) []docHit {
 	type list struct{ all, exact []uint32 }
 	lists := make([]list, 0, len(words)+1)
 	for _, w := range words {

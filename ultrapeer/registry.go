@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // MaxEntriesPerOwner bounds one owner's index and one update; a leaf's
@@ -42,10 +42,10 @@ type Entry struct {
 	// Size is the file size in bytes.
 	Size int64
 	// Hash is the content hash.
-	Hash storage.Hash
+	Hash content.Hash
 	// Keywords are the file's search words. When empty, the registry uses
-	// storage.Keywords(Path); either way they are normalised again with
-	// storage.Keywords.
+	// content.Keywords(Path); either way they are normalised again with
+	// content.Keywords.
 	Keywords []string
 }
 
@@ -242,9 +242,9 @@ func validate(u Update) error {
 // normKeywords returns e's normalised, de-duplicated keywords.
 func normKeywords(e Entry) []string {
 	if len(e.Keywords) == 0 {
-		return storage.Keywords(e.Path)
+		return content.Keywords(e.Path)
 	}
-	return storage.Keywords(strings.Join(e.Keywords, " "))
+	return content.Keywords(strings.Join(e.Keywords, " "))
 }
 
 // Drop removes an owner and its whole index (the leaf left, died or attached
@@ -320,14 +320,14 @@ func (r *Registry) Version() uint64 {
 // Hashes returns the content hash of every registered entry, sorted, each
 // once: with Keywords, the input of the ultrapeer's QRP table (URN queries
 // route on the hash).
-func (r *Registry) Hashes() []storage.Hash {
-	var out []storage.Hash
+func (r *Registry) Hashes() []content.Hash {
+	var out []content.Hash
 	for _, st := range r.snapshot() {
 		for _, h := range st.idx.byHash {
 			out = append(out, h.hash)
 		}
 	}
-	slices.SortFunc(out, func(a, b storage.Hash) int { return bytes.Compare(a[:], b[:]) })
+	slices.SortFunc(out, func(a, b content.Hash) int { return bytes.Compare(a[:], b[:]) })
 	return slices.Compact(out)
 }
 
@@ -348,14 +348,14 @@ func (r *Registry) Keywords() []string {
 // path. It holds no lock while matching: an update being applied meanwhile
 // is seen whole or not at all.
 //
-// Matching rule: words are normalised with storage.QueryWords; an entry
+// Matching rule: words are normalised with content.QueryWords; an entry
 // matches when every query word matches one of its keywords as
 // query.WordMatch says (equal, or a prefix for words of query.MinPrefix
 // characters or more), and, when urn is not nil, its hash equals *urn. A
 // query with neither words nor urn matches nothing. query.MatchFile is the
 // same rule for a plain list of files.
-func (r *Registry) Match(words []string, urn *storage.Hash, limit int) []OwnerMatch {
-	words = storage.QueryWords(strings.Join(words, " "))
+func (r *Registry) Match(words []string, urn *content.Hash, limit int) []OwnerMatch {
+	words = content.QueryWords(strings.Join(words, " "))
 	if len(words) == 0 && urn == nil {
 		return nil
 	}

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 func owner(id string) Owner {
@@ -16,7 +16,7 @@ func owner(id string) Owner {
 }
 
 func entry(path string) Entry {
-	var h storage.Hash
+	var h content.Hash
 	copy(h[:], path)
 	return Entry{Path: path, Size: int64(len(path)), Hash: h}
 }
@@ -55,7 +55,7 @@ func TestRegistryMatch(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		words []string
-		urn   *storage.Hash
+		urn   *content.Hash
 		limit int
 		want  []string
 	}{
@@ -260,15 +260,15 @@ func BenchmarkMatch(b *testing.B) {
 
 func TestRegistryHashes(t *testing.T) {
 	r := NewRegistry(0)
-	a, b := storage.Hash{1}, storage.Hash{2}
+	a, b := content.Hash{1}, content.Hash{2}
 	owner := func(id string) Owner { return Owner{ID: id} }
 	r.Apply(owner("l1"), Update{Full: true, ToVersion: 1, Add: []Entry{{Path: "x", Hash: b}, {Path: "y", Hash: a}}})
 	r.ApplySelf(owner("me"), Update{Full: true, ToVersion: 1, Add: []Entry{{Path: "z", Hash: b}}})
-	if got := r.Hashes(); !slices.Equal(got, []storage.Hash{a, b}) {
+	if got := r.Hashes(); !slices.Equal(got, []content.Hash{a, b}) {
 		t.Fatalf("Hashes() = %x", got)
 	}
 	r.Drop("l1")
-	if got := r.Hashes(); !slices.Equal(got, []storage.Hash{b}) {
+	if got := r.Hashes(); !slices.Equal(got, []content.Hash{b}) {
 		t.Fatalf("after drop: Hashes() = %x", got)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 func fill(b byte) (a [32]byte) {
@@ -24,7 +24,7 @@ func fill(b byte) (a [32]byte) {
 var goldenRegister = &Register{
 	Owner: Owner{ID: "l1", Addr: netip.MustParseAddrPort("127.0.0.2:6346"), Fingerprint: fill(0xaa)},
 	Update: Update{Full: true, ToVersion: 1, Add: []Entry{
-		{Path: "a", Size: 5, Hash: storage.Hash(fill(0x11)), Keywords: []string{"a"}},
+		{Path: "a", Size: 5, Hash: content.Hash(fill(0x11)), Keywords: []string{"a"}},
 	}},
 }
 

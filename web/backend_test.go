@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/query"
-	"github.com/servent-p2p/servent/storage"
 )
 
 // testBackend is a small node stand-in backed by real files: Search
@@ -50,15 +50,15 @@ func newTestBackend(t *testing.T) *testBackend {
 	return &testBackend{t: t, cacheDir: t.TempDir(), files: make(map[string]testFile)}
 }
 
-// addFile writes content to a real file under name and offers it with n sources.
-func (b *testBackend) addFile(name string, content []byte, n int) string {
+// addFile writes data to a real file under name and offers it with n sources.
+func (b *testBackend) addFile(name string, data []byte, n int) string {
 	b.t.Helper()
 	dir := b.t.TempDir()
 	p := filepath.Join(dir, "f")
-	if err := os.WriteFile(p, content, 0o644); err != nil {
+	if err := os.WriteFile(p, data, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
-	h, _, _, err := storage.HashFile(p)
+	h, _, _, err := content.HashFile(p)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -80,8 +80,8 @@ func (b *testBackend) Search(ctx context.Context, req api.SearchRequest, fn func
 	for h, f := range b.files {
 		match, exact := req.Hash == h, 0
 		if req.Hash == "" {
-			words := storage.QueryWords(strings.Join(req.Words, " "))
-			match, exact = query.MatchFile(words, storage.Keywords(f.name))
+			words := content.QueryWords(strings.Join(req.Words, " "))
+			match, exact = query.MatchFile(words, content.Keywords(f.name))
 		}
 		if match {
 			st, _ := os.Stat(f.path)

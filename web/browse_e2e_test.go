@@ -12,7 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	zeebo "github.com/zeebo/blake3"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // TestBrowserBrowseFolder runs two real `servent run` processes on
@@ -34,7 +34,7 @@ func TestBrowserBrowseFolder(t *testing.T) {
 	}
 	briefing := make([]byte, 3<<20+77)
 	rand.NewChaCha8([32]byte{'b', 'r', 'o', 'w', 's', 'e'}).Read(briefing)
-	want := storage.Hash(zeebo.Sum256(briefing))
+	want := content.Hash(zeebo.Sum256(briefing))
 	files["drill/video/briefing.bin"] = briefing
 
 	ips := []string{"127.0.0.31", "127.0.0.32"}

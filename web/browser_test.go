@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -56,7 +56,7 @@ type phoneVisit struct {
 	passphrase string // typed into the login form when set
 	query      string
 	wantName   string       // the result to download
-	wantHash   storage.Hash // its content hash
+	wantHash   content.Hash // its content hash
 	wantNames  []string     // other results that must show, as text
 	noScript   bool         // run with JavaScript disabled
 }
@@ -124,7 +124,7 @@ func visitAsPhone(t *testing.T, ctx context.Context, v phoneVisit) []byte {
 
 // tapDownload taps the download link sel, waits for the browser to save
 // the file and returns its BLAKE3 hash.
-func tapDownload(t *testing.T, ctx context.Context, sel string) storage.Hash {
+func tapDownload(t *testing.T, ctx context.Context, sel string) content.Hash {
 	t.Helper()
 	must := func(what string, err error) {
 		t.Helper()
@@ -151,7 +151,7 @@ func tapDownload(t *testing.T, ctx context.Context, sel string) storage.Hash {
 			break
 		}
 	}
-	h, _, _, err := storage.HashFile(filepath.Join(dir, guid))
+	h, _, _, err := content.HashFile(filepath.Join(dir, guid))
 	must("hash the download", err)
 	return h
 }

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/internal/names"
-	"github.com/servent-p2p/servent/storage"
 )
 
 // serveDownload fetches a file by content hash through the node (verified,
@@ -16,7 +16,7 @@ import (
 // request that selects a file is the hash; the name parameter only names
 // the download.
 func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
-	h, err := storage.ParseHash(r.PathValue("hash"))
+	h, err := content.ParseHash(r.PathValue("hash"))
 	if err != nil {
 		s.renderError(w, r, http.StatusBadRequest, "That download link is broken (not a content hash).")
 		return

@@ -17,8 +17,8 @@ import (
 
 	zeebo "github.com/zeebo/blake3"
 
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/internal/testutil"
-	"github.com/servent-p2p/servent/storage"
 )
 
 // TestBrowserPage drives a real headless Chromium at a phone's viewport
@@ -35,7 +35,7 @@ func TestBrowserPage(t *testing.T) {
 	b.addFile("evacuation plan <script>alert(1)</script>.txt", []byte("plan"), 1)
 	drop := t.TempDir()
 	_, base := testServer(t, b, func(c *Config) { c.Passphrase = "drill 2026"; c.DropDir = drop })
-	h, _ := storage.ParseHash(hashHex)
+	h, _ := content.ParseHash(hashHex)
 	visitAsPhone(t, ctx, phoneVisit{
 		pageURL: base + "/", passphrase: "drill 2026", query: "evacuation", wantName: "evacuation map.pdf", wantHash: h,
 		wantNames: []string{"evacuation plan <script>alert(1)</script>.txt"}, noScript: true,
@@ -70,7 +70,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	mapPDF := make([]byte, 3<<20+12345) // several chunks, two sources
 	rng := rand.NewChaCha8([32]byte{'s', 'e', 'r', 'v', 'e', 'n', 't'})
 	rng.Read(mapPDF)
-	want := storage.Hash(zeebo.Sum256(mapPDF)) // an independent BLAKE3
+	want := content.Hash(zeebo.Sum256(mapPDF)) // an independent BLAKE3
 	holder1 := map[string][]byte{"evacuation map.pdf": mapPDF, "evacuation plan <b>draft</b>.txt": []byte("assemble at the school\n")}
 	holder2 := map[string][]byte{"maps/evacuation map.pdf": mapPDF, "water points.csv": []byte("lat,lon\n")}
 

@@ -10,8 +10,8 @@ import (
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/browse"
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/internal/names"
-	"github.com/servent-p2p/servent/storage"
 )
 
 // serveIndex shows the page, and runs the search when q is given.
@@ -53,11 +53,11 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
 // urn:blake3:) searches by hash, anything else by keywords.
 func searchRequest(q string, timeout time.Duration) (api.SearchRequest, bool) {
 	req := api.SearchRequest{Timeout: timeout, Max: maxResults}
-	if h, err := storage.ParseHash(q); err == nil {
+	if h, err := content.ParseHash(q); err == nil {
 		req.Hash = h.String()
 		return req, true
 	}
-	req.Words = storage.QueryWords(q)
+	req.Words = content.QueryWords(q)
 	return req, len(req.Words) > 0
 }
 

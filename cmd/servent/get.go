@@ -14,8 +14,8 @@ import (
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/browse"
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/internal/names"
-	"github.com/servent-p2p/servent/storage"
 )
 
 func newGetCmd() *cobra.Command {
@@ -173,7 +173,7 @@ func resolveTarget(dataDir, target string) (api.GetRequest, error) {
 	fromResult := func(r api.Result) api.GetRequest {
 		return api.GetRequest{Hash: r.Hash, Name: r.Name, Sources: r.Sources}
 	}
-	if h, err := storage.ParseHash(target); err == nil {
+	if h, err := content.ParseHash(target); err == nil {
 		for _, r := range last {
 			if r.Hash == h.String() {
 				return fromResult(r), nil

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/servent-p2p/servent/api"
-	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/content"
 )
 
 // lastSearchFile keeps the results of the last search in the data dir, so
@@ -68,7 +68,7 @@ func (f *searchFlags) run(cmd *cobra.Command, words []string) error {
 	}
 	req := api.SearchRequest{Words: words, Timeout: f.timeout, Max: f.max}
 	if f.hash != "" {
-		h, err := storage.ParseHash(f.hash)
+		h, err := content.ParseHash(f.hash)
 		if err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("--hash: %w", err)}
 		}

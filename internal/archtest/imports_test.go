@@ -74,23 +74,6 @@ var ioModules = []string{
 // plain address values, is allowed.
 var ioStd = []string{"net", "os/exec"}
 
-// importEdge is one import, both ends relative to module.
-type importEdge struct{ from, to string }
-
-// mergingElsewhere are imports that break the rules above and are being
-// removed on another branch this session (issue #17: the content17 branch
-// moves storage's hash and keywords into package content, after which
-// these packages no longer import storage). The test logs them instead of
-// failing. The lead removes this list after merging.
-var mergingElsewhere = []importEdge{
-	{"query", "storage"},
-	{"ultrapeer", "storage"},
-	{"browse", "storage"},
-	{"kit", "storage"},
-	{"web", "storage"},
-	{"sim", "storage"},
-}
-
 // listedPackage is the part of `go list -json` output the test reads.
 type listedPackage struct {
 	ImportPath string
@@ -160,7 +143,6 @@ func servent(pkgs map[string]*listedPackage) (own []*listedPackage, rel []string
 // TestImportDirection: every servent package imports only the servent
 // packages the allowed table gives it.
 func TestImportDirection(t *testing.T) {
-	seen := make(map[importEdge]bool)
 	own, rel := servent(listPackages(t))
 	for i, p := range own {
 		from := rel[i]
@@ -174,18 +156,7 @@ func TestImportDirection(t *testing.T) {
 			if !ok || slices.Contains(may, to) {
 				continue
 			}
-			e := importEdge{from, to}
-			if slices.Contains(mergingElsewhere, e) {
-				seen[e] = true
-				t.Logf("skipped (being removed on another branch): %s imports %s", from, to)
-				continue
-			}
 			t.Errorf("%s imports %s; it may import only %v", from, to, may)
-		}
-	}
-	for _, e := range mergingElsewhere {
-		if !seen[e] {
-			t.Logf("%s no longer imports %s: remove it from mergingElsewhere", e.from, e.to)
 		}
 	}
 }
@@ -193,7 +164,6 @@ func TestImportDirection(t *testing.T) {
 // TestPureImportsNoIO: the pure packages depend, directly or not, on no
 // I/O library (`go list -deps ./query ./ultrapeer` shows no badger,
 // fsnotify, memberlist or quic-go) and on no socket or process package.
-// Imports in mergingElsewhere are not followed.
 func TestPureImportsNoIO(t *testing.T) {
 	pkgs := listPackages(t)
 	for _, name := range pure {
@@ -209,7 +179,7 @@ func TestPureImportsNoIO(t *testing.T) {
 }
 
 // ioChain returns the import chain from path to the first I/O library it
-// reaches, or nil, not following the imports in mergingElsewhere.
+// reaches, or nil.
 func ioChain(pkgs map[string]*listedPackage, path string, visited map[string]bool) []string {
 	if visited[path] {
 		return nil
@@ -227,11 +197,7 @@ func ioChain(pkgs map[string]*listedPackage, path string, visited map[string]boo
 	if !ok || p.Standard {
 		return nil
 	}
-	from, _ := local(path)
 	for _, imp := range p.Imports {
-		if to, ok := local(imp); ok && slices.Contains(mergingElsewhere, importEdge{from, to}) {
-			continue
-		}
 		if rest := ioChain(pkgs, imp, visited); rest != nil {
 			return append([]string{path}, rest...)
 		}

@@ -5,6 +5,7 @@ package drill
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,14 +100,16 @@ func FuzzDecodeGetLine(f *testing.F) {
 }
 
 func TestSameHash(t *testing.T) {
+	h1, h2 := strings.Repeat("ab", 32), strings.Repeat("ac", 32)
 	cases := []struct {
 		a, b string
 		want bool
 	}{
-		{"ABcd", "abcd", true},
-		{"urn:blake3:abcd", "abcd", true},
-		{" abcd\n", "urn:blake3:ABCD", true},
-		{"abcd", "abce", false},
+		{strings.ToUpper(h1), h1, true},
+		{"urn:blake3:" + h1, h1, true},
+		{" " + h1 + "\n", "urn:blake3:" + strings.ToUpper(h1), true},
+		{h1, h2, false},
+		{h1[:60], h1[:60], false}, // not a whole hash
 		{"", "", false},
 	}
 	for _, tc := range cases {

@@ -4,20 +4,16 @@ package drill
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"golang.org/x/sys/unix"
-	"lukechampine.com/blake3"
-)
 
-// urnPrefix is how a content hash may be spelled in CLI output.
-const urnPrefix = "urn:blake3:"
+	"github.com/servent-p2p/servent/content"
+)
 
 // File is one generated share file.
 type File struct {
@@ -115,27 +111,30 @@ func CopyFile(f File, dir string) (File, error) {
 	return c, nil
 }
 
-// HashFile returns the BLAKE3-256 of the file at path in lower-case hex.
+// HashFile returns the content hash of the file at path in lower-case hex.
 func HashFile(path string) (string, error) {
-	fh, err := os.Open(path)
+	h, _, _, err := content.HashFile(path)
 	if err != nil {
-		return "", fmt.Errorf("drill: %w", err)
-	}
-	defer fh.Close()
-	h := blake3.New(32, nil)
-	if _, err := io.Copy(h, fh); err != nil {
 		return "", fmt.Errorf("drill: hash %s: %w", path, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return h.String(), nil
 }
 
-// normHash turns "urn:blake3:HEX" or "HEX" into lower-case hex.
+// normHash spells a content hash (hex or URN, any case) as lower-case hex;
+// anything else is returned as it is.
 func normHash(s string) string {
-	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), urnPrefix))
+	if h, err := content.ParseHash(s); err == nil {
+		return h.String()
+	}
+	return s
 }
 
 // sameHash reports whether two spellings name the same content hash.
-func sameHash(a, b string) bool { return normHash(a) == normHash(b) && normHash(a) != "" }
+func sameHash(a, b string) bool {
+	ha, errA := content.ParseHash(a)
+	hb, errB := content.ParseHash(b)
+	return errA == nil && errB == nil && ha == hb
+}
 
 // VerifyFile checks that the file at path has the given hash and size.
 func VerifyFile(path string, size int64, hash string) error {

@@ -1,4 +1,4 @@
-package storage
+package content
 
 import (
 	"strings"
@@ -235,26 +235,13 @@ func grams(out []string, run string, uni bool) []string {
 // Duplicates are removed; order of first appearance is kept.
 // "Maps/Zürich_2024.PDF" gives [maps zurich 2024 pdf].
 func Keywords(s string) []string {
-	var words []string
-	for _, t := range tokens(s) {
-		if t.symbol {
-			words = append(words, t.text)
-			continue
+	return words(s, true, func(out, parts []string) []string {
+		out = append(out, Fold(strings.Join(parts, "")))
+		if len(parts) == 1 {
+			return out
 		}
-		for _, p := range pieces(t.text) {
-			if p.unspaced {
-				words = grams(words, p.text, true)
-				continue
-			}
-			words = append(words, Fold(strings.Join(p.parts, "")))
-			if len(p.parts) > 1 {
-				for _, part := range p.parts {
-					words = append(words, Fold(part))
-				}
-			}
-		}
-	}
-	return dedup(words)
+		return foldAll(out, parts)
+	})
 }
 
 // QueryWords returns the words a query needs, each of which must match a
@@ -262,31 +249,43 @@ func Keywords(s string) []string {
 // ("WaterMap" needs water and map, which Keywords gives "Water Map.kmz" and
 // "WaterMap.kmz" alike), the bigrams of an unspaced run (its one character
 // when it has one), and symbols.
-func QueryWords(s string) []string {
-	var words []string
+func QueryWords(s string) []string { return words(s, false, foldAll) }
+
+// words returns the words of s: each symbol as it is, the bigrams of each
+// unspaced run (and its characters when uni, or when it has only one), and
+// for every other piece what spaced appends from its parts. Empty and
+// repeated words are removed.
+func words(s string, uni bool, spaced func(out, parts []string) []string) []string {
+	var out []string
 	for _, t := range tokens(s) {
 		if t.symbol {
-			words = append(words, t.text)
+			out = append(out, t.text)
 			continue
 		}
 		for _, p := range pieces(t.text) {
 			if p.unspaced {
-				words = grams(words, p.text, false)
+				out = grams(out, p.text, uni)
 				continue
 			}
-			for _, part := range p.parts {
-				words = append(words, Fold(part))
-			}
+			out = spaced(out, p.parts)
 		}
 	}
-	return dedup(words)
+	return dedup(out)
+}
+
+// foldAll appends every part folded.
+func foldAll(out, parts []string) []string {
+	for _, part := range parts {
+		out = append(out, Fold(part))
+	}
+	return out
 }
 
 // dedup removes empty and repeated words, keeping the first of each.
-func dedup(words []string) []string {
+func dedup(ws []string) []string {
 	var out []string
-	seen := make(map[string]struct{}, len(words))
-	for _, w := range words {
+	seen := make(map[string]struct{}, len(ws))
+	for _, w := range ws {
 		if _, ok := seen[w]; ok || w == "" {
 			continue
 		}

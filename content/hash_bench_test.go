@@ -1,14 +1,17 @@
-package storage
+package content
 
 import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	"fmt"
 	"hash"
+	"io"
 	"os"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	zeebo "github.com/zeebo/blake3"
 	"lukechampine.com/blake3"
@@ -60,14 +63,14 @@ func BenchmarkBLAKE3Plain(b *testing.B) {
 	}
 }
 
-// BenchmarkBLAKE3Zeebo is zeebo/blake3, the independent implementation
-// the downloader's whole-file check uses, fed 1 MiB at a time as it is.
+// BenchmarkBLAKE3Zeebo is zeebo/blake3 (the implementation Sum and the
+// files of one chunk use) fed 1 MiB at a time.
 func BenchmarkBLAKE3Zeebo(b *testing.B) {
 	benchChunked(b, func() hash.Hash { return zeebo.New() })
 }
 
-// BenchmarkBLAKE3Chunked is the library's Hasher fed 1 MiB at a time, as
-// the whole-file check fed it before it used zeebo/blake3.
+// BenchmarkBLAKE3Chunked is lukechampine.com/blake3's Hasher fed 1 MiB at
+// a time.
 func BenchmarkBLAKE3Chunked(b *testing.B) {
 	benchChunked(b, func() hash.Hash { return blake3.New(HashSize, nil) })
 }
@@ -93,4 +96,41 @@ func BenchmarkSHA256(b *testing.B) {
 	for b.Loop() {
 		sha256.Sum256(data)
 	}
+}
+
+// BenchmarkSmallFiles hashes files of one chunk or less as the scanner does
+// (HashReader) and, interleaved in the same loop, the way HashReader did
+// before it used zeebo/blake3 for them: the same pooled read and
+// lukechampine.com/blake3's Sum256. It reports the ratio baseline time /
+// HashReader time ("speedup"); ns/op is both together.
+func BenchmarkSmallFiles(b *testing.B) {
+	for _, size := range []int{1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, ChunkSize} {
+		data := make([]byte, size)
+		rand.Read(data)
+		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
+			var ours, base time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				if _, _, err := HashReader(bytes.NewReader(data), int64(size)); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				lukeSmall(b, bytes.NewReader(data), size)
+				ours, base = ours+t1.Sub(t0), base+time.Since(t1)
+			}
+			b.ReportMetric(float64(base)/float64(ours), "speedup")
+			b.ReportMetric(float64(size)*float64(b.N)/ours.Seconds()/1e6, "HashReader_MB/s")
+		})
+	}
+}
+
+// lukeSmall is the former small-file path: a pooled read, then
+// lukechampine.com/blake3's Sum256.
+func lukeSmall(b *testing.B, r io.Reader, size int) Hash {
+	bp := smallBufs.Get().(*[]byte)
+	defer smallBufs.Put(bp)
+	if _, err := io.ReadFull(r, (*bp)[:size]); err != nil {
+		b.Fatal(err)
+	}
+	return Hash(blake3.Sum256((*bp)[:size]))
 }
