@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -105,12 +106,12 @@ func (f *searchFlags) stream(ctx context.Context, client *api.Client, req api.Se
 		table    *resultTable
 		done     *api.SearchDone
 		jsonRows []api.Result // --json: results in arrival order
-		err      error
+		failed   error        // an error event from the daemon
 	)
 	if !f.cf.json {
 		table = newResultTable(out, stdoutIsTerminal())
 	}
-	err = client.Search(ctx, req, func(ev api.SearchEvent) {
+	err := client.Search(ctx, req, func(ev api.SearchEvent) {
 		switch {
 		case ev.Result != nil:
 			r := *ev.Result
@@ -127,9 +128,10 @@ func (f *searchFlags) stream(ctx context.Context, client *api.Client, req api.Se
 		case ev.Done != nil:
 			done = ev.Done
 		case ev.Error != "":
-			err = errors.New(ev.Error)
+			failed = errors.New(ev.Error)
 		}
 	})
+	err = cmp.Or(err, failed) // the stream's own failure, else the daemon's
 	if table != nil {
 		return table.rows(), done, err
 	}
