@@ -1,11 +1,9 @@
 package daemon
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -182,23 +180,4 @@ func (d *Daemon) fetchListing(ctx context.Context, m overlay.Member, folder stri
 	}
 	files = browse.Under(files, folder) // a peer may send more than asked
 	return files, nil
-}
-
-// serveBrowse is the control API's browse.
-func (d *Daemon) serveBrowse(w http.ResponseWriter, r *http.Request) {
-	var req api.BrowseRequest
-	if !decodeRequest(w, r, &req) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), cmp.Or(req.Timeout, browseTimeout))
-	defer cancel()
-	l, err := d.browse(ctx, req.Peer, req.Folder)
-	switch {
-	case errors.Is(err, ErrUnknownPeer):
-		http.Error(w, err.Error(), http.StatusNotFound)
-	case err != nil:
-		http.Error(w, err.Error(), http.StatusBadGateway)
-	default:
-		writeJSON(w, l)
-	}
 }

@@ -59,7 +59,7 @@ func TestClusterDynamicQuery(t *testing.T) {
 	})
 	// A search nobody can answer ends when the ultrapeer has tried the
 	// whole mesh, not at its timeout.
-	done := leaves[0].search(api.SearchRequest{Words: []string{"nosuchword"}, Timeout: 10 * time.Second}, nil, func(api.Result) {})
+	done := leaves[0].searcher.search(t.Context(), api.SearchRequest{Words: []string{"nosuchword"}, Timeout: 10 * time.Second}, func(api.Result) {})
 	t.Logf("search without a match: ended after %v, searched=%v", done.Elapsed, done.Searched)
 	if !done.Searched || done.Elapsed > 5*time.Second {
 		t.Errorf("search without a match ended after %v, searched=%v: want the dynamic query's end, well before the 10 s timeout", done.Elapsed, done.Searched)

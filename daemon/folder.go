@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -250,23 +249,4 @@ func (d *Daemon) getFolder(ctx context.Context, req api.FolderRequest, progress 
 	done.Resumed = done.Resumed || done.Kept > 0
 	done.Seconds = time.Since(started).Seconds()
 	return done, nil
-}
-
-// serveGetFolder is the control API's streaming folder download.
-func (d *Daemon) serveGetFolder(w http.ResponseWriter, r *http.Request) {
-	var req api.FolderRequest
-	if !decodeRequest(w, r, &req) {
-		return
-	}
-	if !filepath.IsAbs(req.OutDir) {
-		http.Error(w, "out_dir must be an absolute path", http.StatusBadRequest)
-		return
-	}
-	if req.Peer == "" {
-		http.Error(w, "name the peer whose folder to fetch", http.StatusBadRequest)
-		return
-	}
-	streamDownload(w, d.log.With("peer", req.Peer, "folder", req.Folder), func(progress func(api.Progress)) (*api.GetDone, error) {
-		return d.getFolder(r.Context(), req, progress)
-	})
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -97,7 +96,7 @@ func sourcesOf(in []api.Source) []transfer.Source {
 // with that hash (a hit for another one is ignored).
 func (d *Daemon) findSources(ctx context.Context, h storage.Hash) (api.Result, []api.Source) {
 	var res api.Result
-	d.search(api.SearchRequest{Hash: h.String(), Timeout: sourceSearchTimeout}, ctx.Done(), func(r api.Result) {
+	d.searcher.search(ctx, api.SearchRequest{Hash: h.String(), Timeout: sourceSearchTimeout}, func(r api.Result) {
 		if r.Hash == h.String() {
 			res = r
 		}
@@ -148,11 +147,6 @@ func (d *Daemon) download(ctx context.Context, req api.GetRequest, progress func
 		err = fmt.Errorf("no peer can serve %s now (%w); any partial file is kept: run the same command again to resume", h, err)
 	}
 	return res, err
-}
-
-// serveGet is the control API's streaming download.
-func (d *Daemon) serveGet(w http.ResponseWriter, r *http.Request) {
-	streamGet(w, r, d.log, d.getDone)
 }
 
 // getDone runs the download req names and builds its final record

@@ -22,7 +22,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	c := startCluster(t, o)
 	c.settled(30 * time.Second)
 	d := c.nodes[0]
-	d.search(api.SearchRequest{Words: []string{"doc001"}, Timeout: time.Second, Max: 1}, nil, func(api.Result) {})
+	d.searcher.search(t.Context(), api.SearchRequest{Words: []string{"doc001"}, Timeout: time.Second, Max: 1}, func(api.Result) {})
 
 	resp, err := http.Get("http://" + d.metricsAddr + "/metrics")
 	if err != nil {

@@ -21,7 +21,7 @@ var _ web.Backend = webBackend{}
 
 // Search implements web.Backend: the same path as `servent search`.
 func (b webBackend) Search(ctx context.Context, req api.SearchRequest, fn func(api.Result)) api.SearchDone {
-	return b.d.search(req, ctx.Done(), fn)
+	return b.d.searcher.search(ctx, req, fn)
 }
 
 // Fetch implements web.Backend: the file, verified, in the data dir's web
