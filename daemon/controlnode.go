@@ -27,11 +27,11 @@ func (n controlNode) search(ctx context.Context, req api.SearchRequest, fn func(
 }
 
 func (n controlNode) get(ctx context.Context, req api.GetRequest, progress func(api.Progress)) (*api.GetDone, error) {
-	return n.d.getDone(ctx, req, progress)
+	return n.d.fetcher.get(ctx, req, progress)
 }
 
 func (n controlNode) getFolder(ctx context.Context, req api.FolderRequest, progress func(api.Progress)) (*api.GetDone, error) {
-	return n.d.getFolder(ctx, req, progress)
+	return n.d.fetcher.getFolder(ctx, req, progress)
 }
 
 func (n controlNode) browse(ctx context.Context, peer, folder string) (api.Listing, error) {

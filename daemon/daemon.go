@@ -64,9 +64,9 @@ type Daemon struct {
 	metrics     *http.Server // nil unless metrics_listen is set
 	metricsAddr string       // where metrics listens
 	web         *web.Server  // nil unless web_listen is set
-	webCache    *webCache    // the page's downloads; set with web
 	server      *transfer.Server
 	downloader  *transfer.Downloader
+	fetcher     *fetcher      // runs downloads with downloader; set with it
 	browsing    chan struct{} // listings being built for peers (maxBrowsing)
 
 	ctx    context.Context

@@ -220,7 +220,7 @@ func TestHostileSourcesOtherHash(t *testing.T) {
 	}
 	out := make(chan found, 1)
 	go func() {
-		res, srcs := victim.findSources(t.Context(), h)
+		res, srcs := victim.fetcher.findSources(t.Context(), h)
 		out <- found{res, srcs}
 	}()
 	// Once the real hit is delivered, up forges one for another file.
