@@ -9,13 +9,23 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
 )
+
+// metricsSource is what the metrics read from the node when scraped.
+// Its methods are called concurrently and do not block.
+type metricsSource interface {
+	queryCounters() query.Counters // the routing core's
+	overlayStats() overlay.Stats   // the datagram plane's and discovery's
+	members() int                  // members seen, this node included
+	shares() int                   // files in the catalog
+}
 
 // metricsCollector exposes the node's counters to Prometheus, read when
 // scraped: the routing core's per-type counters and the datagram plane's.
 type metricsCollector struct {
-	d        *Daemon
+	src      metricsSource
 	messages *prometheus.Desc
 	drops    *prometheus.Desc
 	members  *prometheus.Desc
@@ -24,9 +34,9 @@ type metricsCollector struct {
 	beacons  *prometheus.Desc
 }
 
-func newMetricsCollector(d *Daemon) *metricsCollector {
+func newMetricsCollector(src metricsSource) *metricsCollector {
 	return &metricsCollector{
-		d:        d,
+		src:      src,
 		messages: prometheus.NewDesc("servent_query_messages_total", "Query-plane descriptors by type and event.", []string{"type", "event"}, nil),
 		drops:    prometheus.NewDesc("servent_query_dropped_total", "Query-plane descriptors dropped, by type and reason.", []string{"type", "reason"}, nil),
 		members:  prometheus.NewDesc("servent_members", "Members this node sees, itself included.", nil, nil),
@@ -45,8 +55,7 @@ func (m *metricsCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
-	var c query.Counters
-	m.d.withRouter(func(r *query.Router) { c = r.Counters() })
+	c := m.src.queryCounters()
 	counter := func(desc *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, float64(v), labels...)
 	}
@@ -66,7 +75,7 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(m.drops, dr.NoRoute, typ, "no_route")
 		counter(m.drops, dr.LinkRateLimited, typ, "link_rate_limited")
 	}
-	st := m.d.ov.Stats()
+	st := m.src.overlayStats()
 	counter(m.dgrams, c.Malformed+st.DroppedMalformed, "malformed")
 	counter(m.dgrams, st.DroppedNonMember, "non_member")
 	counter(m.dgrams, st.DroppedUnauthenticated, "unauthenticated")
@@ -85,15 +94,15 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(m.beacons, st.BeaconsWrongSource, "wrong_source")
 	counter(m.beacons, st.BeaconsStale, "stale")
 	counter(m.beacons, st.BeaconsThrottled, "throttled")
-	ch <- prometheus.MustNewConstMetric(m.members, prometheus.GaugeValue, float64(m.d.ov.NumMembers()))
-	ch <- prometheus.MustNewConstMetric(m.shares, prometheus.GaugeValue, float64(m.d.store.Count()))
+	ch <- prometheus.MustNewConstMetric(m.members, prometheus.GaugeValue, float64(m.src.members()))
+	ch <- prometheus.MustNewConstMetric(m.shares, prometheus.GaugeValue, float64(m.src.shares()))
 }
 
 // startMetrics serves /metrics on the configured loopback address (the
 // configuration refuses any other). It returns the server to close.
 func (d *Daemon) startMetrics() (*http.Server, error) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(newMetricsCollector(d))
+	reg.MustRegister(newMetricsCollector(metricsNode{d}))
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	ln, err := net.Listen("tcp", d.cfg.MetricsListen)
@@ -110,3 +119,18 @@ func (d *Daemon) startMetrics() (*http.Server, error) {
 	d.log.Info("serving Prometheus metrics", "url", "http://"+ln.Addr().String()+"/metrics")
 	return srv, nil
 }
+
+// metricsNode is the node as its metrics see it (metricsSource).
+type metricsNode struct{ d *Daemon }
+
+var _ metricsSource = metricsNode{}
+
+func (n metricsNode) queryCounters() query.Counters {
+	var c query.Counters
+	n.d.withRouter(func(r *query.Router) { c = r.Counters() })
+	return c
+}
+
+func (n metricsNode) overlayStats() overlay.Stats { return n.d.ov.Stats() }
+func (n metricsNode) members() int                { return n.d.ov.NumMembers() }
+func (n metricsNode) shares() int                 { return n.d.store.Count() }

@@ -8,8 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/configs"
+	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/query"
 )
 
 func TestMetricsEndpoint(t *testing.T) {
@@ -42,5 +46,58 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	if !regexp.MustCompile(`servent_members 3\b`).Match(body) {
 		t.Fatalf("servent_members is not 3:\n%s", body)
+	}
+}
+
+// fakeMetrics is a node's counters, fixed.
+type fakeMetrics struct {
+	c  query.Counters
+	st overlay.Stats
+}
+
+func (f fakeMetrics) queryCounters() query.Counters { return f.c }
+func (f fakeMetrics) overlayStats() overlay.Stats   { return f.st }
+func (f fakeMetrics) members() int                  { return 7 }
+func (f fakeMetrics) shares() int                   { return 42 }
+
+// TestMetricsCollector: every figure comes from its counter, and the
+// datagram drops add the routing core's to the plane's.
+func TestMetricsCollector(t *testing.T) {
+	var src fakeMetrics
+	src.c.Query.Originated = 3
+	src.c.QueryHit.Dropped.Duplicate = 5
+	src.c.Malformed = 2
+	src.st.DroppedMalformed = 4
+	src.st.BeaconsStale = 6
+	src.st.Planes = map[byte]overlay.PlaneStats{1: {Dropped: 1}, 2: {Dropped: 10}}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(newMetricsCollector(src))
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			key := f.GetName()
+			for _, l := range m.GetLabel() {
+				key += " " + l.GetValue()
+			}
+			got[key] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	want := map[string]float64{
+		"servent_query_messages_total originated query":   3,
+		"servent_query_dropped_total duplicate query_hit": 5,
+		"servent_datagrams_dropped_total malformed":       6,
+		"servent_datagrams_dropped_total plane_queue":     11,
+		"servent_beacons_total stale":                     6,
+		"servent_members":                                 7,
+		"servent_shared_files":                            42,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
 	}
 }
