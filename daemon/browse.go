@@ -83,14 +83,13 @@ func (d *Daemon) serveBrowseConn(conn *quic.Conn) {
 	}
 }
 
-// findMember resolves a peer as `servent peers` shows it: its exact name,
-// the start of its key's fingerprint (4 hex digits or more), or the start
-// of its name, each only when one member matches.
-func (d *Daemon) findMember(peer string) (overlay.Member, error) {
+// findMember resolves a peer among members as `servent peers` shows it:
+// its exact name, the start of its key's fingerprint (4 hex digits or
+// more), or the start of its name, each only when one member matches.
+func findMember(members []overlay.Member, peer string) (overlay.Member, error) {
 	if peer == "" {
 		return overlay.Member{}, fmt.Errorf("%w: name a peer (see `servent peers`)", ErrUnknownPeer)
 	}
-	members := d.ov.Members()
 	for _, m := range members {
 		if m.Name == peer {
 			return m, nil
@@ -136,7 +135,7 @@ func sourceOf(m overlay.Member) api.Source {
 // pinned connection with browse.ALPN, or from the own catalog when peer
 // is this node. Blocks until the answer or ctx ends.
 func (d *Daemon) browse(ctx context.Context, peer, folder string) (api.Listing, error) {
-	m, err := d.findMember(peer)
+	m, err := findMember(d.ov.Members(), peer)
 	if err != nil {
 		return api.Listing{}, err
 	}

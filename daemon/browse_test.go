@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/browse"
 	"github.com/servent-p2p/servent/configs"
+	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/storage"
 )
 
@@ -106,4 +108,36 @@ func startOne(tb testing.TB, cfg configs.Config) *Daemon {
 	}
 	tb.Cleanup(func() { d.Close() })
 	return d
+}
+
+// TestFindMember: a peer is named by its exact name, a key prefix of 4
+// hex digits or more, or a name prefix, each only when one member matches.
+func TestFindMember(t *testing.T) {
+	member := func(name string, key byte) overlay.Member {
+		m := overlay.Member{Name: name}
+		m.Meta.Fingerprint[0], m.Meta.Fingerprint[1] = key, 0xcd
+		return m
+	}
+	members := []overlay.Member{member("alpha", 0xab), member("alpha-2", 0xac), member("beta", 0xbe), member("Gamma", 0xab)}
+	tests := []struct{ peer, want, wantErr string }{
+		{"alpha", "alpha", ""},          // exact, though alpha-2 starts so
+		{"alpha-", "alpha-2", ""},       // name prefix
+		{"gam", "Gamma", ""},            // any case
+		{"beCD", "beta", ""},            // key prefix, any case
+		{"becd0000", "beta", ""},        // longer key prefix
+		{"be", "beta", ""},              // too short for a key: a name prefix
+		{"abcd", "", "matches 2 peers"}, // alpha's and Gamma's key
+		{"al", "", "matches 2 peers"},
+		{"delta", "", "no member is called"},
+		{"", "", "name a peer"},
+	}
+	for _, tt := range tests {
+		m, err := findMember(members, tt.peer)
+		switch {
+		case tt.wantErr == "" && (err != nil || m.Name != tt.want):
+			t.Errorf("%q: %q, %v; want %q", tt.peer, m.Name, err, tt.want)
+		case tt.wantErr != "" && (!errors.Is(err, ErrUnknownPeer) || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("%q: %q, %v; want an error with %q", tt.peer, m.Name, err, tt.wantErr)
+		}
+	}
 }
