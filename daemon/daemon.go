@@ -65,8 +65,7 @@ type Daemon struct {
 	metricsAddr string       // where metrics listens
 	web         *web.Server  // nil unless web_listen is set
 	server      *transfer.Server
-	downloader  *transfer.Downloader
-	fetcher     *fetcher      // runs downloads with downloader; set with it
+	fetcher     *fetcher      // runs downloads; set with server
 	browsing    chan struct{} // listings being built for peers (maxBrowsing)
 
 	ctx    context.Context

@@ -31,7 +31,7 @@ func (d *Daemon) startTransfer() error {
 	if err != nil {
 		return err
 	}
-	d.downloader, err = transfer.NewDownloader(transfer.Config{
+	dl, err := transfer.NewDownloader(transfer.Config{
 		State: d.store,
 		Dial: func(ctx context.Context, addr netip.AddrPort, conf *tls.Config, qc *quic.Config) (*quic.Conn, error) {
 			return d.ov.DialTLS(ctx, addr, conf, qc)
@@ -48,7 +48,7 @@ func (d *Daemon) startTransfer() error {
 	if err != nil {
 		return err
 	}
-	d.fetcher = d.newFetcher(d.downloader)
+	d.fetcher = d.newFetcher(dl)
 	return nil
 }
 
