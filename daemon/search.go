@@ -47,13 +47,12 @@ type queryNet interface {
 type searcher struct {
 	net    queryNet
 	routes *searches
-	guid   func() query.GUID
 }
 
 // newSearcher returns a searcher sending through net; the node hands what
 // its routing core delivers to routes.
 func newSearcher(net queryNet, routes *searches) *searcher {
-	return &searcher{net: net, routes: routes, guid: newGUID}
+	return &searcher{net: net, routes: routes}
 }
 
 // searchRun is the state of one search.
@@ -126,7 +125,7 @@ func (s *searcher) newRun(req api.SearchRequest, fn func(api.Result)) *searchRun
 
 // originate sends the query under a new GUID.
 func (run *searchRun) originate() {
-	g := run.s.guid()
+	g := newGUID()
 	run.current = g
 	run.s.routes.add(g, run.events)
 	run.s.routes.deliver(run.s.net.originate(g, run.q))
