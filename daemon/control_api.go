@@ -3,7 +3,6 @@ package daemon
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -93,38 +92,4 @@ func (a controlAPI) serveGetFolder(w http.ResponseWriter, r *http.Request) {
 	streamDownload(w, a.log.With("peer", req.Peer, "folder", req.Folder), func(progress func(api.Progress)) (*api.GetDone, error) {
 		return a.ops.getFolder(r.Context(), req, progress)
 	})
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
-}
-
-// eventStream writes one JSON object per line and flushes each.
-type eventStream struct {
-	w   http.ResponseWriter
-	enc *json.Encoder
-	rc  *http.ResponseController
-}
-
-func newEventStream(w http.ResponseWriter) *eventStream {
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	return &eventStream{w: w, enc: json.NewEncoder(w), rc: http.NewResponseController(w)}
-}
-
-func (s *eventStream) send(v any) error {
-	if err := s.enc.Encode(v); err != nil {
-		return err
-	}
-	return s.rc.Flush()
-}
-
-func decodeRequest(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
-		return false
-	}
-	return true
 }
