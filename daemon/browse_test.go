@@ -3,16 +3,20 @@ package daemon
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quic-go/quic-go"
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/browse"
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/storage"
+	"github.com/servent-p2p/servent/ultrapeer"
 )
 
 func TestPlanFolder(t *testing.T) {
@@ -64,14 +68,14 @@ func TestBrowseMembersOnly(t *testing.T) {
 	defer cancel()
 
 	other := keyed[1].ov.Name()
-	eventually(t, 20*time.Second, "node001's share to be indexed", func() bool { return len(keyed[1].listing("")) > 0 })
+	eventually(t, 20*time.Second, "node001's share to be indexed", func() bool { return len(keyed[1].browser.listing("")) > 0 })
 	for _, peer := range []string{other, keyed[1].ov.Fingerprint().String()[:6]} {
-		l, err := keyed[0].browse(ctx, peer, "")
+		l, err := keyed[0].browser.browse(ctx, peer, "")
 		if err != nil || l.Peer.Name != other || !slices.ContainsFunc(l.Files, func(f api.ListedFile) bool { return f.Path == "doc001 report.txt" }) {
 			t.Errorf("browse %q: %+v, %v", peer, l, err)
 		}
 	}
-	if _, err := keyed[0].browse(ctx, "nobody", ""); !errors.Is(err, ErrUnknownPeer) {
+	if _, err := keyed[0].browser.browse(ctx, "nobody", ""); !errors.Is(err, ErrUnknownPeer) {
 		t.Errorf("unknown peer: %v", err)
 	}
 
@@ -139,5 +143,42 @@ func TestFindMember(t *testing.T) {
 		case tt.wantErr != "" && (!errors.Is(err, ErrUnknownPeer) || !strings.Contains(err.Error(), tt.wantErr)):
 			t.Errorf("%q: %q, %v; want an error with %q", tt.peer, m.Name, err, tt.wantErr)
 		}
+	}
+}
+
+// fakeBrowseNet is an overlay of fixed members that cannot dial.
+type fakeBrowseNet struct {
+	name    string
+	members []overlay.Member
+	dialled []string
+}
+
+func (n *fakeBrowseNet) Name() string              { return n.name }
+func (n *fakeBrowseNet) Members() []overlay.Member { return n.members }
+func (n *fakeBrowseNet) DialPinned(_ context.Context, addr netip.AddrPort, _ overlay.Fingerprint, _ string) (*quic.Conn, error) {
+	n.dialled = append(n.dialled, addr.String())
+	return nil, errors.New("no route")
+}
+
+// TestBrowser: browsing this node lists its own catalog below the folder
+// (no network); another member is dialled at its address; a failed dial
+// says that old servents cannot be browsed.
+func TestBrowser(t *testing.T) {
+	net := &fakeBrowseNet{name: "self", members: []overlay.Member{
+		{Name: "self", Addr: netip.MustParseAddrPort("127.0.0.1:1")},
+		{Name: "other", Addr: netip.MustParseAddrPort("127.0.0.2:2")},
+	}}
+	own := []ultrapeer.Entry{{Path: "maps/a.txt", Size: 1, Hash: storage.Hash{1}}, {Path: "notes.txt", Size: 2, Hash: storage.Hash{2}}}
+	b := newBrowser(net, func() []ultrapeer.Entry { return own }, quiet())
+	l, err := b.browse(t.Context(), "self", `\maps/`)
+	if err != nil || l.Folder != "maps" || l.Peer.Name != "self" || len(l.Files) != 1 || l.Files[0].Path != "maps/a.txt" || l.Files[0].Hash != own[0].Hash.String() {
+		t.Errorf("own listing %+v, %v", l, err)
+	}
+	_, err = b.browse(t.Context(), "oth", "")
+	if err == nil || !strings.Contains(err.Error(), "cannot be browsed") || !slices.Equal(net.dialled, []string{"127.0.0.2:2"}) {
+		t.Errorf("browsing an unreachable member: %v, dialled %v", err, net.dialled)
+	}
+	if _, err := b.browse(t.Context(), "nobody", ""); !errors.Is(err, ErrUnknownPeer) {
+		t.Errorf("unknown peer: %v", err)
 	}
 }

@@ -35,5 +35,5 @@ func (n controlNode) getFolder(ctx context.Context, req api.FolderRequest, progr
 }
 
 func (n controlNode) browse(ctx context.Context, peer, folder string) (api.Listing, error) {
-	return n.d.browse(ctx, peer, folder)
+	return n.d.browser.browse(ctx, peer, folder)
 }

@@ -65,8 +65,8 @@ type Daemon struct {
 	metricsAddr string       // where metrics listens
 	web         *web.Server  // nil unless web_listen is set
 	server      *transfer.Server
-	fetcher     *fetcher      // runs downloads; set with server
-	browsing    chan struct{} // listings being built for peers (maxBrowsing)
+	fetcher     *fetcher // runs downloads; set with server
+	browser     *browser // browse requests, both ways; set with server
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -16,8 +16,9 @@ import (
 	"github.com/servent-p2p/servent/transfer"
 )
 
-// startTransfer builds the HTTP/3 file server, the downloader and the
-// fetcher that drives it.
+// startTransfer builds what serves and fetches files and listings: the
+// HTTP/3 file server, the downloader and the fetcher that drives it, and
+// the browser.
 func (d *Daemon) startTransfer() error {
 	var err error
 	sw := d.newSwarm()
@@ -49,6 +50,7 @@ func (d *Daemon) startTransfer() error {
 		return err
 	}
 	d.fetcher = d.newFetcher(dl)
+	d.browser = newBrowser(d.ov, d.entries, d.log)
 	return nil
 }
 
@@ -88,7 +90,7 @@ var _ fetchNet = fetchNode{}
 
 // browse implements fetchNet.
 func (n fetchNode) browse(ctx context.Context, peer, folder string) (api.Listing, error) {
-	return n.d.browse(ctx, peer, folder)
+	return n.d.browser.browse(ctx, peer, folder)
 }
 
 // openLocal implements fetchNet: the shared file with content hash h, or

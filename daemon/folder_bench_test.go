@@ -45,7 +45,7 @@ func BenchmarkFolderDownload(b *testing.B) {
 		if time.Now().After(deadline) {
 			b.Fatalf("the getter lists %d of %d files", len(l.Files), benchFiles)
 		}
-		l, _ = getter.browse(ctx, seeder.ov.Name(), "drill")
+		l, _ = getter.browser.browse(ctx, seeder.ov.Name(), "drill")
 	}
 	perFile := func(b *testing.B, start time.Time) {
 		b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(b.N*benchFiles), "ms/file")

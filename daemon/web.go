@@ -34,7 +34,7 @@ func (b webBackend) Peers() []api.Peer { return b.d.Peers() }
 
 // Browse implements web.Backend: the same path as `servent browse`.
 func (b webBackend) Browse(ctx context.Context, peer, folder string) (api.Listing, error) {
-	return b.d.browse(ctx, peer, folder)
+	return b.d.browser.browse(ctx, peer, folder)
 }
 
 // Rescan implements web.Backend: an upload landed in the drop folder.
