@@ -1,11 +1,11 @@
 package daemon
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -15,6 +15,7 @@ import (
 	"github.com/servent-p2p/servent/browse"
 	"github.com/servent-p2p/servent/internal/names"
 	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/ultrapeer"
 )
 
 // Browse limits.
@@ -33,10 +34,35 @@ const (
 // ErrUnknownPeer: no member matches the name or key prefix given.
 var ErrUnknownPeer = errors.New("no such peer")
 
+// browseNet is what a browser needs from the overlay (overlay.Node).
+type browseNet interface {
+	Name() string
+	Members() []overlay.Member
+	DialPinned(ctx context.Context, addr netip.AddrPort, expect overlay.Fingerprint, proto string) (*quic.Conn, error)
+}
+
+var _ browseNet = (*overlay.Node)(nil)
+
+// browser answers members' browse requests and asks members for theirs
+// (browse.ALPN). Safe for concurrent use.
+type browser struct {
+	net     browseNet
+	entries func() []ultrapeer.Entry // the own catalog, as indexed
+	busy    chan struct{}            // listings being built for peers (maxBrowsing)
+	log     *slog.Logger
+}
+
+func newBrowser(net browseNet, entries func() []ultrapeer.Entry, log *slog.Logger) *browser {
+	return &browser{net: net, entries: entries, busy: make(chan struct{}, maxBrowsing), log: log}
+}
+
+// serveBrowseConn hands a browse connection to the browser.
+func (d *Daemon) serveBrowseConn(conn *quic.Conn) { d.browser.serveConn(d.ctx, conn) }
+
 // listing is the local catalog below folder as browse entries (one per
 // share-relative path, as the index has them).
-func (d *Daemon) listing(folder string) []browse.Entry {
-	entries := d.entries()
+func (b *browser) listing(folder string) []browse.Entry {
+	entries := b.entries()
 	out := make([]browse.Entry, len(entries))
 	for i, e := range entries {
 		out[i] = browse.Entry{Path: e.Path, Size: e.Size, Hash: e.Hash}
@@ -44,13 +70,14 @@ func (d *Daemon) listing(folder string) []browse.Entry {
 	return browse.Under(out, folder)
 }
 
-// serveBrowseConn answers one member's browse request (the overlay
-// admitted it: with a drill key only members get here).
-func (d *Daemon) serveBrowseConn(conn *quic.Conn) {
+// serveConn answers one member's browse request (the overlay admitted
+// it: with a drill key only members get here). It blocks until the
+// member has read the listing, browseTimeout, or ctx ends.
+func (b *browser) serveConn(ctx context.Context, conn *quic.Conn) {
 	defer conn.CloseWithError(0, "")
-	ctx, cancel := context.WithTimeout(d.ctx, browseRequestWait)
+	reqCtx, cancel := context.WithTimeout(ctx, browseRequestWait)
 	defer cancel()
-	stream, err := conn.AcceptStream(ctx)
+	stream, err := conn.AcceptStream(reqCtx)
 	if err != nil {
 		return
 	}
@@ -58,19 +85,19 @@ func (d *Daemon) serveBrowseConn(conn *quic.Conn) {
 	stream.SetDeadline(time.Now().Add(browseTimeout))
 	req, err := browse.ReadRequest(stream)
 	if err != nil {
-		d.log.Debug("browse request", "peer", conn.RemoteAddr(), "err", err)
+		b.log.Debug("browse request", "peer", conn.RemoteAddr(), "err", err)
 		stream.CancelRead(0)
 		return
 	}
 	select {
-	case d.browsing <- struct{}{}:
-		defer func() { <-d.browsing }()
+	case b.busy <- struct{}{}:
+		defer func() { <-b.busy }()
 	default:
 		browse.WriteRefusal(stream, "busy listing its shares for other peers: try again in a moment")
 		return
 	}
-	if err := browse.WriteListing(stream, d.listing(req.Folder)); err != nil {
-		d.log.Debug("browse answer", "peer", conn.RemoteAddr(), "err", err)
+	if err := browse.WriteListing(stream, b.listing(req.Folder)); err != nil {
+		b.log.Debug("browse answer", "peer", conn.RemoteAddr(), "err", err)
 		return
 	}
 	// Closing the connection now would discard what is still in flight:
@@ -81,18 +108,17 @@ func (d *Daemon) serveBrowseConn(conn *quic.Conn) {
 	select {
 	case <-conn.Context().Done():
 	case <-wait.C:
-	case <-d.ctx.Done():
+	case <-ctx.Done():
 	}
 }
 
-// findMember resolves a peer as `servent peers` shows it: its exact name,
-// the start of its key's fingerprint (4 hex digits or more), or the start
-// of its name, each only when one member matches.
-func (d *Daemon) findMember(peer string) (overlay.Member, error) {
+// findMember resolves a peer among members as `servent peers` shows it:
+// its exact name, the start of its key's fingerprint (4 hex digits or
+// more), or the start of its name, each only when one member matches.
+func findMember(members []overlay.Member, peer string) (overlay.Member, error) {
 	if peer == "" {
 		return overlay.Member{}, fmt.Errorf("%w: name a peer (see `servent peers`)", ErrUnknownPeer)
 	}
-	members := d.ov.Members()
 	for _, m := range members {
 		if m.Name == peer {
 			return m, nil
@@ -137,17 +163,17 @@ func sourceOf(m overlay.Member) api.Source {
 // browse asks peer (see findMember) for its files below folder: over a
 // pinned connection with browse.ALPN, or from the own catalog when peer
 // is this node. Blocks until the answer or ctx ends.
-func (d *Daemon) browse(ctx context.Context, peer, folder string) (api.Listing, error) {
-	m, err := d.findMember(peer)
+func (b *browser) browse(ctx context.Context, peer, folder string) (api.Listing, error) {
+	m, err := findMember(b.net.Members(), peer)
 	if err != nil {
 		return api.Listing{}, err
 	}
 	folder = browse.CleanFolder(folder)
 	out := api.Listing{Peer: sourceOf(m), Folder: folder}
 	var files []browse.Entry
-	if m.Name == d.ov.Name() {
-		files = d.listing(folder)
-	} else if files, err = d.fetchListing(ctx, m, folder); err != nil {
+	if m.Name == b.net.Name() {
+		files = b.listing(folder)
+	} else if files, err = b.fetchListing(ctx, m, folder); err != nil {
 		return out, err
 	}
 	out.Files = make([]api.ListedFile, len(files))
@@ -158,9 +184,9 @@ func (d *Daemon) browse(ctx context.Context, peer, folder string) (api.Listing, 
 }
 
 // fetchListing runs the client side of a browse.
-func (d *Daemon) fetchListing(ctx context.Context, m overlay.Member, folder string) ([]browse.Entry, error) {
+func (b *browser) fetchListing(ctx context.Context, m overlay.Member, folder string) ([]browse.Entry, error) {
 	who := names.Display(m.Name)
-	conn, err := d.ov.DialPinned(ctx, m.Addr, m.Meta.Fingerprint, browse.ALPN)
+	conn, err := b.net.DialPinned(ctx, m.Addr, m.Meta.Fingerprint, browse.ALPN)
 	if err != nil {
 		return nil, fmt.Errorf("browse %s: %w (servents older than this one cannot be browsed)", who, err)
 	}
@@ -182,23 +208,4 @@ func (d *Daemon) fetchListing(ctx context.Context, m overlay.Member, folder stri
 	}
 	files = browse.Under(files, folder) // a peer may send more than asked
 	return files, nil
-}
-
-// serveBrowse is the control API's browse.
-func (d *Daemon) serveBrowse(w http.ResponseWriter, r *http.Request) {
-	var req api.BrowseRequest
-	if !decodeRequest(w, r, &req) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), cmp.Or(req.Timeout, browseTimeout))
-	defer cancel()
-	l, err := d.browse(ctx, req.Peer, req.Folder)
-	switch {
-	case errors.Is(err, ErrUnknownPeer):
-		http.Error(w, err.Error(), http.StatusNotFound)
-	case err != nil:
-		http.Error(w, err.Error(), http.StatusBadGateway)
-	default:
-		writeJSON(w, l)
-	}
 }

@@ -3,14 +3,20 @@ package daemon
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/quic-go/quic-go"
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/browse"
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/content"
+	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/ultrapeer"
 )
 
 func TestPlanFolder(t *testing.T) {
@@ -62,14 +68,14 @@ func TestBrowseMembersOnly(t *testing.T) {
 	defer cancel()
 
 	other := keyed[1].ov.Name()
-	eventually(t, 20*time.Second, "node001's share to be indexed", func() bool { return len(keyed[1].listing("")) > 0 })
+	eventually(t, 20*time.Second, "node001's share to be indexed", func() bool { return len(keyed[1].browser.listing("")) > 0 })
 	for _, peer := range []string{other, keyed[1].ov.Fingerprint().String()[:6]} {
-		l, err := keyed[0].browse(ctx, peer, "")
+		l, err := keyed[0].browser.browse(ctx, peer, "")
 		if err != nil || l.Peer.Name != other || !slices.ContainsFunc(l.Files, func(f api.ListedFile) bool { return f.Path == "doc001 report.txt" }) {
 			t.Errorf("browse %q: %+v, %v", peer, l, err)
 		}
 	}
-	if _, err := keyed[0].browse(ctx, "nobody", ""); !errors.Is(err, ErrUnknownPeer) {
+	if _, err := keyed[0].browser.browse(ctx, "nobody", ""); !errors.Is(err, ErrUnknownPeer) {
 		t.Errorf("unknown peer: %v", err)
 	}
 
@@ -106,4 +112,73 @@ func startOne(tb testing.TB, cfg configs.Config) *Daemon {
 	}
 	tb.Cleanup(func() { d.Close() })
 	return d
+}
+
+// TestFindMember: a peer is named by its exact name, a key prefix of 4
+// hex digits or more, or a name prefix, each only when one member matches.
+func TestFindMember(t *testing.T) {
+	member := func(name string, key byte) overlay.Member {
+		m := overlay.Member{Name: name}
+		m.Meta.Fingerprint[0], m.Meta.Fingerprint[1] = key, 0xcd
+		return m
+	}
+	members := []overlay.Member{member("alpha", 0xab), member("alpha-2", 0xac), member("beta", 0xbe), member("Gamma", 0xab)}
+	tests := []struct{ peer, want, wantErr string }{
+		{"alpha", "alpha", ""},          // exact, though alpha-2 starts so
+		{"alpha-", "alpha-2", ""},       // name prefix
+		{"gam", "Gamma", ""},            // any case
+		{"beCD", "beta", ""},            // key prefix, any case
+		{"becd0000", "beta", ""},        // longer key prefix
+		{"be", "beta", ""},              // too short for a key: a name prefix
+		{"abcd", "", "matches 2 peers"}, // alpha's and Gamma's key
+		{"al", "", "matches 2 peers"},
+		{"delta", "", "no member is called"},
+		{"", "", "name a peer"},
+	}
+	for _, tt := range tests {
+		m, err := findMember(members, tt.peer)
+		switch {
+		case tt.wantErr == "" && (err != nil || m.Name != tt.want):
+			t.Errorf("%q: %q, %v; want %q", tt.peer, m.Name, err, tt.want)
+		case tt.wantErr != "" && (!errors.Is(err, ErrUnknownPeer) || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("%q: %q, %v; want an error with %q", tt.peer, m.Name, err, tt.wantErr)
+		}
+	}
+}
+
+// fakeBrowseNet is an overlay of fixed members that cannot dial.
+type fakeBrowseNet struct {
+	name    string
+	members []overlay.Member
+	dialled []string
+}
+
+func (n *fakeBrowseNet) Name() string              { return n.name }
+func (n *fakeBrowseNet) Members() []overlay.Member { return n.members }
+func (n *fakeBrowseNet) DialPinned(_ context.Context, addr netip.AddrPort, _ overlay.Fingerprint, _ string) (*quic.Conn, error) {
+	n.dialled = append(n.dialled, addr.String())
+	return nil, errors.New("no route")
+}
+
+// TestBrowser: browsing this node lists its own catalog below the folder
+// (no network); another member is dialled at its address; a failed dial
+// says that old servents cannot be browsed.
+func TestBrowser(t *testing.T) {
+	net := &fakeBrowseNet{name: "self", members: []overlay.Member{
+		{Name: "self", Addr: netip.MustParseAddrPort("127.0.0.1:1")},
+		{Name: "other", Addr: netip.MustParseAddrPort("127.0.0.2:2")},
+	}}
+	own := []ultrapeer.Entry{{Path: "maps/a.txt", Size: 1, Hash: content.Hash{1}}, {Path: "notes.txt", Size: 2, Hash: content.Hash{2}}}
+	b := newBrowser(net, func() []ultrapeer.Entry { return own }, quiet())
+	l, err := b.browse(t.Context(), "self", `\maps/`)
+	if err != nil || l.Folder != "maps" || l.Peer.Name != "self" || len(l.Files) != 1 || l.Files[0].Path != "maps/a.txt" || l.Files[0].Hash != own[0].Hash.String() {
+		t.Errorf("own listing %+v, %v", l, err)
+	}
+	_, err = b.browse(t.Context(), "oth", "")
+	if err == nil || !strings.Contains(err.Error(), "cannot be browsed") || !slices.Equal(net.dialled, []string{"127.0.0.2:2"}) {
+		t.Errorf("browsing an unreachable member: %v, dialled %v", err, net.dialled)
+	}
+	if _, err := b.browse(t.Context(), "nobody", ""); !errors.Is(err, ErrUnknownPeer) {
+		t.Errorf("unknown peer: %v", err)
+	}
 }

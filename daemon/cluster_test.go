@@ -184,7 +184,7 @@ func (c *cluster) searchAll(origins []*Daemon, timeout time.Duration) (recall fl
 				defer wg.Done()
 				defer func() { <-sem }()
 				hit := false
-				done := o.search(api.SearchRequest{Words: []string{word, "report"}, Timeout: timeout, Max: 1}, nil, func(r api.Result) {
+				done := o.searcher.search(context.Background(), api.SearchRequest{Words: []string{word, "report"}, Timeout: timeout, Max: 1}, func(r api.Result) {
 					hit = hit || r.Name == word+" report.txt"
 				})
 				mu.Lock()
@@ -328,7 +328,7 @@ func TestClusterFlatFlood(t *testing.T) {
 		dist := distances(origin.ov.Name())
 		for i, d := range c.nodes {
 			hit := false
-			origin.search(api.SearchRequest{Words: []string{c.files[i]}, Timeout: 2 * time.Second, Max: 1}, nil, func(api.Result) { hit = true })
+			origin.searcher.search(t.Context(), api.SearchRequest{Words: []string{c.files[i]}, Timeout: 2 * time.Second, Max: 1}, func(api.Result) { hit = true })
 			switch h, ok := dist[d.ov.Name()]; {
 			case ok && h < o.ttl:
 				inner++

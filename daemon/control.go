@@ -1,9 +1,10 @@
 package daemon
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -11,6 +12,21 @@ import (
 
 	"github.com/servent-p2p/servent/api"
 )
+
+// controlOps is what the control API serves: the node's operations, each
+// as the CLI asks for it. The methods are called concurrently, one call
+// per request; those taking a context block until it ends or they are
+// done.
+type controlOps interface {
+	status() api.Status
+	shares() ([]api.Share, error)
+	peers() []api.Peer
+	search(ctx context.Context, req api.SearchRequest, fn func(api.Result)) api.SearchDone
+	// get and getFolder call progress never concurrently.
+	get(ctx context.Context, req api.GetRequest, progress func(api.Progress)) (*api.GetDone, error)
+	getFolder(ctx context.Context, req api.FolderRequest, progress func(api.Progress)) (*api.GetDone, error)
+	browse(ctx context.Context, peer, folder string) (api.Listing, error)
+}
 
 // controlServer serves the control API on the data dir's unix socket.
 type controlServer struct {
@@ -20,8 +36,10 @@ type controlServer struct {
 	done chan struct{}
 }
 
-func startControl(d *Daemon) (*controlServer, error) {
-	path := api.SocketPath(d.cfg.Data)
+// startControl serves ops on the control socket of dataDir. It returns
+// once the socket listens; close stops it.
+func startControl(dataDir string, ops controlOps, log *slog.Logger) (*controlServer, error) {
+	path := api.SocketPath(dataDir)
 	// The data dir lock is held, so a socket file left here is stale.
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("control socket: %w", err)
@@ -34,23 +52,8 @@ func startControl(d *Daemon) (*controlServer, error) {
 		ln.Close()
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+api.RouteStatus, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, d.Status()) })
-	mux.HandleFunc("GET "+api.RouteShares, func(w http.ResponseWriter, r *http.Request) {
-		files, err := d.store.Files()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		writeJSON(w, api.SharesOf(files))
-	})
-	mux.HandleFunc("GET "+api.RoutePeers, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, d.Peers()) })
-	mux.HandleFunc("POST "+api.RouteSearch, d.serveSearch)
-	mux.HandleFunc("POST "+api.RouteGet, d.serveGet)
-	mux.HandleFunc("POST "+api.RouteBrowse, d.serveBrowse)
-	mux.HandleFunc("POST "+api.RouteGetFolder, d.serveGetFolder)
 	c := &controlServer{
-		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil},
+		srv:  &http.Server{Handler: controlHandler(ops, log), ReadHeaderTimeout: 5 * time.Second},
 		ln:   ln,
 		path: path,
 		done: make(chan struct{}),
@@ -62,6 +65,7 @@ func startControl(d *Daemon) (*controlServer, error) {
 	return c, nil
 }
 
+// close stops serving and removes the socket; it waits for the server.
 func (c *controlServer) close() error {
 	err := c.srv.Close()
 	<-c.done
@@ -69,36 +73,16 @@ func (c *controlServer) close() error {
 	return err
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
-}
-
-// eventStream writes one JSON object per line and flushes each.
-type eventStream struct {
-	w   http.ResponseWriter
-	enc *json.Encoder
-	rc  *http.ResponseController
-}
-
-func newEventStream(w http.ResponseWriter) *eventStream {
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	return &eventStream{w: w, enc: json.NewEncoder(w), rc: http.NewResponseController(w)}
-}
-
-func (s *eventStream) send(v any) error {
-	if err := s.enc.Encode(v); err != nil {
-		return err
-	}
-	return s.rc.Flush()
-}
-
-func decodeRequest(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
-		return false
-	}
-	return true
+// controlHandler routes the control API's requests to ops.
+func controlHandler(ops controlOps, log *slog.Logger) http.Handler {
+	a := controlAPI{ops: ops, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+api.RouteStatus, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, ops.status()) })
+	mux.HandleFunc("GET "+api.RouteShares, a.serveShares)
+	mux.HandleFunc("GET "+api.RoutePeers, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, ops.peers()) })
+	mux.HandleFunc("POST "+api.RouteSearch, a.serveSearch)
+	mux.HandleFunc("POST "+api.RouteGet, func(w http.ResponseWriter, r *http.Request) { streamGet(w, r, log, ops.get) })
+	mux.HandleFunc("POST "+api.RouteBrowse, a.serveBrowse)
+	mux.HandleFunc("POST "+api.RouteGetFolder, a.serveGetFolder)
+	return mux
 }

@@ -45,7 +45,8 @@ type Daemon struct {
 	indexLimit  *indexLimiter // paces each leaf's index updates
 	leaves      *leafSessions
 	qrp         *qrpLinks
-	searches    searches
+	searches    searches  // routes the routing core's deliveries to searcher's searches
+	searcher    *searcher // runs the searches of the CLI, the page and downloads
 
 	topoMu  sync.Mutex
 	topo    topology
@@ -63,10 +64,9 @@ type Daemon struct {
 	metrics     *http.Server // nil unless metrics_listen is set
 	metricsAddr string       // where metrics listens
 	web         *web.Server  // nil unless web_listen is set
-	webCache    *webCache    // the page's downloads; set with web
 	server      *transfer.Server
-	downloader  *transfer.Downloader
-	browsing    chan struct{} // listings being built for peers (maxBrowsing)
+	fetcher     *fetcher // runs downloads; set with server
+	browser     *browser // browse requests, both ways; set with server
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -114,6 +114,7 @@ func New(cfg configs.Config, log *slog.Logger, version string) (*Daemon, error) 
 	}
 	d.leaves = newLeafSessions(d)
 	d.qrp = newQRPLinks(d)
+	d.searcher = newSearcher(searchNode{d}, &d.searches)
 	return d, nil
 }
 
@@ -144,7 +145,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 			return fmt.Errorf("web_listen: %w", err)
 		}
 	}
-	if d.control, err = startControl(d); err != nil {
+	if d.control, err = startControl(d.cfg.Data, controlNode{d}, d.log); err != nil {
 		return err
 	}
 	d.goFunc(func() { d.store.RunGC(d.ctx, 5*time.Minute) })

@@ -1,7 +1,11 @@
 package daemon
 
 import (
+	"context"
+	"slices"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/servent-p2p/servent/api"
@@ -59,9 +63,80 @@ func TestClusterDynamicQuery(t *testing.T) {
 	})
 	// A search nobody can answer ends when the ultrapeer has tried the
 	// whole mesh, not at its timeout.
-	done := leaves[0].search(api.SearchRequest{Words: []string{"nosuchword"}, Timeout: 10 * time.Second}, nil, func(api.Result) {})
+	done := leaves[0].searcher.search(t.Context(), api.SearchRequest{Words: []string{"nosuchword"}, Timeout: 10 * time.Second}, func(api.Result) {})
 	t.Logf("search without a match: ended after %v, searched=%v", done.Elapsed, done.Searched)
 	if !done.Searched || done.Elapsed > 5*time.Second {
 		t.Errorf("search without a match ended after %v, searched=%v: want the dynamic query's end, well before the 10 s timeout", done.Elapsed, done.Searched)
 	}
+}
+
+// fakeDynamicCore has steps due at fixed times.
+type fakeDynamicCore struct {
+	mu    sync.Mutex
+	due   []time.Time // sorted
+	ticks []time.Time
+}
+
+func (c *fakeDynamicCore) nextTick() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.due) == 0 {
+		return time.Time{}, false
+	}
+	return c.due[0], true
+}
+
+func (c *fakeDynamicCore) tick(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ticks = append(c.ticks, now)
+	for len(c.due) > 0 && !c.due[0].After(now) {
+		c.due = c.due[1:]
+	}
+}
+
+func (c *fakeDynamicCore) add(at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.due = append(c.due, at)
+}
+
+func (c *fakeDynamicCore) ticked() []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.ticks)
+}
+
+// TestRunDynamic: steps run when due; a step added while the loop sleeps
+// runs once the loop is woken; the loop ends with its context.
+func TestRunDynamic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		core := &fakeDynamicCore{due: []time.Time{start.Add(time.Second), start.Add(3 * time.Second)}}
+		ctx, cancel := context.WithCancel(t.Context())
+		wake := make(chan struct{}, 1)
+		ended := make(chan struct{})
+		go func() {
+			runDynamic(ctx, core, wake)
+			close(ended)
+		}()
+		time.Sleep(10 * time.Second)
+		want := []time.Time{start.Add(time.Second), start.Add(3 * time.Second)}
+		if got := core.ticked(); !slices.Equal(got, want) {
+			t.Fatalf("ticked at %v, want %v", got, want)
+		}
+		core.add(start.Add(12 * time.Second)) // a query started while idle
+		wake <- struct{}{}
+		time.Sleep(5 * time.Second)
+		if got := core.ticked(); len(got) != 3 || !got[2].Equal(start.Add(12*time.Second)) {
+			t.Fatalf("after waking: ticked at %v, want a third tick at 12 s", got)
+		}
+		cancel()
+		synctest.Wait()
+		select {
+		case <-ended:
+		default:
+			t.Fatal("the loop did not end with its context")
+		}
+	})
 }

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,13 +132,20 @@ func (p *folderProgress) send() {
 	p.report(api.Progress{Bytes: b, Total: p.total, Sources: 1, Files: p.files, FilesDone: p.finished})
 }
 
+// finishedFiles is how many files are done.
+func (p *folderProgress) finishedFiles() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.finished
+}
+
 // getFolder downloads the folder req names from its peer into
 // req.OutDir/<name>, with its structure, every file verified by the
-// single-file path (d.download). Files already there from an earlier run
+// single-file path (download). Files already there from an earlier run
 // are kept, partial ones resume. Blocks until done, an error, or ctx ends.
-func (d *Daemon) getFolder(ctx context.Context, req api.FolderRequest, progress func(api.Progress)) (*api.GetDone, error) {
+func (f *fetcher) getFolder(ctx context.Context, req api.FolderRequest, progress func(api.Progress)) (*api.GetDone, error) {
 	started := time.Now()
-	l, err := d.browse(ctx, req.Peer, req.Folder)
+	l, err := f.net.browse(ctx, req.Peer, req.Folder)
 	if err != nil {
 		return nil, err
 	}
@@ -151,122 +157,133 @@ func (d *Daemon) getFolder(ctx context.Context, req api.FolderRequest, progress 
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}
-	fp := &folderProgress{report: progress, inflight: map[int]int64{}, files: len(plan)}
-	for _, f := range plan {
-		fp.total += f.size
+	run := &folderRun{f: f, peer: l.Peer, root: root, plan: plan,
+		fp: &folderProgress{report: progress, inflight: map[int]int64{}, files: len(plan)}}
+	for _, ff := range plan {
+		run.fp.total += ff.size
 	}
-	done := &api.GetDone{Path: root, Size: fp.total, Files: len(plan), Skipped: skipped, Sources: map[string]int64{}}
-	var mu sync.Mutex // guards done's counters and firstErr
-	var firstErr error
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	fetch := func(i int) error {
-		f := plan[i]
-		dst := filepath.Join(root, filepath.FromSlash(f.rel))
-		if kept(dst, f) {
-			mu.Lock()
-			done.Kept++
-			mu.Unlock()
-			fp.finish(i, f.size)
-			return nil
-		}
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		if f.dup >= 0 { // same content as an earlier file: copied once that one is done
-			if err := copyFile(filepath.Join(root, filepath.FromSlash(plan[f.dup].rel)), dst); err != nil {
-				return fmt.Errorf("%s: %w", names.Display(f.rel), err)
-			}
-			fp.finish(i, f.size)
-			return nil
-		}
-		res, err := d.download(ctx, api.GetRequest{
-			Hash: f.hash.String(), Name: filepath.Base(dst), OutDir: filepath.Dir(dst), Sources: []api.Source{l.Peer},
-		}, func(p transfer.Progress) { fp.update(i, p.Done) })
-		if err != nil {
-			return fmt.Errorf("%s: %w", names.Display(f.rel), err)
-		}
-		mu.Lock()
-		done.Renamed = done.Renamed || res.Renamed
-		done.Resumed = done.Resumed || res.ChunksResumed > 0
-		done.Liars = append(done.Liars, res.Liars...)
-		for _, s := range res.Sources {
-			if s.Bytes > 0 {
-				done.Sources[s.Name] += s.Bytes
-			}
-		}
-		mu.Unlock()
-		fp.finish(i, f.size)
-		return nil
+	run.done = &api.GetDone{Path: root, Size: run.fp.total, Files: len(plan), Skipped: skipped, Sources: map[string]int64{}}
+	if err := run.all(ctx); err != nil {
+		return nil, fmt.Errorf("%w; %d of %d files are saved in %s: run the same command again to resume", err, run.fp.finishedFiles(), len(plan), root)
 	}
-	// Unique contents first (in parallel), then the copies of duplicates.
+	run.done.Resumed = run.done.Resumed || run.done.Kept > 0
+	run.done.Seconds = time.Since(started).Seconds()
+	return run.done, nil
+}
+
+// folderRun is one folder download.
+type folderRun struct {
+	f    *fetcher
+	peer api.Source
+	root string
+	plan []folderFile
+	fp   *folderProgress
+
+	mu   sync.Mutex // guards done's counters
+	done *api.GetDone
+}
+
+// all fetches the unique contents first (folderWorkers in parallel), then
+// the copies of duplicates. It returns the first error, or ctx's.
+func (r *folderRun) all(ctx context.Context) error {
 	var unique, dups []int
-	for i, f := range plan {
+	for i, f := range r.plan {
 		if f.dup < 0 {
 			unique = append(unique, i)
 		} else {
 			dups = append(dups, i)
 		}
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	for _, batch := range [][]int{unique, dups} {
-		work := make(chan int)
-		var wg sync.WaitGroup
-		for range folderWorkers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range work {
-					if err := fetch(i); err != nil {
-						mu.Lock()
-						if firstErr == nil {
-							firstErr = err
-						}
-						mu.Unlock()
-						cancel()
-					}
-				}
-			}()
-		}
-	feed:
-		for _, i := range batch {
-			select {
-			case work <- i:
-			case <-ctx.Done():
-				break feed
-			}
-		}
-		close(work)
-		wg.Wait()
-		if firstErr == nil && ctx.Err() != nil {
-			firstErr = ctx.Err()
-		}
-		if firstErr != nil {
-			fp.mu.Lock()
-			n := fp.finished
-			fp.mu.Unlock()
-			return nil, fmt.Errorf("%w; %d of %d files are saved in %s: run the same command again to resume", firstErr, n, len(plan), root)
+		if err := r.batch(ctx, cancel, batch); err != nil {
+			return err
 		}
 	}
-	done.Resumed = done.Resumed || done.Kept > 0
-	done.Seconds = time.Since(started).Seconds()
-	return done, nil
+	return nil
 }
 
-// serveGetFolder is the control API's streaming folder download.
-func (d *Daemon) serveGetFolder(w http.ResponseWriter, r *http.Request) {
-	var req api.FolderRequest
-	if !decodeRequest(w, r, &req) {
-		return
+// batch fetches the files batch lists with folderWorkers workers; the
+// first error cancels the others.
+func (r *folderRun) batch(ctx context.Context, cancel func(), batch []int) error {
+	var mu sync.Mutex
+	var firstErr error
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range folderWorkers {
+		wg.Go(func() {
+			for i := range work {
+				if err := r.fetch(ctx, i); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					cancel()
+				}
+			}
+		})
 	}
-	if !filepath.IsAbs(req.OutDir) {
-		http.Error(w, "out_dir must be an absolute path", http.StatusBadRequest)
-		return
+feed:
+	for _, i := range batch {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			break feed
+		}
 	}
-	if req.Peer == "" {
-		http.Error(w, "name the peer whose folder to fetch", http.StatusBadRequest)
-		return
+	close(work)
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
 	}
-	streamDownload(w, d.log.With("peer", req.Peer, "folder", req.Folder), func(progress func(api.Progress)) (*api.GetDone, error) {
-		return d.getFolder(r.Context(), req, progress)
-	})
+	return firstErr
+}
+
+// fetch saves file i: kept from an earlier run, copied from the same
+// content saved already, or downloaded from the peer.
+func (r *folderRun) fetch(ctx context.Context, i int) error {
+	f := r.plan[i]
+	dst := filepath.Join(r.root, filepath.FromSlash(f.rel))
+	if kept(dst, f) {
+		r.mu.Lock()
+		r.done.Kept++
+		r.mu.Unlock()
+		r.fp.finish(i, f.size)
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	if f.dup >= 0 { // same content as an earlier file: copied once that one is done
+		if err := copyFile(filepath.Join(r.root, filepath.FromSlash(r.plan[f.dup].rel)), dst); err != nil {
+			return fmt.Errorf("%s: %w", names.Display(f.rel), err)
+		}
+		r.fp.finish(i, f.size)
+		return nil
+	}
+	res, err := r.f.download(ctx, api.GetRequest{
+		Hash: f.hash.String(), Name: filepath.Base(dst), OutDir: filepath.Dir(dst), Sources: []api.Source{r.peer},
+	}, func(p transfer.Progress) { r.fp.update(i, p.Done) })
+	if err != nil {
+		return fmt.Errorf("%s: %w", names.Display(f.rel), err)
+	}
+	r.record(res)
+	r.fp.finish(i, f.size)
+	return nil
+}
+
+// record adds a downloaded file's sources, liars and flags to the folder's.
+func (r *folderRun) record(res transfer.Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.done.Renamed = r.done.Renamed || res.Renamed
+	r.done.Resumed = r.done.Resumed || res.ChunksResumed > 0
+	r.done.Liars = append(r.done.Liars, res.Liars...)
+	for _, s := range res.Sources {
+		if s.Bytes > 0 {
+			r.done.Sources[s.Name] += s.Bytes
+		}
+	}
 }

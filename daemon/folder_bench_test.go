@@ -45,7 +45,7 @@ func BenchmarkFolderDownload(b *testing.B) {
 		if time.Now().After(deadline) {
 			b.Fatalf("the getter lists %d of %d files", len(l.Files), benchFiles)
 		}
-		l, _ = getter.browse(ctx, seeder.ov.Name(), "drill")
+		l, _ = getter.browser.browse(ctx, seeder.ov.Name(), "drill")
 	}
 	perFile := func(b *testing.B, start time.Time) {
 		b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(b.N*benchFiles), "ms/file")
@@ -57,7 +57,7 @@ func BenchmarkFolderDownload(b *testing.B) {
 			began := time.Now()
 			for range b.N {
 				req := api.FolderRequest{Peer: seeder.ov.Name(), Folder: "drill", OutDir: b.TempDir()}
-				if _, err := getter.getFolder(ctx, req, func(api.Progress) {}); err != nil {
+				if _, err := getter.fetcher.getFolder(ctx, req, func(api.Progress) {}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -72,7 +72,7 @@ func BenchmarkFolderDownload(b *testing.B) {
 			out := b.TempDir()
 			for _, f := range l.Files {
 				req := api.GetRequest{Hash: f.Hash, OutDir: out, Sources: []api.Source{l.Peer}}
-				if _, err := getter.download(ctx, req, nil); err != nil {
+				if _, err := getter.fetcher.download(ctx, req, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -2,102 +2,66 @@ package daemon
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
+	"log/slog"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"time"
-
-	"github.com/quic-go/quic-go"
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/internal/names"
-	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/transfer"
 )
 
 // sourceSearchTimeout bounds the hash search that finds sources for a get.
 const sourceSearchTimeout = 3 * time.Second
 
-// sharedDownloadsDir is the folder (inside the data dir, always shared)
-// where `servent get --share` links finished files.
-func sharedDownloadsDir(dataDir string) string { return filepath.Join(dataDir, "shared") }
-
-// startTransfer builds the HTTP/3 file server and the downloader.
-func (d *Daemon) startTransfer() error {
-	var err error
-	sw := d.newSwarm()
-	d.server, err = transfer.NewServer(transfer.ServerConfig{
-		Catalog:    d.store,
-		MaxUploads: d.cfg.MaxUploads,
-		OnStale:    func(transfer.File) { d.rescanSoon() },
-		Swarm:      sw,
-		Logger:     d.log,
-	})
-	if err != nil {
-		return err
-	}
-	d.downloader, err = transfer.NewDownloader(transfer.Config{
-		State: d.store,
-		Dial: func(ctx context.Context, addr netip.AddrPort, conf *tls.Config, qc *quic.Config) (*quic.Conn, error) {
-			return d.ov.DialTLS(ctx, addr, conf, qc)
-		},
-		TLSConfig: func(s transfer.Source) *tls.Config {
-			conf := d.ov.ClientTLS(overlay.Fingerprint(s.Fingerprint))
-			conf.NextProtos = []string{transfer.ALPN}
-			return conf
-		},
-		Swarm:   sw,
-		Resolve: d.memberSource,
-		Logger:  d.log,
-	})
-	return err
+// sourceFinder runs a search (the node's searcher).
+type sourceFinder interface {
+	search(ctx context.Context, req api.SearchRequest, fn func(api.Result)) api.SearchDone
 }
 
-// serveH3Conn hands an "h3" connection to the file server.
-func (d *Daemon) serveH3Conn(conn *quic.Conn) {
-	if err := d.server.ServeQUICConn(conn); err != nil && d.ctx.Err() == nil {
-		d.log.Debug("h3 connection", "err", err)
-	}
+// fileGetter downloads one file, verified (transfer.Downloader).
+type fileGetter interface {
+	Get(ctx context.Context, req transfer.Request) (transfer.Result, error)
 }
 
-// rescanSoon asks the catalog watcher for a rescan (a served file changed,
-// a download was shared).
-func (d *Daemon) rescanSoon() {
-	select {
-	case d.rescan <- struct{}{}:
-	default:
-	}
+var _ fileGetter = (*transfer.Downloader)(nil)
+
+// fetchNet is what a fetcher needs from the rest of the node: the peers
+// and its own files. Its methods are called concurrently.
+type fetchNet interface {
+	// dialable returns the sources among in that a download may dial.
+	dialable(in []transfer.Source) []transfer.Source
+	// browse lists peer's files below folder. It blocks.
+	browse(ctx context.Context, peer, folder string) (api.Listing, error)
+	// openLocal opens this node's own file with content hash h,
+	// returning its size as catalogued and its path.
+	openLocal(h content.Hash) (io.ReadCloser, int64, string, error)
 }
 
-// sourcesOf converts API sources, skipping malformed ones.
-func sourcesOf(in []api.Source) []transfer.Source {
-	var out []transfer.Source
-	for _, s := range in {
-		ap, err := netip.ParseAddrPort(s.Addr)
-		if err != nil {
-			continue
-		}
-		src := transfer.Source{Name: s.Name, Addr: ap}
-		if fp, err := hex.DecodeString(s.Fingerprint); err == nil && len(fp) == len(src.Fingerprint) {
-			copy(src.Fingerprint[:], fp)
-		}
-		out = append(out, src)
-	}
-	return out
+// fetcher runs the node's downloads: single files (from given sources or
+// those a hash search finds), folders (from a peer's listing), the phone
+// page's cached files, and the sharing of finished downloads. Safe for
+// concurrent use.
+type fetcher struct {
+	sources  sourceFinder
+	getter   fileGetter
+	net      fetchNet
+	cache    *webCache // the phone page's downloads
+	shareDir string    // where shared downloads are linked (sharedDownloadsDir)
+	rescan   func()    // asks for a rescan of the shares; does not block
+	log      *slog.Logger
 }
 
 // findSources runs a search by hash and returns every peer that answered
 // with that hash (a hit for another one is ignored).
-func (d *Daemon) findSources(ctx context.Context, h content.Hash) (api.Result, []api.Source) {
+func (f *fetcher) findSources(ctx context.Context, h content.Hash) (api.Result, []api.Source) {
 	var res api.Result
-	d.search(api.SearchRequest{Hash: h.String(), Timeout: sourceSearchTimeout}, ctx.Done(), func(r api.Result) {
+	f.sources.search(ctx, api.SearchRequest{Hash: h.String(), Timeout: sourceSearchTimeout}, func(r api.Result) {
 		if r.Hash == h.String() {
 			res = r
 		}
@@ -108,7 +72,7 @@ func (d *Daemon) findSources(ctx context.Context, h content.Hash) (api.Result, [
 // download fetches the file req names into req.OutDir: from req.Sources,
 // or from the peers a hash search finds (also when the given sources are
 // gone). progress, if not nil, is called as verified bytes arrive. Blocks.
-func (d *Daemon) download(ctx context.Context, req api.GetRequest, progress func(transfer.Progress)) (transfer.Result, error) {
+func (f *fetcher) download(ctx context.Context, req api.GetRequest, progress func(transfer.Progress)) (transfer.Result, error) {
 	h, err := content.ParseHash(req.Hash)
 	if err != nil {
 		return transfer.Result{}, err
@@ -116,7 +80,7 @@ func (d *Daemon) download(ctx context.Context, req api.GetRequest, progress func
 	sources := req.Sources
 	var found api.Result
 	if len(sources) == 0 {
-		found, sources = d.findSources(ctx, h)
+		found, sources = f.findSources(ctx, h)
 	}
 	name := names.Base(req.Name) // names come from the network: made safe here
 	if name == "" {
@@ -126,11 +90,11 @@ func (d *Daemon) download(ctx context.Context, req api.GetRequest, progress func
 		name = h.String()
 	}
 	get := func(sources []api.Source) (transfer.Result, error) {
-		return d.downloader.Get(ctx, transfer.Request{
+		return f.getter.Get(ctx, transfer.Request{
 			Hash:     h, // the size comes from the verified outboard, never from a hit
 			Name:     name,
 			OutDir:   req.OutDir,
-			Sources:  d.dialable(sourcesOf(sources)),
+			Sources:  f.net.dialable(sourcesOf(sources)),
 			Progress: progress,
 		})
 	}
@@ -140,7 +104,7 @@ func (d *Daemon) download(ctx context.Context, req api.GetRequest, progress func
 	}
 	if errors.Is(err, transfer.ErrNoSources) && len(req.Sources) > 0 {
 		// The sources of the last search are gone: ask the network again.
-		if _, fresh := d.findSources(ctx, h); len(fresh) > 0 {
+		if _, fresh := f.findSources(ctx, h); len(fresh) > 0 {
 			res, err = get(fresh)
 		}
 	}
@@ -150,16 +114,11 @@ func (d *Daemon) download(ctx context.Context, req api.GetRequest, progress func
 	return res, err
 }
 
-// serveGet is the control API's streaming download.
-func (d *Daemon) serveGet(w http.ResponseWriter, r *http.Request) {
-	streamGet(w, r, d.log, d.getDone)
-}
-
-// getDone runs the download req names and builds its final record
-// (sharing the file when asked). Blocks.
-func (d *Daemon) getDone(ctx context.Context, req api.GetRequest, progress func(api.Progress)) (*api.GetDone, error) {
+// get runs the download req names and builds its final record (sharing
+// the file when asked). Blocks.
+func (f *fetcher) get(ctx context.Context, req api.GetRequest, progress func(api.Progress)) (*api.GetDone, error) {
 	started := time.Now()
-	res, err := d.download(ctx, req, func(p transfer.Progress) { progress(api.ProgressOf(p)) })
+	res, err := f.download(ctx, req, func(p transfer.Progress) { progress(api.ProgressOf(p)) })
 	if err != nil {
 		return nil, err
 	}
@@ -179,8 +138,8 @@ func (d *Daemon) getDone(ctx context.Context, req api.GetRequest, progress func(
 		}
 	}
 	if req.Share {
-		if err := d.shareDownload(res.Path); err != nil {
-			d.log.Warn("sharing the download", "err", err)
+		if err := f.shareDownload(res.Path); err != nil {
+			f.log.Warn("sharing the download", "err", err)
 		} else {
 			done.Shared = true
 		}
@@ -188,46 +147,19 @@ func (d *Daemon) getDone(ctx context.Context, req api.GetRequest, progress func(
 	return done, nil
 }
 
-// shareDownload links a finished download into the always-shared folder of
-// the data dir (a copy when a link is impossible), then rescans.
-func (d *Daemon) shareDownload(path string) error {
-	dir := sharedDownloadsDir(d.cfg.Data)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	dst := filepath.Join(dir, filepath.Base(path))
-	if _, err := os.Lstat(dst); err == nil {
-		return nil // already shared under that name
-	}
-	if err := os.Link(path, dst); err != nil {
-		if err := copyFile(path, dst); err != nil {
-			return err
+// sourcesOf converts API sources, skipping malformed ones.
+func sourcesOf(in []api.Source) []transfer.Source {
+	var out []transfer.Source
+	for _, s := range in {
+		ap, err := netip.ParseAddrPort(s.Addr)
+		if err != nil {
+			continue
 		}
+		src := transfer.Source{Name: s.Name, Addr: ap}
+		if fp, err := hex.DecodeString(s.Fingerprint); err == nil && len(fp) == len(src.Fingerprint) {
+			copy(src.Fingerprint[:], fp)
+		}
+		out = append(out, src)
 	}
-	d.rescanSoon()
-	return nil
-}
-
-// copyFile copies src to a new file dst (never overwriting), synced.
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		os.Remove(dst)
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		os.Remove(dst)
-		return err
-	}
-	return out.Close()
+	return out
 }

@@ -14,12 +14,13 @@ const maxSourcesPerResult = 16
 // keyed reports whether this node runs with a drill key.
 func (d *Daemon) keyed() bool { return d.cfg.Key != "" || d.cfg.KeyFile != "" }
 
-// dialable returns the sources a download may dial. A source whose key is
+// dialable implements fetchNet: the sources a download may dial. A source whose key is
 // a member's is dialled as that member (its stand-in address, resolved
 // to the paths this node verified), whatever address the hit gave; with a
 // drill key the others are left out, so that a hit cannot make this node
 // open connections to a host outside the network.
-func (d *Daemon) dialable(in []transfer.Source) []transfer.Source {
+func (n fetchNode) dialable(in []transfer.Source) []transfer.Source {
+	d := n.d
 	byKey := make(map[overlay.Fingerprint]overlay.Member)
 	for _, m := range d.ov.Members() {
 		byKey[m.Meta.Fingerprint] = m

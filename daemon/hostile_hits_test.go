@@ -131,7 +131,7 @@ func TestHostileHits(t *testing.T) {
 		var got api.Result
 		var done api.SearchDone
 		eventually(t, 20*time.Second, "the hundred holders to answer", func() bool {
-			done = victim.search(api.SearchRequest{Words: []string{"zzzcap"}, Timeout: 5 * time.Second}, nil, func(r api.Result) { got = r })
+			done = victim.searcher.search(t.Context(), api.SearchRequest{Words: []string{"zzzcap"}, Timeout: 5 * time.Second}, func(r api.Result) { got = r })
 			return done.Hits >= 50
 		})
 		t.Logf("100 holders answered for one file: %d hit descriptors, %d sources kept", done.Hits, len(got.Sources))
@@ -180,7 +180,7 @@ func TestHostileHits(t *testing.T) {
 		}
 		var lied api.Result
 		eventually(t, 10*time.Second, "the lying size in search results", func() bool {
-			victim.search(api.SearchRequest{Hash: real.Hash, Timeout: 2 * time.Second}, nil, func(r api.Result) { lied = r })
+			victim.searcher.search(t.Context(), api.SearchRequest{Hash: real.Hash, Timeout: 2 * time.Second}, func(r api.Result) { lied = r })
 			return lied.Size == real.Size+1000
 		})
 		ev := getVia(t, victim, api.GetRequest{Hash: real.Hash, OutDir: t.TempDir()})
@@ -220,17 +220,15 @@ func TestHostileSourcesOtherHash(t *testing.T) {
 	}
 	out := make(chan found, 1)
 	go func() {
-		res, srcs := victim.findSources(t.Context(), h)
+		res, srcs := victim.fetcher.findSources(t.Context(), h)
 		out <- found{res, srcs}
 	}()
 	// Once the real hit is delivered, up forges one for another file.
 	eventually(t, 5*time.Second, "the real hit", func() bool { return routerCounters(victim).QueryHit.Delivered > d0 })
 	var g query.GUID
-	victim.searches.mu.Lock()
-	for id := range victim.searches.byID {
+	for _, id := range victim.searches.guids() {
 		g = id
 	}
-	victim.searches.mu.Unlock()
 	d1 := routerCounters(victim).QueryHit.Delivered
 	sendFrom(t, up, victim, query.PlaneByte, hitBytes(t, g))
 	eventually(t, 5*time.Second, "the forged hit to be delivered", func() bool { return routerCounters(victim).QueryHit.Delivered > d1 })

@@ -170,25 +170,25 @@ func TestHostileIndex(t *testing.T) {
 		// answers for from its registry, 20 times a second (the searches'
 		// own state stays small next to the budget).
 		var answered, asked atomic.Int64
-		stop := make(chan struct{})
+		ctx, stop := context.WithCancel(t.Context())
 		var wg sync.WaitGroup
 		wg.Go(func() {
 			for {
 				select {
-				case <-stop:
+				case <-ctx.Done():
 					return
 				default:
 				}
 				asked.Add(1)
 				found := false
-				searcher.search(api.SearchRequest{Words: []string{ownFile}, Timeout: time.Second, Max: 1}, stop, func(r api.Result) {
+				searcher.searcher.search(ctx, api.SearchRequest{Words: []string{ownFile}, Timeout: time.Second, Max: 1}, func(r api.Result) {
 					found = found || strings.Contains(r.Name, ownFile)
 				})
 				if found {
 					answered.Add(1)
 				}
 				select {
-				case <-stop:
+				case <-ctx.Done():
 					return
 				case <-time.After(50 * time.Millisecond):
 				}
@@ -209,7 +209,7 @@ func TestHostileIndex(t *testing.T) {
 			dropped += ack.Dropped
 		}
 		took := time.Since(start)
-		close(stop)
+		stop()
 		wg.Wait()
 		grown := heapNow() - h0
 		runtime.KeepAlive(encoded)
@@ -293,7 +293,7 @@ func TestHostileIndex(t *testing.T) {
 		took := time.Since(start)
 		var got api.Result
 		eventually(t, 20*time.Second, "a search to find file 77777", func() bool {
-			searcher.search(api.SearchRequest{Words: []string{"song", "77777"}, Timeout: 2 * time.Second, Max: 1}, nil, func(r api.Result) { got = r })
+			searcher.searcher.search(t.Context(), api.SearchRequest{Words: []string{"song", "77777"}, Timeout: 2 * time.Second, Max: 1}, func(r api.Result) { got = r })
 			return got.Hash == lib[77_777].Hash.String()
 		})
 		t.Logf("100,000 files in %d parts attached in %v; found %q from %s", len(ultrapeer.SplitUpdate(u, ultrapeer.PartBytes)), took.Round(time.Millisecond), got.Name, searcher.ov.Name())

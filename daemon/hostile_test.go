@@ -94,7 +94,7 @@ func find(t *testing.T, d *Daemon, word string) api.Result {
 	t.Helper()
 	var got api.Result
 	eventually(t, 15*time.Second, d.ov.Name()+" to find "+word, func() bool {
-		d.search(api.SearchRequest{Words: []string{word}, Timeout: 2 * time.Second, Max: 1}, nil, func(r api.Result) {
+		d.searcher.search(t.Context(), api.SearchRequest{Words: []string{word}, Timeout: 2 * time.Second, Max: 1}, func(r api.Result) {
 			if strings.Contains(r.Name, word) {
 				got = r
 			}
@@ -486,7 +486,7 @@ func getVia(t *testing.T, d *Daemon, req api.GetRequest) api.GetEvent {
 	defer cancel()
 	r := httptest.NewRequestWithContext(ctx, http.MethodPost, api.RouteGet, bytes.NewReader(body))
 	w := httptest.NewRecorder()
-	d.serveGet(w, r)
+	controlHandler(controlNode{d}, d.log).ServeHTTP(w, r)
 	var last api.GetEvent
 	dec := json.NewDecoder(w.Body)
 	for {

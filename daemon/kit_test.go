@@ -54,7 +54,7 @@ func TestKitLinkWorksBeforeScan(t *testing.T) {
 	if len(d.kit) != 1 {
 		t.Fatalf("kit offers %d binaries, want 1", len(d.kit))
 	}
-	d.webCache = &webCache{dir: filepath.Join(cfg.Data, "web-cache"), max: 1 << 20, log: quiet()}
+	d.fetcher = d.newFetcher(nil) // no network: the binary must come from the kit
 	path, err := webBackend{d}.Fetch(context.Background(), api.GetRequest{Hash: d.kit[0].BLAKE3})
 	if err != nil {
 		t.Fatalf("fetching the kit binary before any scan: %v", err)

@@ -8,15 +8,24 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
 )
+
+// metricsSource is what the metrics read from the node when scraped.
+// Its methods are called concurrently and do not block.
+type metricsSource interface {
+	queryCounters() query.Counters // the routing core's
+	overlayStats() overlay.Stats   // the datagram plane's and discovery's
+	members() int                  // members seen, this node included
+	shares() int                   // files in the catalog
+}
 
 // writeMetrics writes the node's counters in the Prometheus text format
 // (version 0.0.4), read when scraped: the routing core's per-type
 // counters, the datagram plane's, and two gauges.
-func (d *Daemon) writeMetrics(w io.Writer) {
-	var c query.Counters
-	d.withRouter(func(r *query.Router) { c = r.Counters() })
+func writeMetrics(w io.Writer, src metricsSource) {
+	c := src.queryCounters()
 	var msgs, drops []sample
 	for _, t := range []struct {
 		name string
@@ -37,7 +46,7 @@ func (d *Daemon) writeMetrics(w io.Writer) {
 			drops = append(drops, sample{`reason="` + r.reason + `",type="` + t.name + `"`, r.n})
 		}
 	}
-	st := d.ov.Stats()
+	st := src.overlayStats()
 	var queued uint64
 	for _, p := range st.Planes {
 		queued += p.Dropped
@@ -46,8 +55,8 @@ func (d *Daemon) writeMetrics(w io.Writer) {
 	event := func(e string, n uint64) sample { return sample{`event="` + e + `"`, n} }
 	writeFamily(w, "servent_query_messages_total", "Query-plane descriptors by type and event.", "counter", msgs...)
 	writeFamily(w, "servent_query_dropped_total", "Query-plane descriptors dropped, by type and reason.", "counter", drops...)
-	writeFamily(w, "servent_members", "Members this node sees, itself included.", "gauge", sample{"", uint64(d.ov.NumMembers())})
-	writeFamily(w, "servent_shared_files", "Files in this node's catalog.", "gauge", sample{"", uint64(d.store.Count())})
+	writeFamily(w, "servent_members", "Members this node sees, itself included.", "gauge", sample{"", uint64(src.members())})
+	writeFamily(w, "servent_shared_files", "Files in this node's catalog.", "gauge", sample{"", uint64(src.shares())})
 	writeFamily(w, "servent_datagrams_dropped_total", "Datagrams dropped before routing, by cause.", "counter",
 		cause("malformed", c.Malformed+st.DroppedMalformed), cause("non_member", st.DroppedNonMember),
 		cause("unauthenticated", st.DroppedUnauthenticated), cause("no_connection", st.DroppedNoPath),
@@ -84,7 +93,7 @@ func (d *Daemon) startMetrics() (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		d.writeMetrics(w)
+		writeMetrics(w, metricsNode{d})
 	})
 	ln, err := net.Listen("tcp", d.cfg.MetricsListen)
 	if err != nil {
@@ -100,3 +109,18 @@ func (d *Daemon) startMetrics() (*http.Server, error) {
 	d.log.Info("serving Prometheus metrics", "url", "http://"+ln.Addr().String()+"/metrics")
 	return srv, nil
 }
+
+// metricsNode is the node as its metrics see it (metricsSource).
+type metricsNode struct{ d *Daemon }
+
+var _ metricsSource = metricsNode{}
+
+func (n metricsNode) queryCounters() query.Counters {
+	var c query.Counters
+	n.d.withRouter(func(r *query.Router) { c = r.Counters() })
+	return c
+}
+
+func (n metricsNode) overlayStats() overlay.Stats { return n.d.ov.Stats() }
+func (n metricsNode) members() int                { return n.d.ov.NumMembers() }
+func (n metricsNode) shares() int                 { return n.d.store.Count() }

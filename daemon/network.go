@@ -171,7 +171,6 @@ func (d *Daemon) startNetwork(ctx context.Context) error {
 	if err := ov.HandleALPN(transfer.ALPN, d.serveH3Conn); err != nil {
 		return err
 	}
-	d.browsing = make(chan struct{}, maxBrowsing)
 	if err := ov.HandleALPN(browse.ALPN, d.serveBrowseConn); err != nil {
 		return err
 	}

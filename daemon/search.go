@@ -1,210 +1,190 @@
 package daemon
 
 import (
+	"context"
 	"encoding/hex"
-	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/query"
-	"github.com/servent-p2p/servent/role"
 )
 
 // Search limits.
 const (
 	maxSearchTimeout = time.Minute
+	minSearchTimeout = 100 * time.Millisecond
 	// searchRetryAfter is the fraction of the timeout after which a search
 	// with no answer is sent again under a new GUID (a lost datagram
 	// should not cost a search).
 	searchRetryAfter = 0.35
+	// searchQueue is how many undelivered events a search buffers; more
+	// from a fast network are dropped (see searches.deliver).
+	searchQueue = 256
 )
 
-// searches routes what the routing core delivers (hits, completed
-// answers) to the searches waiting for it. Safe for concurrent use.
-type searches struct {
-	mu   sync.Mutex
-	byID map[query.GUID]chan searchEvent
+// queryNet is what a searcher needs from the node: sending a query and
+// knowing whom to wait for. Its methods are called concurrently.
+type queryNet interface {
+	// originate has the routing core originate q under g, sends what
+	// that sends, and returns the result (hits delivered at once,
+	// answers this node gave itself). It does not block on the network.
+	originate(g query.GUID, q *query.Query) query.Result
+	// answerers returns the nodes a search waits for, nil when it must
+	// run to its timeout (see Daemon's searchNode).
+	answerers() []string
+	// unattached reports whether this node is a leaf attached to no
+	// ultrapeer, so that a search cannot leave it.
+	unattached() bool
 }
 
-// searchEvent is a hit, a node that has answered completely, or the end
-// of the dynamic query run for query ended.
-type searchEvent struct {
-	hit      *query.Descriptor
-	answered query.PeerID
-	ended    query.GUID
+// searcher runs the node's searches: it sends each into the network
+// through a queryNet, receives the routing core's deliveries through its
+// searches table and groups them into results. Safe for concurrent use.
+type searcher struct {
+	net    queryNet
+	routes *searches
 }
 
-func (s *searches) add(g query.GUID, ch chan searchEvent) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.byID == nil {
-		s.byID = make(map[query.GUID]chan searchEvent)
-	}
-	s.byID[g] = ch
+// newSearcher returns a searcher sending through net; the node hands what
+// its routing core delivers to routes.
+func newSearcher(net queryNet, routes *searches) *searcher {
+	return &searcher{net: net, routes: routes}
 }
 
-// deliver hands res's hits and answers to their searches; those for
-// finished searches, or beyond what a slow reader takes, are dropped.
-func (s *searches) deliver(res query.Result) {
-	if len(res.Delivered) == 0 && len(res.Answered) == 0 && len(res.Done) == 0 {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	send := func(g query.GUID, ev searchEvent) {
-		if ch := s.byID[g]; ch != nil {
-			select {
-			case ch <- ev:
-			default:
+// searchRun is the state of one search.
+type searchRun struct {
+	s       *searcher
+	q       *query.Query
+	max     int
+	words   []string
+	fn      func(api.Result)
+	start   time.Time
+	done    api.SearchDone
+	waiting map[query.PeerID]bool // answerers yet to answer completely
+	events  chan searchEvent
+	current query.GUID // the GUID last sent
+	results map[content.Hash]*api.Result
+}
+
+// search sends req into the network and calls fn with every result
+// (grouped by content hash, growing sources and names) until every node it
+// waits for has answered (queryNet.answerers), the routing core ends the
+// query, req.Max results, the timeout, or ctx ends. A search with no hit
+// is sent again under a new GUID after searchRetryAfter of the timeout.
+// It blocks; it returns the summary. req.Hash must be valid.
+func (s *searcher) search(ctx context.Context, req api.SearchRequest, fn func(api.Result)) api.SearchDone {
+	run := s.newRun(req, fn)
+	defer s.routes.remove(run.events)
+	timeout := min(max(req.Timeout, minSearchTimeout), maxSearchTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	run.originate()
+	retry := time.NewTimer(time.Duration(float64(timeout) * searchRetryAfter))
+	defer retry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return run.finish()
+		case <-retry.C:
+			if run.done.Hits == 0 {
+				run.originate()
+			}
+		case ev := <-run.events:
+			if run.handle(ev) {
+				return run.finish()
 			}
 		}
 	}
-	for _, d := range res.Delivered {
-		send(d.GUID, searchEvent{hit: d})
-	}
-	for _, a := range res.Answered {
-		send(a.GUID, searchEvent{answered: a.Node})
-	}
-	for _, g := range res.Done {
-		send(g, searchEvent{ended: g})
-	}
 }
 
-// answerers returns the nodes a search waits for: the elected ultrapeers
-// (smart routing), or every member (flood). nil when there are more than
-// query.MaxAnswering: then the search runs to its timeout.
-func (d *Daemon) answerers() []string {
-	var out []string
-	if d.cfg.Routing == "flood" {
-		for _, m := range d.ov.Members() {
-			out = append(out, m.Name)
-		}
-	} else {
-		d.topoMu.Lock()
-		out = slices.Clone(d.topo.ultrapeers)
-		d.topoMu.Unlock()
-	}
-	if len(out) > query.MaxAnswering || d.noAnswerMarks {
-		return nil
-	}
-	return out
-}
-
-// search sends a query into the network and calls fn with every result
-// (grouped by content hash, growing sources and names) until every node
-// it waits for has answered (answerers), max results, the timeout, or
-// stop. It blocks; it returns the summary.
-func (d *Daemon) search(req api.SearchRequest, stop <-chan struct{}, fn func(api.Result)) api.SearchDone {
-	start := time.Now()
+// newRun prepares the search for req.
+func (s *searcher) newRun(req api.SearchRequest, fn func(api.Result)) *searchRun {
 	q := &query.Query{Criteria: strings.Join(req.Words, " ")}
 	if req.Hash != "" {
 		q.Hash, _ = content.ParseHash(req.Hash) // validated by the caller
 	}
-	timeout := min(max(req.Timeout, 100*time.Millisecond), maxSearchTimeout)
-	done := api.SearchDone{}
-	if d.role() == role.Leaf && len(d.leaves.attached()) == 0 {
-		done.Warning = "this leaf is attached to no ultrapeer (none reachable yet): the search cannot leave this node; check `servent peers`"
+	run := &searchRun{
+		s: s, q: q, max: req.Max, words: q.Words(), fn: fn, start: time.Now(),
+		waiting: map[query.PeerID]bool{},
+		events:  make(chan searchEvent, searchQueue),
+		results: map[content.Hash]*api.Result{},
 	}
-	waiting := map[query.PeerID]bool{}
-	for _, n := range d.answerers() {
-		waiting[query.PeerID(n)] = true
+	if s.net.unattached() {
+		run.done.Warning = "this leaf is attached to no ultrapeer (none reachable yet): the search cannot leave this node; check `servent peers`"
 	}
-	q.WantAnswered = len(waiting) > 0
-	events := make(chan searchEvent, 256)
-	var current query.GUID // the GUID last sent
-	originate := func() {
-		g := newGUID()
-		current = g
-		d.searches.add(g, events)
-		var res query.Result
-		d.withRouter(func(r *query.Router) { res = r.Originate(time.Now(), g, q, uint8(d.cfg.TTL)) })
-		d.sendAll(res.Send)
-		d.searches.deliver(res)
-		d.wakeDynamic()
+	for _, n := range s.net.answerers() {
+		run.waiting[query.PeerID(n)] = true
 	}
-	defer func() {
-		d.searches.mu.Lock()
-		for g, ch := range d.searches.byID {
-			if ch == events {
-				delete(d.searches.byID, g)
-			}
-		}
-		d.searches.mu.Unlock()
-	}()
-	originate()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	retry := time.NewTimer(time.Duration(float64(timeout) * searchRetryAfter))
-	defer retry.Stop()
-	words := q.Words()
-	results := map[content.Hash]*api.Result{}
-	finish := func() api.SearchDone {
-		done.Elapsed = time.Since(start)
-		return done
+	q.WantAnswered = len(run.waiting) > 0
+	return run
+}
+
+// originate sends the query under a new GUID.
+func (run *searchRun) originate() {
+	g := newGUID()
+	run.current = g
+	run.s.routes.add(g, run.events)
+	run.s.routes.deliver(run.s.net.originate(g, run.q))
+}
+
+// finish is the summary of the ended search.
+func (run *searchRun) finish() api.SearchDone {
+	run.done.Elapsed = time.Since(run.start)
+	return run.done
+}
+
+// handle takes one event and reports whether the search is over.
+func (run *searchRun) handle(ev searchEvent) bool {
+	switch {
+	case ev.ended != (query.GUID{}):
+		// An earlier GUID's end does not end the search sent again.
+		run.done.Searched = ev.ended == run.current
+		return run.done.Searched
+	case ev.hit == nil:
+		delete(run.waiting, ev.answered)
+		run.done.Complete = run.q.WantAnswered && len(run.waiting) == 0
+		return run.done.Complete
+	default:
+		return run.addHit(ev.hit)
 	}
-	for {
-		select {
-		case <-stop:
-			return finish()
-		case <-deadline.C:
-			return finish()
-		case <-retry.C:
-			if done.Hits == 0 {
-				originate()
-			}
-		case ev := <-events:
-			if ev.ended != (query.GUID{}) {
-				if ev.ended == current {
-					done.Searched = true
-					return finish()
-				}
+}
+
+// addHit merges a hit into the results, calls fn with every result it
+// changed, and reports whether max results are reached.
+func (run *searchRun) addHit(h *query.Descriptor) bool {
+	if run.done.Hits == 0 {
+		run.done.FirstHit = time.Since(run.start)
+	}
+	run.done.Hits++
+	src := hitSource(h.Hit)
+	full := func() bool { return run.max > 0 && len(run.results) >= run.max }
+	for _, fr := range h.Hit.Results {
+		r, ok := run.results[fr.Hash]
+		if !ok {
+			if full() {
 				continue
 			}
-			if ev.hit == nil {
-				delete(waiting, ev.answered)
-				if q.WantAnswered && len(waiting) == 0 {
-					done.Complete = true
-					return finish()
-				}
-				continue
-			}
-			h := ev.hit
-			if done.Hits == 0 {
-				done.FirstHit = time.Since(start)
-			}
-			done.Hits++
-			src := hitSource(h.Hit)
-			for _, fr := range h.Hit.Results {
-				r, ok := results[fr.Hash]
-				if !ok {
-					if req.Max > 0 && len(results) >= req.Max {
-						continue
-					}
-					r = &api.Result{Name: fr.Name, Size: int64(fr.Size), Hash: fr.Hash.String()}
-					results[fr.Hash] = r
-					done.Results++
-				}
-				named := addName(r, fr.Name, words)
-				if hasSource(r.Sources, src) && !named {
-					continue
-				}
-				if !hasSource(r.Sources, src) && len(r.Sources) < maxSourcesPerResult {
-					r.Sources = append(r.Sources, src)
-				}
-				out := *r
-				out.Sources, out.Names = slices.Clone(r.Sources), slices.Clone(r.Names)
-				fn(out)
-			}
-			if req.Max > 0 && len(results) >= req.Max {
-				return finish()
-			}
+			r = &api.Result{Name: fr.Name, Size: int64(fr.Size), Hash: fr.Hash.String()}
+			run.results[fr.Hash] = r
+			run.done.Results++
 		}
+		named := addName(r, fr.Name, run.words)
+		known := hasSource(r.Sources, src)
+		if known && !named {
+			continue
+		}
+		if !known && len(r.Sources) < maxSourcesPerResult {
+			r.Sources = append(r.Sources, src)
+		}
+		out := *r
+		out.Sources, out.Names = slices.Clone(r.Sources), slices.Clone(r.Names)
+		run.fn(out)
 	}
+	return full()
 }
 
 // addName records a name a peer gave r's content and reports whether it is
@@ -243,29 +223,4 @@ func hitSource(h *query.QueryHit) api.Source {
 		addr = h.IPv6
 	}
 	return api.Source{Name: h.Node, Addr: netip.AddrPortFrom(addr, port).String(), Fingerprint: hex.EncodeToString(h.Fingerprint[:])}
-}
-
-// serveSearch is the control API's streaming search.
-func (d *Daemon) serveSearch(w http.ResponseWriter, r *http.Request) {
-	var req api.SearchRequest
-	if !decodeRequest(w, r, &req) {
-		return
-	}
-	if req.Hash != "" {
-		h, err := content.ParseHash(req.Hash)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		req.Hash = h.String()
-	}
-	if len(content.QueryWords(strings.Join(req.Words, " "))) == 0 && req.Hash == "" {
-		http.Error(w, "nothing to search for: give words with letters or digits, or a hash", http.StatusBadRequest)
-		return
-	}
-	es := newEventStream(w)
-	done := d.search(req, r.Context().Done(), func(res api.Result) {
-		es.send(api.SearchEvent{Result: &res})
-	})
-	es.send(api.SearchEvent{Done: &done})
 }

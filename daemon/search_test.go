@@ -37,7 +37,7 @@ func TestClusterSearchTable(t *testing.T) {
 	for _, d := range c.nodes {
 		for _, tc := range matchtest.Cases {
 			var got []string
-			done := d.search(api.SearchRequest{Words: content.QueryWords(tc.Query), Timeout: timeout}, nil, func(r api.Result) {
+			done := d.searcher.search(t.Context(), api.SearchRequest{Words: content.QueryWords(tc.Query), Timeout: timeout}, func(r api.Result) {
 				if !slices.Contains(got, r.Name) {
 					got = append(got, r.Name)
 				}
@@ -51,7 +51,7 @@ func TestClusterSearchTable(t *testing.T) {
 				t.Fatalf("%s query %q: ended after %v, complete=%v: not when every ultrapeer answered", d.ov.Name(), tc.Query, done.Elapsed, done.Complete)
 			}
 		}
-		first := d.search(api.SearchRequest{Words: []string{"evac"}, Timeout: timeout}, nil, func(api.Result) {})
+		first := d.searcher.search(t.Context(), api.SearchRequest{Words: []string{"evac"}, Timeout: timeout}, func(api.Result) {})
 		t.Logf("%s (%s): %q: first hit after %v, search ended after %v", d.ov.Name(), d.role(), "evac", first.FirstHit, first.Elapsed)
 	}
 }

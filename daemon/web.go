@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/servent-p2p/servent/api"
-	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/web"
 )
 
@@ -21,38 +20,13 @@ var _ web.Backend = webBackend{}
 
 // Search implements web.Backend: the same path as `servent search`.
 func (b webBackend) Search(ctx context.Context, req api.SearchRequest, fn func(api.Result)) api.SearchDone {
-	return b.d.search(req, ctx.Done(), fn)
+	return b.d.searcher.search(ctx, req, fn)
 }
 
 // Fetch implements web.Backend: the file, verified, in the data dir's web
 // cache under its hash (downloaded first unless it is there already).
 func (b webBackend) Fetch(ctx context.Context, req api.GetRequest) (string, error) {
-	h, err := content.ParseHash(req.Hash)
-	if err != nil {
-		return "", err
-	}
-	c := b.d.webCache
-	path := c.path(h)
-	if _, err := os.Stat(path); err == nil {
-		c.use(path)
-		return path, nil
-	}
-	if err := os.MkdirAll(c.dir, 0o700); err != nil {
-		return "", err
-	}
-	defer c.prune(path)
-	if err := b.d.cacheLocal(h, path); err == nil {
-		return path, nil
-	}
-	req.OutDir, req.Name = c.dir, h.String()
-	res, err := b.d.download(ctx, req, nil)
-	if err != nil {
-		return "", err
-	}
-	if res.Path != path {
-		return "", fmt.Errorf("web cache: %s arrived as %s", path, res.Path)
-	}
-	return path, nil
+	return b.d.fetcher.fetchCached(ctx, req)
 }
 
 // Peers implements web.Backend.
@@ -60,7 +34,7 @@ func (b webBackend) Peers() []api.Peer { return b.d.Peers() }
 
 // Browse implements web.Backend: the same path as `servent browse`.
 func (b webBackend) Browse(ctx context.Context, peer, folder string) (api.Listing, error) {
-	return b.d.browse(ctx, peer, folder)
+	return b.d.browser.browse(ctx, peer, folder)
 }
 
 // Rescan implements web.Backend: an upload landed in the drop folder.
@@ -111,8 +85,7 @@ func (d *Daemon) startWeb(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.webCache = &webCache{dir: filepath.Join(d.cfg.Data, "web-cache"), max: int64(d.cfg.WebCacheMiB) << 20, log: d.log}
-	d.webCache.prune("") // web_cache_mib may have been lowered
+	d.fetcher.cache.prune("") // web_cache_mib may have been lowered
 	wc := web.Config{
 		Listen:      d.cfg.WebListen,
 		Passphrase:  pass,

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,8 +13,41 @@ import (
 	"sync"
 	"time"
 
+	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/content"
 )
+
+// fetchCached returns the path of the file req names, verified, in the
+// phone page's cache under its hash: there already, copied from this
+// node's own files, or else downloaded. Blocks.
+func (f *fetcher) fetchCached(ctx context.Context, req api.GetRequest) (string, error) {
+	h, err := content.ParseHash(req.Hash)
+	if err != nil {
+		return "", err
+	}
+	c := f.cache
+	path := c.path(h)
+	if _, err := os.Stat(path); err == nil {
+		c.use(path)
+		return path, nil
+	}
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
+		return "", err
+	}
+	defer c.prune(path)
+	if err := f.cacheLocal(h, path); err == nil {
+		return path, nil
+	}
+	req.OutDir, req.Name = c.dir, h.String()
+	res, err := f.download(ctx, req, nil)
+	if err != nil {
+		return "", err
+	}
+	if res.Path != path {
+		return "", fmt.Errorf("web cache: %s arrived as %s", path, res.Path)
+	}
+	return path, nil
+}
 
 // cacheLocal copies a file of this node's own catalog, or one of its kit
 // binaries, into the phone page's cache at path, hashing it on the way: the
@@ -22,8 +56,8 @@ import (
 // meanwhile. It needs no network, which matters for the node's own kit
 // binaries when nobody else has them, and it does not wait for the first
 // scan: the page links the kit as soon as the node starts.
-func (d *Daemon) cacheLocal(h content.Hash, path string) error {
-	in, size, name, err := d.openLocal(h)
+func (f *fetcher) cacheLocal(h content.Hash, path string) error {
+	in, size, name, err := f.net.openLocal(h)
 	if err != nil {
 		return err
 	}
@@ -44,28 +78,6 @@ func (d *Daemon) cacheLocal(h content.Hash, path string) error {
 		return fmt.Errorf("%s changed on disk since it was hashed", name)
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-// openLocal opens the shared file with content hash h, or else the kit
-// binary with that hash, returning its size as catalogued and its path.
-func (d *Daemon) openLocal(h content.Hash) (io.ReadCloser, int64, string, error) {
-	f, err := d.store.FileByHash(h)
-	if err == nil {
-		in, err := d.store.OpenFile(f)
-		return in, f.Size, f.Path, err
-	}
-	for _, b := range d.kit {
-		if b.BLAKE3 != h.String() {
-			continue
-		}
-		for _, dir := range d.kitDirs {
-			p := filepath.Join(dir, b.Name)
-			if in, oerr := os.Open(p); oerr == nil {
-				return in, b.Size, p, nil
-			}
-		}
-	}
-	return nil, 0, "", err
 }
 
 // webCache bounds the phone page's download cache (data dir's web-cache):

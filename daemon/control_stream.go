@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -81,4 +82,38 @@ func streamDownload(w http.ResponseWriter, log *slog.Logger, run func(progress f
 	default:
 		es.send(api.GetEvent{Done: done})
 	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// eventStream writes one JSON object per line and flushes each.
+type eventStream struct {
+	w   http.ResponseWriter
+	enc *json.Encoder
+	rc  *http.ResponseController
+}
+
+func newEventStream(w http.ResponseWriter) *eventStream {
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	return &eventStream{w: w, enc: json.NewEncoder(w), rc: http.NewResponseController(w)}
+}
+
+func (s *eventStream) send(v any) error {
+	if err := s.enc.Encode(v); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}
+
+func decodeRequest(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
+		return false
+	}
+	return true
 }
