@@ -43,7 +43,7 @@ type Daemon struct {
 	selfVersion uint64              // version of the own entry in registry; hierarchy loop only
 	leafConns   leafConns
 	indexLimit  *indexLimiter // paces each leaf's index updates
-	leaves      *leafSessions
+	leaves      *leafAttacher // set by startNetwork
 	qrp         *qrpLinks
 	searches    searches
 
@@ -112,7 +112,6 @@ func New(cfg configs.Config, log *slog.Logger, version string) (*Daemon, error) 
 		rescan:       make(chan struct{}, 1),
 		dynWake:      make(chan struct{}, 1),
 	}
-	d.leaves = newLeafSessions(d)
 	d.qrp = newQRPLinks(d)
 	return d, nil
 }

@@ -49,6 +49,7 @@ func planConfig(c configs.Config) ultrapeer.PlanConfig {
 func (d *Daemon) hierarchyLoop() {
 	tick := time.NewTicker(hierarchyTick)
 	defer tick.Stop()
+	defer d.leaves.wait()
 	d.applyTopology(d.computeTopology())
 	for {
 		select {
@@ -159,7 +160,7 @@ func (d *Daemon) applyTopology(t topology) {
 	if t.role != role.Ultrapeer {
 		d.dropAllLeaves()
 	}
-	d.leaves.sync(t)
+	d.leaves.sync(t.attach)
 	d.qrp.sync(t)
 	d.updateRouter()
 }

@@ -3,7 +3,6 @@ package daemon
 import (
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/ultrapeer"
@@ -34,23 +33,5 @@ func TestMakeRoom(t *testing.T) {
 	}
 	if got := d.registry.Leaves(); !slices.Equal(got, []string{"a", "c"}) {
 		t.Fatalf("leaves %v, want a and c", got)
-	}
-}
-
-// TestRefusalMemory: a refusal is an input of the leaf's plan for 30 s
-// when the ultrapeer was full, 2 s otherwise, and then forgotten.
-func TestRefusalMemory(t *testing.T) {
-	l := newLeafSessions(&Daemon{})
-	l.refuse("up1", ultrapeer.RefuseFull)
-	l.refuse("up2", ultrapeer.RefuseNotUltrapeer)
-	now := time.Now()
-	if got := l.refusedAt(now); !got["up1"] || !got["up2"] {
-		t.Fatalf("just refused: %v", got)
-	}
-	if got := l.refusedAt(now.Add(refusalMemoryOther + time.Second)); !got["up1"] || got["up2"] {
-		t.Fatalf("after %v: %v, want only the full one", refusalMemoryOther, got)
-	}
-	if got := l.refusedAt(now.Add(refusalMemoryFull + time.Second)); len(got) != 0 || len(l.refused) != 0 {
-		t.Fatalf("after %v: %v, memory %v", refusalMemoryFull, got, l.refused)
 	}
 }

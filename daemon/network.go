@@ -156,6 +156,7 @@ func (d *Daemon) startNetwork(ctx context.Context) error {
 		return err
 	}
 	d.ov = ov
+	d.leaves = newLeafAttacher(d.ctx, d.log, memberDialer{ov}, d, d.updateRouter, d.kickHierarchy)
 	if err := d.startTransfer(); err != nil {
 		return err
 	}
