@@ -44,7 +44,7 @@ type Daemon struct {
 	leafConns   leafConns
 	indexLimit  *indexLimiter // paces each leaf's index updates
 	leaves      *leafAttacher // set by startNetwork
-	qrp         *qrpLinks
+	qrp         *qrpLinks     // set by startNetwork
 	searches    searches
 
 	topoMu  sync.Mutex
@@ -112,7 +112,6 @@ func New(cfg configs.Config, log *slog.Logger, version string) (*Daemon, error) 
 		rescan:       make(chan struct{}, 1),
 		dynWake:      make(chan struct{}, 1),
 	}
-	d.qrp = newQRPLinks(d)
 	return d, nil
 }
 

@@ -50,6 +50,7 @@ func (d *Daemon) hierarchyLoop() {
 	tick := time.NewTicker(hierarchyTick)
 	defer tick.Stop()
 	defer d.leaves.wait()
+	defer d.qrp.wait()
 	d.applyTopology(d.computeTopology())
 	for {
 		select {
@@ -161,7 +162,7 @@ func (d *Daemon) applyTopology(t topology) {
 		d.dropAllLeaves()
 	}
 	d.leaves.sync(t.attach)
-	d.qrp.sync(t)
+	d.qrp.sync(t.role, t.neighbours)
 	d.updateRouter()
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quic-go/quic-go"
+
 	"github.com/servent-p2p/servent/browse"
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/overlay"
@@ -141,6 +143,27 @@ func (d *Daemon) capacity() float32 {
 	return ultrapeer.PublishedCapacity(forced, score)
 }
 
+// serveQRPConn receives a mesh neighbour's QRP stream.
+func (d *Daemon) serveQRPConn(conn *quic.Conn) {
+	defer conn.CloseWithError(0, "")
+	m, ok := d.ov.MemberByConn(conn)
+	if !ok {
+		return
+	}
+	stream, err := conn.AcceptStream(d.ctx)
+	if err != nil {
+		return
+	}
+	defer stream.Close()
+	d.qrp.receive(m.Name, stream)
+}
+
+// setNeighbourTable gives the routing core a neighbour's QRP table (nil:
+// it has none now).
+func (d *Daemon) setNeighbourTable(p query.PeerID, t *query.Table) {
+	d.withRouter(func(r *query.Router) { r.SetNeighbourTable(p, t) })
+}
+
 func newGUID() query.GUID {
 	g, err := query.NewGUID(rand.Reader)
 	if err != nil {
@@ -157,6 +180,7 @@ func (d *Daemon) startNetwork(ctx context.Context) error {
 	}
 	d.ov = ov
 	d.leaves = newLeafAttacher(d.ctx, d.log, memberDialer{ov}, d, d.updateRouter, d.kickHierarchy)
+	d.qrp = newQRPLinks(d.ctx, d.log, memberDialer{ov}, registryTables{d.registry}, d.setNeighbourTable, d.cfg.LastHopQRP && d.cfg.Routing == "smart")
 	if err := d.startTransfer(); err != nil {
 		return err
 	}
