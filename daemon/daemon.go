@@ -41,10 +41,9 @@ type Daemon struct {
 
 	registry    *ultrapeer.Registry // own shares, and leaves' on an ultrapeer
 	selfVersion uint64              // version of the own entry in registry; hierarchy loop only
-	leafConns   leafConns
-	indexLimit  *indexLimiter // paces each leaf's index updates
-	leaves      *leafAttacher // set by startNetwork
-	qrp         *qrpLinks     // set by startNetwork
+	indexes     *indexServer        // set by startNetwork
+	leaves      *leafAttacher       // set by startNetwork
+	qrp         *qrpLinks           // set by startNetwork
 	searches    searches
 
 	topoMu  sync.Mutex
@@ -105,7 +104,6 @@ func New(cfg configs.Config, log *slog.Logger, version string) (*Daemon, error) 
 		version:      version,
 		store:        store,
 		registry:     ultrapeer.NewRegistry(cfg.MaxLeaves),
-		indexLimit:   newIndexLimiter(indexRate, indexBurst),
 		planner:      ultrapeer.NewPlanner(planConfig(cfg)),
 		catalogDirty: make(chan struct{}, 1),
 		kick:         make(chan struct{}, 1),

@@ -179,6 +179,7 @@ func (d *Daemon) startNetwork(ctx context.Context) error {
 		return err
 	}
 	d.ov = ov
+	d.indexes = newIndexServer(d.log, d.registry, d, d.cfg.MaxLeaves, d.updateRouter)
 	d.leaves = newLeafAttacher(d.ctx, d.log, memberDialer{ov}, d, d.updateRouter, d.kickHierarchy)
 	d.qrp = newQRPLinks(d.ctx, d.log, memberDialer{ov}, registryTables{d.registry}, d.setNeighbourTable, d.cfg.LastHopQRP && d.cfg.Routing == "smart")
 	if err := d.startTransfer(); err != nil {
