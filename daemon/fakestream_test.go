@@ -18,6 +18,8 @@ type fakeDialer struct {
 	wg    sync.WaitGroup
 }
 
+var _ streamDialer = (*fakeDialer)(nil)
+
 func newFakeDialer() *fakeDialer {
 	return &fakeDialer{serve: make(map[string]func(string, *pipeStream)), dials: make(map[string]int)}
 }

@@ -237,30 +237,6 @@ func TestIndexServerMakeRoom(t *testing.T) {
 	}
 }
 
-// TestDisplaced pins the room-making rule on its own.
-func TestDisplaced(t *testing.T) {
-	planned := []string{"a", "c"}
-	for _, c := range []struct {
-		held   []string
-		leaf   string
-		max    int
-		victim string
-	}{
-		{[]string{"a"}, "c", 2, ""},            // room left
-		{[]string{"a", "b"}, "x", 2, ""},       // x planned elsewhere
-		{[]string{"a", "b"}, "c", 2, "b"},      // c planned here, b not
-		{[]string{"a", "c"}, "c", 2, ""},       // already held
-		{[]string{"c", "a"}, "c", 2, ""},       // every held leaf planned
-		{[]string{"b", "d"}, "a", 0, ""},       // no limit
-		{[]string{"b", "d", "e"}, "a", 2, "b"}, // over the limit: the first unplanned
-	} {
-		victim, ok := displaced(c.held, planned, c.leaf, c.max)
-		if victim != c.victim || ok != (c.victim != "") {
-			t.Errorf("displaced(%v, %s, max %d) = %q %v, want %q", c.held, c.leaf, c.max, victim, ok, c.victim)
-		}
-	}
-}
-
 // TestIndexServerStepDown: an ultrapeer that steps down, or sees a leaf
 // leave the network, drops the index and closes the connection.
 func TestIndexServerStepDown(t *testing.T) {

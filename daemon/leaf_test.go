@@ -248,6 +248,36 @@ func TestLeafAttacherReconnects(t *testing.T) {
 	})
 }
 
+// TestLeafAttacherUltrapeerLeaves: when one of its ultrapeers leaves the
+// network, the leaf's next plan gives it the next ultrapeer in rendezvous
+// order; it attaches there and keeps the other session as it was.
+func TestLeafAttacherUltrapeerLeaves(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newLeafRig(t)
+		order := r.order()
+		r.a.sync(r.plan())
+		synctest.Wait()
+		r.names = slices.DeleteFunc(r.names, func(n string) bool { return n == order[0] })
+		r.ups[order[0]].drop()
+		next := r.plan()
+		if !slices.Equal(next, order[1:3]) {
+			t.Fatalf("plan without %s: %v, want %v", order[0], next, order[1:3])
+		}
+		r.a.sync(next)
+		synctest.Wait()
+		if got := r.a.attached(); !slices.Equal(got, sorted(next)) {
+			t.Fatalf("attached to %v, want %v", got, sorted(next))
+		}
+		if n := registers(r.ups[order[1]].frames()); n != 1 || r.dial.dialed(order[1]) != 1 {
+			t.Errorf("the remaining ultrapeer got %d registrations over %d dials, want its one session kept", n, r.dial.dialed(order[1]))
+		}
+		time.Sleep(leafBackoffMax)
+		if n := r.dial.dialed(order[0]); n != 1 {
+			t.Errorf("the departed ultrapeer was dialed %d times, want no redial", n)
+		}
+	})
+}
+
 // TestLeafAttacherDetaches: a node that is no longer a leaf (sync(nil))
 // closes every index session.
 func TestLeafAttacherDetaches(t *testing.T) {
