@@ -172,6 +172,19 @@ func newGUID() query.GUID {
 	return g
 }
 
+// routerConfig translates the configuration keys that shape the routing
+// core of node self. Pure.
+func routerConfig(c configs.Config, self string) query.Config {
+	rc := query.DefaultConfig(query.PeerID(self))
+	if c.Routing == "flood" {
+		rc.Mode = query.Flood
+	}
+	rc.LastHopQRP = c.LastHopQRP
+	rc.QueryRate, rc.QueryBurst = c.QueryRate, query.Burst(c.QueryRate)
+	rc.Dynamic.On = c.Routing == "smart"
+	return rc
+}
+
 // startNetwork joins the network: overlay, routing core, hierarchy loop.
 func (d *Daemon) startNetwork(ctx context.Context) error {
 	ov, err := d.newOverlay()
@@ -204,14 +217,7 @@ func (d *Daemon) startNetwork(ctx context.Context) error {
 	if err := ov.HandleDatagrams(query.PlaneByte, d.onQueryDatagram); err != nil {
 		return err
 	}
-	rc := query.DefaultConfig(query.PeerID(ov.Name()))
-	if d.cfg.Routing == "flood" {
-		rc.Mode = query.Flood
-	}
-	rc.LastHopQRP = d.cfg.LastHopQRP
-	rc.QueryRate, rc.QueryBurst = d.cfg.QueryRate, query.Burst(d.cfg.QueryRate)
-	rc.Dynamic.On = d.cfg.Routing == "smart"
-	d.router = query.NewRouter(rc, d.localIndex())
+	d.router = query.NewRouter(routerConfig(d.cfg, ov.Name()), d.localIndex())
 	d.router.SetMember(func(p query.PeerID) bool {
 		_, ok := d.ov.MemberByName(string(p))
 		return ok
