@@ -8,23 +8,28 @@ import (
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
-// admitLeaf returns nil when this node takes leaf's index now, otherwise
-// the refusal to answer with: this node is not an ultrapeer, or, in the
-// plan computed from its current view, it is neither one of the leaf's
-// ultrapeers nor one the leaf would turn to after refusals (admits). A
-// leaf whose view is a little stale acts on the refusal as on any other:
-// it plans again without this ultrapeer for a moment.
-func (d *Daemon) admitLeaf(leaf string) ultrapeer.Message {
-	if d.role() != role.Ultrapeer {
-		return &ultrapeer.Refuse{Reason: ultrapeer.RefuseNotUltrapeer, TryUltrapeers: d.tryUltrapeers()}
-	}
+// The daemon answers the index server's questions from its topology and
+// its plan: it is the leafPolicy.
+var _ leafPolicy = (*Daemon)(nil)
+
+func (d *Daemon) isUltrapeer() bool { return d.role() == role.Ultrapeer }
+
+func (d *Daemon) planned(leaf string) (bool, []string) {
 	p := d.planner.Plan(d.view(time.Now()))
-	if admits(p, d.ov.Name(), leaf) {
-		return nil
-	}
-	try := p.Attach[leaf]
-	d.log.Info("refused the index of a leaf planned elsewhere", "leaf", leaf, "its_ultrapeers", try)
-	return &ultrapeer.Refuse{Reason: ultrapeer.RefuseNotPlanned, TryUltrapeers: try[:min(len(try), ultrapeer.MaxTryUltrapeers)]}
+	return admits(p, d.ov.Name(), leaf), p.Attach[leaf]
+}
+
+func (d *Daemon) plannedLeaves() []string {
+	d.topoMu.Lock()
+	defer d.topoMu.Unlock()
+	return d.topo.leaves
+}
+
+func (d *Daemon) tryUltrapeers() []string {
+	d.topoMu.Lock()
+	ups := d.topo.ultrapeers
+	d.topoMu.Unlock()
+	return ultrapeer.TryUltrapeers(d.ov.Name(), ups, 8)
 }
 
 // admits is the admission rule: ultrapeer up holds leaf in plan p, or up is
@@ -37,4 +42,25 @@ func admits(p ultrapeer.Plan, up, leaf string) bool {
 		return true
 	}
 	return slices.Contains(ultrapeer.Attach(leaf, p.Ultrapeers, 2*p.PerLeaf), up)
+}
+
+// displaced returns the leaf an ultrapeer at maxLeaves (< 1: no limit)
+// drops to let leaf in: one of held (the registered leaves) that planned
+// (the leaves the plan gives it, sorted) does not hold, when planned holds
+// leaf (that leaf's own plan has moved it on, or will once its view
+// catches up). A leaf the plan does not give this ultrapeer displaces no
+// one: it is accepted only while there is room. Pure.
+func displaced(held, planned []string, leaf string, maxLeaves int) (string, bool) {
+	if maxLeaves < 1 || len(held) < maxLeaves || slices.Contains(held, leaf) {
+		return "", false
+	}
+	if _, ok := slices.BinarySearch(planned, leaf); !ok {
+		return "", false
+	}
+	for _, l := range held {
+		if _, ok := slices.BinarySearch(planned, l); !ok {
+			return l, true
+		}
+	}
+	return "", false
 }

@@ -41,12 +41,11 @@ type Daemon struct {
 
 	registry    *ultrapeer.Registry // own shares, and leaves' on an ultrapeer
 	selfVersion uint64              // version of the own entry in registry; hierarchy loop only
-	leafConns   leafConns
-	indexLimit  *indexLimiter // paces each leaf's index updates
-	leaves      *leafSessions
-	qrp         *qrpLinks
-	searches    searches  // routes the routing core's deliveries to searcher's searches
-	searcher    *searcher // runs the searches of the CLI, the page and downloads
+	indexes     *indexServer        // set by startNetwork
+	leaves      *leafAttacher       // set by startNetwork
+	qrp         *qrpLinks           // set by startNetwork
+	searches    searches            // routes the routing core's deliveries to searcher's searches
+	searcher    *searcher           // runs the searches of the CLI, the page and downloads
 
 	topoMu  sync.Mutex
 	topo    topology
@@ -105,15 +104,12 @@ func New(cfg configs.Config, log *slog.Logger, version string) (*Daemon, error) 
 		version:      version,
 		store:        store,
 		registry:     ultrapeer.NewRegistry(cfg.MaxLeaves),
-		indexLimit:   newIndexLimiter(indexRate, indexBurst),
 		planner:      ultrapeer.NewPlanner(planConfig(cfg)),
 		catalogDirty: make(chan struct{}, 1),
 		kick:         make(chan struct{}, 1),
 		rescan:       make(chan struct{}, 1),
 		dynWake:      make(chan struct{}, 1),
 	}
-	d.leaves = newLeafSessions(d)
-	d.qrp = newQRPLinks(d)
 	d.searcher = newSearcher(searchNode{d}, &d.searches)
 	return d, nil
 }

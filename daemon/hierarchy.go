@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"slices"
 	"time"
 
 	"github.com/servent-p2p/servent/configs"
@@ -49,6 +48,8 @@ func planConfig(c configs.Config) ultrapeer.PlanConfig {
 func (d *Daemon) hierarchyLoop() {
 	tick := time.NewTicker(hierarchyTick)
 	defer tick.Stop()
+	defer d.leaves.wait()
+	defer d.qrp.wait()
 	d.applyTopology(d.computeTopology())
 	for {
 		select {
@@ -73,7 +74,7 @@ const maxCoalescedEvents = 256
 // memberEvent acts on one membership event before the replan.
 func (d *Daemon) memberEvent(ev overlay.Event) {
 	if ev.Kind == overlay.EventLeave {
-		d.memberLeft(ev.Member.Name)
+		d.indexes.memberLeft(ev.Member.Name)
 	}
 }
 
@@ -91,11 +92,16 @@ func (d *Daemon) drainMemberEvents() {
 	}
 }
 
-// view is the membership as the planner takes it, at now: the live
-// members with the uptimes and roles they publish, and this leaf's recent
-// refusals.
+// view is the membership as the planner takes it, at now (viewOf).
 func (d *Daemon) view(now time.Time) ultrapeer.View {
-	members := d.ov.Members()
+	return viewOf(d.ov.Members(), now, d.ov.Name(), d.leaves.refusedAt(now))
+}
+
+// viewOf is the membership as the planner takes it, at now: the live
+// (alive or suspect) members with the uptimes, forced roles and roles
+// they publish, and the ultrapeers that refused self, a leaf, recently.
+// Pure.
+func viewOf(members []overlay.Member, now time.Time, self string, refused map[string]bool) ultrapeer.View {
 	v := ultrapeer.View{Members: make([]ultrapeer.Candidate, 0, len(members))}
 	for _, m := range members {
 		if m.State != overlay.StateAlive && m.State != overlay.StateSuspect {
@@ -110,7 +116,6 @@ func (d *Daemon) view(now time.Time) ultrapeer.View {
 		}
 		v.Members = append(v.Members, c)
 	}
-	self, refused := d.ov.Name(), d.leaves.refusedAt(now)
 	if len(refused) > 0 {
 		v.Refused = func(leaf, up string) bool { return leaf == self && refused[up] }
 	}
@@ -120,9 +125,14 @@ func (d *Daemon) view(now time.Time) ultrapeer.View {
 // computeTopology runs the planner on the current membership view (an
 // unchanged view, the common case on a tick, costs no planning).
 func (d *Daemon) computeTopology() topology {
-	self := d.ov.Name()
-	p := d.planner.Plan(d.view(time.Now()))
-	if d.cfg.Routing == "flood" {
+	return topologyOf(d.planner.Plan(d.view(time.Now())), d.ov.Name(), d.cfg.Routing == "flood")
+}
+
+// topologyOf is self's share of plan p: its role, its mesh or flood
+// neighbours, and its leaves (an ultrapeer) or its ultrapeers (a leaf).
+// Pure.
+func topologyOf(p ultrapeer.Plan, self string, flood bool) topology {
+	if flood {
 		return topology{role: role.Flood, neighbours: p.Mesh[self]}
 	}
 	t := topology{role: role.Leaf, ultrapeers: p.Ultrapeers}
@@ -157,10 +167,10 @@ func (d *Daemon) applyTopology(t topology) {
 		d.publishMeta(t.role)
 	}
 	if t.role != role.Ultrapeer {
-		d.dropAllLeaves()
+		d.indexes.dropAll()
 	}
-	d.leaves.sync(t)
-	d.qrp.sync(t)
+	d.leaves.sync(t.attach)
+	d.qrp.sync(t.role, t.neighbours)
 	d.updateRouter()
 }
 
@@ -203,30 +213,4 @@ func peerIDs(names []string) []query.PeerID {
 		out[i] = query.PeerID(n)
 	}
 	return out
-}
-
-// makeRoom lets the leaf the plan gives this ultrapeer in when the
-// registry is at max_leaves: it drops one registered leaf the plan does
-// not give it (that leaf's own plan has moved it on, or will once its view
-// catches up). A leaf the plan does not give this ultrapeer is accepted
-// only while there is room.
-func (d *Daemon) makeRoom(leaf string) {
-	held := d.registry.Leaves()
-	if d.cfg.MaxLeaves < 1 || len(held) < d.cfg.MaxLeaves || slices.Contains(held, leaf) {
-		return
-	}
-	d.topoMu.Lock()
-	planned := d.topo.leaves
-	d.topoMu.Unlock()
-	if _, ok := slices.BinarySearch(planned, leaf); !ok {
-		return
-	}
-	for _, l := range held {
-		if _, ok := slices.BinarySearch(planned, l); !ok {
-			d.log.Info("leaf displaced by a planned one", "leaf", l, "for", leaf)
-			d.leafConns.close(l)
-			d.registry.Drop(l)
-			return
-		}
-	}
 }

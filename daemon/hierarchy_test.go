@@ -5,52 +5,78 @@ import (
 	"testing"
 	"time"
 
-	"github.com/servent-p2p/servent/configs"
+	"github.com/servent-p2p/servent/overlay"
+	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
-// TestMakeRoom: a full ultrapeer lets in a leaf its plan gives it by
-// dropping one the plan does not; it keeps a leaf out that the plan gives
-// elsewhere, and drops nobody while it has room.
-func TestMakeRoom(t *testing.T) {
-	d := &Daemon{cfg: configs.Config{MaxLeaves: 2}, registry: ultrapeer.NewRegistry(2), log: quiet()}
-	register := func(id string) ultrapeer.Message {
-		return d.registry.Handle(ultrapeer.Owner{ID: id}, ultrapeer.Update{Full: true, ToVersion: 1}, nil)
+// TestViewOf: the planner sees the alive and suspect members, with the
+// uptime at now, the forced role read from the capacity and incumbency
+// from the published role; only self's refusals count.
+func TestViewOf(t *testing.T) {
+	now := time.Unix(10_000, 0)
+	member := func(name string, st overlay.State, capacity float32, r role.Role, age time.Duration) overlay.Member {
+		return overlay.Member{Name: name, State: st, Meta: overlay.Meta{Capacity: capacity, Role: r, Started: now.Add(-age)}}
 	}
-	d.topo.leaves = []string{"a", "c"}
-	register("a")
-	d.makeRoom("b") // room left: nothing dropped
-	register("b")
-	if got := d.registry.Leaves(); !slices.Equal(got, []string{"a", "b"}) {
-		t.Fatalf("leaves %v", got)
+	v := viewOf([]overlay.Member{
+		member("up", overlay.StateAlive, 5, role.Ultrapeer, time.Hour),
+		member("slow", overlay.StateSuspect, ultrapeer.ForcedUltrapeerCapacity, role.Leaf, time.Minute),
+		member("self", overlay.StateAlive, 0, role.Leaf, time.Second),
+		member("dead", overlay.StateDead, 5, role.Ultrapeer, time.Hour),
+		member("gone", overlay.StateLeft, 5, role.Leaf, time.Hour),
+	}, now, "self", map[string]bool{"up": true})
+	want := []ultrapeer.Candidate{
+		{ID: "up", Capacity: 5, Uptime: time.Hour, Forced: role.None, Incumbent: true},
+		{ID: "slow", Capacity: float64(ultrapeer.ForcedUltrapeerCapacity), Uptime: time.Minute, Forced: role.Ultrapeer},
+		{ID: "self", Capacity: 0, Uptime: time.Second, Forced: role.Leaf},
 	}
-	d.makeRoom("x") // full, and x is planned elsewhere
-	if _, refused := register("x").(*ultrapeer.Refuse); !refused {
-		t.Fatal("an unplanned leaf got into a full ultrapeer")
+	if !slices.Equal(v.Members, want) {
+		t.Fatalf("members %+v\nwant    %+v", v.Members, want)
 	}
-	d.makeRoom("c") // full, c is planned here: b, not planned, goes
-	if _, ok := register("c").(*ultrapeer.Ack); !ok {
-		t.Fatal("the planned leaf was refused")
+	if !v.Refused("self", "up") || v.Refused("other", "up") || v.Refused("self", "slow") {
+		t.Error("refusals: only self's refusal by up counts")
 	}
-	if got := d.registry.Leaves(); !slices.Equal(got, []string{"a", "c"}) {
-		t.Fatalf("leaves %v, want a and c", got)
+	if viewOf(nil, now, "self", map[string]bool{}).Refused != nil {
+		t.Error("no refusals: Refused must be nil (the planner caches only such views)")
 	}
 }
 
-// TestRefusalMemory: a refusal is an input of the leaf's plan for 30 s
-// when the ultrapeer was full, 2 s otherwise, and then forgotten.
-func TestRefusalMemory(t *testing.T) {
-	l := newLeafSessions(&Daemon{})
-	l.refuse("up1", ultrapeer.RefuseFull)
-	l.refuse("up2", ultrapeer.RefuseNotUltrapeer)
-	now := time.Now()
-	if got := l.refusedAt(now); !got["up1"] || !got["up2"] {
-		t.Fatalf("just refused: %v", got)
+// TestTopologyOf: each member's share of one plan: an ultrapeer's mesh
+// neighbours with their degrees and its leaves, a leaf's ultrapeers (and
+// whether it has too few), a flood node's neighbours.
+func TestTopologyOf(t *testing.T) {
+	cfg := ultrapeer.DefaultPlanConfig()
+	cfg.Election.UltrapeersPerLeaf = 2
+	var v ultrapeer.View
+	for _, id := range []string{"u1", "u2", "u3"} {
+		v.Members = append(v.Members, ultrapeer.Candidate{ID: id, Capacity: ultrapeer.ForcedUltrapeerCapacity, Forced: role.Ultrapeer, Uptime: time.Hour})
 	}
-	if got := l.refusedAt(now.Add(refusalMemoryOther + time.Second)); !got["up1"] || got["up2"] {
-		t.Fatalf("after %v: %v, want only the full one", refusalMemoryOther, got)
+	for _, id := range []string{"l1", "l2", "l3"} {
+		v.Members = append(v.Members, ultrapeer.Candidate{ID: id, Forced: role.Leaf})
 	}
-	if got := l.refusedAt(now.Add(refusalMemoryFull + time.Second)); len(got) != 0 || len(l.refused) != 0 {
-		t.Fatalf("after %v: %v, memory %v", refusalMemoryFull, got, l.refused)
+	p := ultrapeer.NewPlan(v, cfg)
+	for _, up := range p.Ultrapeers {
+		tp := topologyOf(p, up, false)
+		if tp.role != role.Ultrapeer || !slices.Equal(tp.neighbours, p.Mesh[up]) || !slices.Equal(tp.leaves, p.Leaves[up]) || tp.attach != nil {
+			t.Errorf("%s: %+v", up, tp)
+		}
+		for _, n := range tp.neighbours {
+			if tp.degrees[n] != len(p.Mesh[n]) {
+				t.Errorf("%s: degree of %s %d, want %d", up, n, tp.degrees[n], len(p.Mesh[n]))
+			}
+		}
+	}
+	leaf := topologyOf(p, "l1", false)
+	if leaf.role != role.Leaf || !slices.Equal(leaf.attach, p.Attach["l1"]) || len(leaf.attach) != 2 || leaf.short || leaf.neighbours != nil {
+		t.Errorf("l1: %+v", leaf)
+	}
+	v.Refused = func(l, u string) bool { return l == "l1" && u != "u1" }
+	if short := topologyOf(ultrapeer.NewPlan(v, cfg), "l1", false); !short.short || len(short.attach) != 1 {
+		t.Errorf("l1 refused by two of three: %+v, want short with one ultrapeer", short)
+	}
+	cfg.Flood = true
+	p = ultrapeer.NewPlan(v, cfg)
+	if fl := topologyOf(p, "l1", true); fl.role != role.Flood || !slices.Equal(fl.neighbours, p.Mesh["l1"]) || len(fl.neighbours) == 0 {
+		t.Errorf("flood: %+v", fl)
 	}
 }

@@ -230,8 +230,8 @@ func TestHostileIndex(t *testing.T) {
 	})
 
 	t.Run("update flood", func(t *testing.T) {
-		target.indexLimit.set(2000, 4000)
-		defer target.indexLimit.set(indexRate, indexBurst)
+		target.indexes.limit.set(2000, 4000)
+		defer target.indexes.limit.set(indexRate, indexBurst)
 		_, stream := indexStream(t, attacker, target, ultrapeer.ALPNIndex)
 		var base []ultrapeer.Entry
 		for i := range 100 {

@@ -3,8 +3,6 @@ package daemon
 import (
 	"testing"
 	"time"
-
-	"github.com/servent-p2p/servent/ultrapeer"
 )
 
 func TestIndexLimiter(t *testing.T) {
@@ -37,25 +35,5 @@ func TestIndexLimiter(t *testing.T) {
 	}
 	if d := l.delay(now, "c", 1); d == 0 {
 		t.Error("a bucket in debt was refilled")
-	}
-}
-
-func TestAdmits(t *testing.T) {
-	cfg := ultrapeer.DefaultPlanConfig()
-	cfg.Election.UltrapeersPerLeaf = 1
-	cfg.Election.LeavesPerUltrapeer = 2
-	var v ultrapeer.View
-	for _, id := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
-		v.Members = append(v.Members, ultrapeer.Candidate{ID: id, Capacity: 10, Uptime: time.Hour})
-	}
-	p := ultrapeer.NewPlan(v, cfg)
-	for leaf, ups := range p.Attach {
-		fallback := ultrapeer.Attach(leaf, p.Ultrapeers, 2)
-		for _, up := range p.Ultrapeers {
-			want := up == ups[0] || up == fallback[0] || up == fallback[1]
-			if got := admits(p, up, leaf); got != want {
-				t.Errorf("admits(%s, %s) = %v, want %v (planned %v, rendezvous %v)", up, leaf, got, want, ups, fallback)
-			}
-		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quic-go/quic-go"
+
 	"github.com/servent-p2p/servent/browse"
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/overlay"
@@ -141,12 +143,46 @@ func (d *Daemon) capacity() float32 {
 	return ultrapeer.PublishedCapacity(forced, score)
 }
 
+// serveQRPConn receives a mesh neighbour's QRP stream.
+func (d *Daemon) serveQRPConn(conn *quic.Conn) {
+	defer conn.CloseWithError(0, "")
+	m, ok := d.ov.MemberByConn(conn)
+	if !ok {
+		return
+	}
+	stream, err := conn.AcceptStream(d.ctx)
+	if err != nil {
+		return
+	}
+	defer stream.Close()
+	d.qrp.receive(m.Name, stream)
+}
+
+// setNeighbourTable gives the routing core a neighbour's QRP table (nil:
+// it has none now).
+func (d *Daemon) setNeighbourTable(p query.PeerID, t *query.Table) {
+	d.withRouter(func(r *query.Router) { r.SetNeighbourTable(p, t) })
+}
+
 func newGUID() query.GUID {
 	g, err := query.NewGUID(rand.Reader)
 	if err != nil {
 		panic(err) // crypto/rand does not fail on Linux
 	}
 	return g
+}
+
+// routerConfig translates the configuration keys that shape the routing
+// core of node self. Pure.
+func routerConfig(c configs.Config, self string) query.Config {
+	rc := query.DefaultConfig(query.PeerID(self))
+	if c.Routing == "flood" {
+		rc.Mode = query.Flood
+	}
+	rc.LastHopQRP = c.LastHopQRP
+	rc.QueryRate, rc.QueryBurst = c.QueryRate, query.Burst(c.QueryRate)
+	rc.Dynamic.On = c.Routing == "smart"
+	return rc
 }
 
 // startNetwork joins the network: overlay, routing core, hierarchy loop.
@@ -156,6 +192,9 @@ func (d *Daemon) startNetwork(ctx context.Context) error {
 		return err
 	}
 	d.ov = ov
+	d.indexes = newIndexServer(d.log, d.registry, d, d.cfg.MaxLeaves, d.updateRouter)
+	d.leaves = newLeafAttacher(d.ctx, d.log, memberDialer{ov}, d, d.updateRouter, d.kickHierarchy)
+	d.qrp = newQRPLinks(d.ctx, d.log, memberDialer{ov}, registryTables{d.registry}, d.setNeighbourTable, d.cfg.LastHopQRP && d.cfg.Routing == "smart")
 	if err := d.startTransfer(); err != nil {
 		return err
 	}
@@ -177,14 +216,7 @@ func (d *Daemon) startNetwork(ctx context.Context) error {
 	if err := ov.HandleDatagrams(query.PlaneByte, d.onQueryDatagram); err != nil {
 		return err
 	}
-	rc := query.DefaultConfig(query.PeerID(ov.Name()))
-	if d.cfg.Routing == "flood" {
-		rc.Mode = query.Flood
-	}
-	rc.LastHopQRP = d.cfg.LastHopQRP
-	rc.QueryRate, rc.QueryBurst = d.cfg.QueryRate, query.Burst(d.cfg.QueryRate)
-	rc.Dynamic.On = d.cfg.Routing == "smart"
-	d.router = query.NewRouter(rc, d.localIndex())
+	d.router = query.NewRouter(routerConfig(d.cfg, ov.Name()), d.localIndex())
 	d.router.SetMember(func(p query.PeerID) bool {
 		_, ok := d.ov.MemberByName(string(p))
 		return ok

@@ -11,10 +11,6 @@ import (
 // ROUTE_TABLE_UPDATE (Rohrs 2002, section "Gnutella Protocol Changes"): the
 // descriptor type and variants with which an ultrapeer sends its QRP table.
 const (
-	// ALPNQRP is the ALPN of the QUIC connections on which an ultrapeer
-	// sends its QRP table to a mesh neighbour: one stream of
-	// ROUTE_TABLE_UPDATE messages back to back.
-	ALPNQRP = "servent-qrp/1"
 	// TypeRouteTable is the payload type of ROUTE_TABLE_UPDATE messages.
 	TypeRouteTable PayloadType = 0x30
 
@@ -30,8 +26,6 @@ const (
 	// maxPatchChunk bounds the data of one PATCH message; a larger patch is
 	// split into a sequence.
 	maxPatchChunk = 4096
-	// maxRouteTableMsg bounds a received ROUTE_TABLE_UPDATE payload.
-	maxRouteTableMsg = 64 << 10
 )
 
 // AppendUpdates appends the ROUTE_TABLE_UPDATE messages (each a descriptor:
@@ -89,13 +83,6 @@ func AppendUpdates(dst []byte, guid GUID, old, cur *Table) ([]byte, error) {
 	return dst, nil
 }
 
-func appendRouteTableMsg(dst []byte, guid GUID, payload []byte) []byte {
-	dst = append(dst, guid[:]...)
-	dst = append(dst, byte(TypeRouteTable), 1, 0)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(payload)))
-	return append(dst, payload...)
-}
-
 // has reports whether slot s is set.
 func (t *Table) has(s int) bool { return t.set[s>>3]&(0x80>>(s&7)) != 0 }
 
@@ -111,25 +98,6 @@ type TableReceiver struct {
 	next    int     // sequence number expected next
 	head    [2]byte // compressor, entry bits of the sequence
 	data    []byte  // the sequence's data so far
-}
-
-// ReadRouteTableMsg reads one ROUTE_TABLE_UPDATE descriptor (header and
-// payload) from r and returns its payload.
-func ReadRouteTableMsg(r io.Reader) ([]byte, error) {
-	var h [HeaderLen]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return nil, err
-	}
-	if PayloadType(h[16]) != TypeRouteTable {
-		return nil, fmt.Errorf("route table message of type 0x%02x: %w", h[16], ErrBadType)
-	}
-	n := binary.LittleEndian.Uint32(h[19:23])
-	if n == 0 || n > maxRouteTableMsg {
-		return nil, fmt.Errorf("route table payload of %d bytes: %w", n, ErrTooLong)
-	}
-	p := make([]byte, n)
-	_, err := io.ReadFull(r, p)
-	return p, err
 }
 
 // Receive applies one message payload. When it completes a PATCH sequence
