@@ -112,15 +112,19 @@ func (c *cluster) settled(timeout time.Duration) {
 	n := len(c.nodes)
 	start := time.Now()
 	defer func() { c.t.Logf("settled in %v", time.Since(start).Round(time.Millisecond)) }()
-	var why string
 	deadline := time.Now().Add(timeout)
+	nextReport := time.Now().Add(10 * time.Second)
 	for {
-		why = c.unsettled(n)
+		why := c.unsettled(n)
 		if why == "" {
 			return
 		}
 		if time.Now().After(deadline) {
 			c.t.Fatalf("network not settled after %v: %s", timeout, why)
+		}
+		if time.Now().After(nextReport) { // a slow settle says what it waits for
+			c.t.Logf("not settled after %v: %s", time.Since(start).Round(time.Second), why)
+			nextReport = nextReport.Add(10 * time.Second)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
