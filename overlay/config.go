@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"log/slog"
 	"net/netip"
@@ -104,42 +105,20 @@ func DefaultConfig() Config {
 // logger when none is given.
 func (cfg Config) withDefaults() Config {
 	def := DefaultConfig()
-	if cfg.Listen == "" {
-		cfg.Listen = def.Listen
-	}
-	if cfg.PlaneQueue <= 0 {
-		cfg.PlaneQueue = def.PlaneQueue
-	}
-	if cfg.EventBuffer <= 0 {
-		cfg.EventBuffer = def.EventBuffer
-	}
-	if cfg.ProbeInterval <= 0 {
-		cfg.ProbeInterval = def.ProbeInterval
-	}
-	if cfg.ProbeTimeout <= 0 {
-		cfg.ProbeTimeout = def.ProbeTimeout
-	}
-	if cfg.SuspicionMult <= 0 {
-		cfg.SuspicionMult = def.SuspicionMult
-	}
-	if cfg.GossipInterval <= 0 {
-		cfg.GossipInterval = def.GossipInterval
-	}
-	if cfg.StreamTimeout <= 0 {
-		cfg.StreamTimeout = def.StreamTimeout
-	}
-	if cfg.DiscoveryListen == "" {
-		cfg.DiscoveryListen = def.DiscoveryListen
-	}
-	if cfg.BeaconMin <= 0 {
-		cfg.BeaconMin = def.BeaconMin
-	}
+	cfg.Listen = cmp.Or(cfg.Listen, def.Listen)
+	cfg.DiscoveryListen = cmp.Or(cfg.DiscoveryListen, def.DiscoveryListen)
+	positiveOr(&cfg.PlaneQueue, def.PlaneQueue)
+	positiveOr(&cfg.EventBuffer, def.EventBuffer)
+	positiveOr(&cfg.ProbeInterval, def.ProbeInterval)
+	positiveOr(&cfg.ProbeTimeout, def.ProbeTimeout)
+	positiveOr(&cfg.SuspicionMult, def.SuspicionMult)
+	positiveOr(&cfg.GossipInterval, def.GossipInterval)
+	positiveOr(&cfg.StreamTimeout, def.StreamTimeout)
+	positiveOr(&cfg.BeaconMin, def.BeaconMin)
 	if cfg.BeaconMax < cfg.BeaconMin {
 		cfg.BeaconMax = max(def.BeaconMax, cfg.BeaconMin)
 	}
-	if cfg.RejoinMin <= 0 {
-		cfg.RejoinMin = def.RejoinMin
-	}
+	positiveOr(&cfg.RejoinMin, def.RejoinMin)
 	if cfg.RejoinMax < cfg.RejoinMin {
 		cfg.RejoinMax = max(def.RejoinMax, cfg.RejoinMin)
 	}
@@ -147,4 +126,11 @@ func (cfg Config) withDefaults() Config {
 		cfg.Logger = slog.Default()
 	}
 	return cfg
+}
+
+// positiveOr sets *v to def unless *v is positive.
+func positiveOr[T ~int | ~int64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }

@@ -3,11 +3,11 @@ package sim
 import (
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/query"
+	"github.com/servent-p2p/servent/query/matchtest"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
 
@@ -31,25 +31,9 @@ func hitNames(hits []query.QueryHit) []string {
 // files, as the same keywords (content.Keywords) reach both.
 func TestFileIndexAgreesWithRegistry(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 17))
-	parts := []string{"Map", "maps", "Évac", "evacuation", "ÉTÉ", "straße", "strasse", "日本語", "ファイル",
-		"2026", "v2", "Ab", "abc", "abcd", "Øl", "north", "nor", "КАРТ", "🔥", "camelCase", "snake_case"}
-	seps := []string{" ", "_", "-", ".", "/", ""}
-	word := func() string { return parts[rng.IntN(len(parts))] }
+	word := func() string { return matchtest.RandomWord(rng) }
 	var files []simFile
-	seen := map[string]bool{}
-	for len(files) < 200 {
-		var b strings.Builder
-		for i := range 1 + rng.IntN(4) {
-			if i > 0 {
-				b.WriteString(seps[rng.IntN(len(seps))])
-			}
-			b.WriteString(word())
-		}
-		name := b.String()
-		if seen[name] {
-			continue
-		}
-		seen[name] = true
+	for _, name := range matchtest.RandomNames(rng, 200) {
 		f := simFile{name: name, size: uint64(len(name)), keywords: content.Keywords(name)}
 		f.hash[0], f.hash[1] = byte(len(files)), byte(len(files)>>8)
 		files = append(files, f)

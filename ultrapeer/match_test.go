@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/servent-p2p/servent/content"
@@ -57,26 +56,8 @@ func TestRegistryMatchTable(t *testing.T) {
 // find the same files.
 func TestRegistryAgreesWithMatchFile(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 13))
-	parts := []string{"Map", "map", "maps", "Évac", "evacuation", "été", "ETE", "straße", "strasse",
-		"日本", "日本語", "ファイル", "2026", "20", "v2", "Ab", "abc", "abcd", "Øl", "ol", "north", "nor",
-		"карта", "КАРТ", "αθηνα", "🔥", "x", "camelCase", "snake_case"}
-	seps := []string{" ", "_", "-", ".", "/", ""}
-	word := func() string { return parts[rng.IntN(len(parts))] }
-	var paths []string
-	seen := map[string]bool{}
-	for len(paths) < 300 {
-		var b strings.Builder
-		for i := range 1 + rng.IntN(4) {
-			if i > 0 {
-				b.WriteString(seps[rng.IntN(len(seps))])
-			}
-			b.WriteString(word())
-		}
-		if p := b.String(); !seen[p] {
-			seen[p] = true
-			paths = append(paths, p)
-		}
-	}
+	word := func() string { return matchtest.RandomWord(rng) }
+	paths := matchtest.RandomNames(rng, 300)
 	slices.Sort(paths)
 	r := NewRegistry(0)
 	u := Update{Full: true, ToVersion: 1}
