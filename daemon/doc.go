@@ -8,6 +8,6 @@
 // Close leaves gracefully and joins every goroutine; Close is idempotent.
 //
 // Imports: every package below it (api, browse, configs, content, kit,
-// overlay, query, role, storage, transfer, ultrapeer, web, internal/names);
-// only cmd/servent imports daemon.
+// overlay, query, role, storage, transfer, ultrapeer, web, internal/names,
+// internal/safefile); only cmd/servent imports daemon.
 package daemon

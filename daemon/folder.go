@@ -12,6 +12,7 @@ import (
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/internal/names"
+	"github.com/servent-p2p/servent/internal/safefile"
 	"github.com/servent-p2p/servent/transfer"
 )
 
@@ -257,7 +258,7 @@ func (r *folderRun) fetch(ctx context.Context, i int) error {
 		return err
 	}
 	if f.dup >= 0 { // same content as an earlier file: copied once that one is done
-		if err := copyFile(filepath.Join(r.root, filepath.FromSlash(r.plan[f.dup].rel)), dst); err != nil {
+		if err := safefile.CopyNew(filepath.Join(r.root, filepath.FromSlash(r.plan[f.dup].rel)), dst, 0o644); err != nil {
 			return fmt.Errorf("%s: %w", names.Display(f.rel), err)
 		}
 		r.fp.finish(i, f.size)

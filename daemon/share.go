@@ -1,9 +1,10 @@
 package daemon
 
 import (
-	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/servent-p2p/servent/internal/safefile"
 )
 
 // sharedDownloadsDir is the folder (inside the data dir, always shared)
@@ -21,34 +22,10 @@ func (f *fetcher) shareDownload(path string) error {
 		return nil // already shared under that name
 	}
 	if err := os.Link(path, dst); err != nil {
-		if err := copyFile(path, dst); err != nil {
+		if err := safefile.CopyNew(path, dst, 0o644); err != nil {
 			return err
 		}
 	}
 	f.rescan()
 	return nil
-}
-
-// copyFile copies src to a new file dst (never overwriting), synced.
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		os.Remove(dst)
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		os.Remove(dst)
-		return err
-	}
-	return out.Close()
 }

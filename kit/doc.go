@@ -7,6 +7,7 @@
 // writes and reads its checksum files, and folder.go reads a kit folder and
 // tells which of its binaries fits a browser's platform.
 //
-// Imports: content only among servent's packages (the BLAKE3 sums of the
-// binaries); never daemon or web, which import it to serve the kit.
+// Imports: content (the BLAKE3 sums of the binaries) and internal/safefile
+// among servent's packages; never daemon or web, which import it to serve
+// the kit.
 package kit

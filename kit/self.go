@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+
+	"github.com/servent-p2p/servent/internal/safefile"
 )
 
 // Own is the target of the running binary.
@@ -44,7 +46,7 @@ func PlaceSelf(dir, exe string, own Target, have ...string) (string, error) {
 	tmp := dst + ".tmp"
 	os.Remove(tmp)
 	if err := os.Link(exe, tmp); err != nil {
-		if err := copyFile(exe, tmp); err != nil {
+		if err := safefile.CopyNew(exe, tmp, 0o755); err != nil {
 			os.Remove(tmp)
 			return "", fmt.Errorf("kit: own binary: %w", err)
 		}
@@ -80,25 +82,4 @@ func sameContent(a, b string) bool {
 			return end(ea) && end(eb)
 		}
 	}
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
