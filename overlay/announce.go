@@ -25,9 +25,10 @@ const (
 	// announcePeers is how many members a change is pushed to.
 	announcePeers = 2
 	// announceDelay lets a burst of changes (a role change and the share
-	// count) coalesce into one push, and paces the retries while the
-	// node is alone or every push failed.
-	announceDelay = 500 * time.Millisecond
+	// count) coalesce into one push. The retries while the node is alone
+	// or every push failed back off from it to announceMaxDelay.
+	announceDelay    = 500 * time.Millisecond
+	announceMaxDelay = 30 * time.Second
 )
 
 // changedBeyondShares reports whether metadata b differs from a in more
@@ -39,7 +40,8 @@ func changedBeyondShares(a, b Meta) bool {
 
 // announceLoop pushes the node's state to announcePeers random members
 // announceDelay after each signalled metadata change, retrying while the
-// node is alone or no push succeeds.
+// node is alone (a join under way may have sent the old metadata) or no
+// push succeeds.
 func (n *Node) announceLoop() {
 	for {
 		select {
@@ -47,8 +49,8 @@ func (n *Node) announceLoop() {
 			return
 		case <-n.announce:
 		}
-		for {
-			t := time.NewTimer(announceDelay)
+		for wait := announceDelay; ; wait = min(2*wait, announceMaxDelay) {
+			t := time.NewTimer(wait)
 			select {
 			case <-n.ctx.Done():
 				t.Stop()
