@@ -65,15 +65,23 @@ func (n *Node) announceLoop() {
 }
 
 // pushMeta pushes the node's state to up to announcePeers random alive
-// members and reports whether one took it.
+// members, those with a memberlist connection open first (no handshake,
+// no new connection to keep), and reports whether one took it.
 func (n *Node) pushMeta() bool {
-	var peers []string
+	var connected, others []string
 	for _, m := range n.Members() {
-		if m.Name != n.name && m.State == StateAlive {
-			peers = append(peers, m.Addr.String())
+		switch {
+		case m.Name == n.name || m.State != StateAlive:
+		case n.mlt.cached(memberID(m)) != nil:
+			connected = append(connected, m.Addr.String())
+		default:
+			others = append(others, m.Addr.String())
 		}
 	}
-	rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
+	shuffle := func(s []string) { rand.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] }) }
+	shuffle(connected)
+	shuffle(others)
+	peers := append(connected, others...)
 	peers = peers[:min(len(peers), announcePeers)]
 	if len(peers) == 0 {
 		return false
