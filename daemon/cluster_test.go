@@ -15,6 +15,7 @@ import (
 	"github.com/servent-p2p/servent/api"
 	"github.com/servent-p2p/servent/configs"
 	"github.com/servent-p2p/servent/internal/testutil"
+	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/role"
 	"github.com/servent-p2p/servent/ultrapeer"
@@ -150,7 +151,7 @@ func (c *cluster) unsettled(n int) string {
 			ups = s.Ultrapeers
 		}
 		if !slices.Equal(s.Ultrapeers, ups) {
-			return fmt.Sprintf("%s sees ultrapeers %v, %s sees %v", s.Name, s.Ultrapeers, c.nodes[0].ov.Name(), ups)
+			return fmt.Sprintf("%s sees ultrapeers %v, %s sees %v; %s", s.Name, s.Ultrapeers, c.nodes[0].ov.Name(), ups, viewDiff(c.nodes[0], d))
 		}
 		if s.Role == "ultrapeer" != slices.Contains(ups, s.Name) {
 			return fmt.Sprintf("%s is a %s; elected: %v", s.Name, s.Role, ups)
@@ -168,6 +169,36 @@ func (c *cluster) unsettled(n int) string {
 		}
 	}
 	return ""
+}
+
+// viewDiff says where a's and b's views of the membership differ: the
+// members one holds and the other does not, the state and published role
+// and capacity each holds for a member, and the memberlist packets each
+// dropped.
+func viewDiff(a, b *Daemon) string {
+	held := func(d *Daemon) map[string]string {
+		out := map[string]string{}
+		for _, m := range d.ov.Members() {
+			out[m.Name] = fmt.Sprintf("%s/%s/cap %g/started %d", m.State, m.Meta.Role, m.Meta.Capacity, m.Meta.Started.Unix())
+		}
+		return out
+	}
+	ha, hb := held(a), held(b)
+	var diffs []string
+	for name := range ha {
+		if ha[name] != hb[name] {
+			diffs = append(diffs, fmt.Sprintf("%s: %q at %s, %q at %s", name, ha[name], a.ov.Name(), hb[name], b.ov.Name()))
+		}
+	}
+	for name := range hb {
+		if _, ok := ha[name]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s: absent at %s, %q at %s", name, a.ov.Name(), hb[name], b.ov.Name()))
+		}
+	}
+	slices.Sort(diffs)
+	sa, sb := a.ov.Stats(), b.ov.Stats()
+	return fmt.Sprintf("views differ in %v; memberlist drops (queue, plane) %s %d %d, %s %d %d", diffs,
+		a.ov.Name(), sa.DroppedQUICQueue, sa.Planes[overlay.PlaneMemberlist].Dropped, b.ov.Name(), sb.DroppedQUICQueue, sb.Planes[overlay.PlaneMemberlist].Dropped)
 }
 
 // searchAll searches, from each origin, for every node's file and returns

@@ -44,6 +44,9 @@ type Config struct {
 	SuspicionMult int
 	// GossipInterval is memberlist's gossip interval.
 	GossipInterval time.Duration
+	// PushPullInterval is memberlist's interval of full state exchanges
+	// with a random member (scaled up above 32 members).
+	PushPullInterval time.Duration
 	// StreamTimeout bounds memberlist stream operations (push/pull, joins).
 	StreamTimeout time.Duration
 
@@ -90,6 +93,7 @@ func DefaultConfig() Config {
 		ProbeTimeout:         300 * time.Millisecond,
 		SuspicionMult:        3,
 		GossipInterval:       200 * time.Millisecond,
+		PushPullInterval:     30 * time.Second,
 		StreamTimeout:        3 * time.Second,
 		Discovery:            true,
 		DiscoveryListen:      "0.0.0.0:6347", // and [::]:6347
@@ -113,6 +117,7 @@ func (cfg Config) withDefaults() Config {
 	positiveOr(&cfg.ProbeTimeout, def.ProbeTimeout)
 	positiveOr(&cfg.SuspicionMult, def.SuspicionMult)
 	positiveOr(&cfg.GossipInterval, def.GossipInterval)
+	positiveOr(&cfg.PushPullInterval, def.PushPullInterval)
 	positiveOr(&cfg.StreamTimeout, def.StreamTimeout)
 	positiveOr(&cfg.BeaconMin, def.BeaconMin)
 	if cfg.BeaconMax < cfg.BeaconMin {

@@ -137,8 +137,11 @@ func (n *Node) SendDatagram(to netip.AddrPort, planeID byte, b []byte) error {
 }
 
 // writeMemberlist sends a memberlist packet (plane byte first) to a real
-// address.
+// address, unless the fault injector drops it.
 func (n *Node) writeMemberlist(to netip.AddrPort, msg []byte) error {
+	if n.faults != nil && n.faults.dropMemberlist() {
+		return nil
+	}
 	if _, err := n.tr.WriteTo(msg, net.UDPAddrFromAddrPort(to)); err != nil {
 		return fmt.Errorf("send to %s: %w", to, err)
 	}

@@ -9,18 +9,21 @@ import (
 	"time"
 )
 
-// Faults describes datagram faults injected on the sending side of every
-// plane except memberlist's: a testing aid for lossy networks (tc netem is
-// not always available). The zero value injects nothing.
+// Faults describes datagram faults injected on the sending side: a testing
+// aid for lossy networks (tc netem is not always available). Loss, Dup,
+// Reorder, Delay and Jitter apply to every plane except memberlist's;
+// MemberlistLoss to memberlist's packets (gossip, probes; its streams go
+// through QUIC and are not touched). The zero value injects nothing.
 type Faults struct {
-	Loss    float64       // probability a datagram is dropped
-	Dup     float64       // probability a datagram is sent twice
-	Reorder float64       // probability a datagram is held back by Delay+Jitter behind later ones
-	Delay   time.Duration // added to every datagram
-	Jitter  time.Duration // uniform extra delay in [0, Jitter)
+	Loss           float64       // probability a datagram is dropped
+	Dup            float64       // probability a datagram is sent twice
+	Reorder        float64       // probability a datagram is held back by Delay+Jitter behind later ones
+	Delay          time.Duration // added to every datagram
+	Jitter         time.Duration // uniform extra delay in [0, Jitter)
+	MemberlistLoss float64       // probability a memberlist packet is dropped
 }
 
-// ParseFaults parses "loss=0.05,dup=0.01,reorder=0.1,delay=20ms,jitter=5ms".
+// ParseFaults parses "loss=0.05,dup=0.01,reorder=0.1,delay=20ms,jitter=5ms,mlloss=0.01".
 // The empty string gives the zero Faults.
 func ParseFaults(s string) (Faults, error) {
 	var f Faults
@@ -34,7 +37,7 @@ func ParseFaults(s string) (Faults, error) {
 		}
 		var err error
 		switch k {
-		case "loss", "dup", "reorder":
+		case "loss", "dup", "reorder", "mlloss":
 			var p float64
 			p, err = strconv.ParseFloat(v, 64)
 			if err == nil && (p < 0 || p > 1) {
@@ -45,6 +48,8 @@ func ParseFaults(s string) (Faults, error) {
 				f.Loss = p
 			case "dup":
 				f.Dup = p
+			case "mlloss":
+				f.MemberlistLoss = p
 			default:
 				f.Reorder = p
 			}
@@ -53,7 +58,7 @@ func ParseFaults(s string) (Faults, error) {
 		case "jitter":
 			f.Jitter, err = time.ParseDuration(v)
 		default:
-			err = fmt.Errorf("unknown fault (use loss, dup, reorder, delay, jitter)")
+			err = fmt.Errorf("unknown fault (use loss, dup, reorder, delay, jitter, mlloss)")
 		}
 		if err != nil {
 			return f, fmt.Errorf("fault %q: %w", kv, err)
@@ -98,6 +103,13 @@ func (fi *faultInjector) plan() (copies int, delay time.Duration) {
 		delay += fi.f.Delay + fi.f.Jitter + time.Millisecond
 	}
 	return copies, delay
+}
+
+// dropMemberlist reports whether to drop a memberlist packet.
+func (fi *faultInjector) dropMemberlist() bool {
+	fi.mu.Lock()
+	defer fi.mu.Unlock()
+	return fi.rng.Float64() < fi.f.MemberlistLoss
 }
 
 // send sends msg through write according to the plan; delayed sends run

@@ -170,10 +170,7 @@ func (t *mlTransport) DialAddressTimeout(addr memberlist.Address, timeout time.D
 // connTo returns a live cached connection to node id or dials one on its
 // paths, pinned to its key.
 func (t *mlTransport) connTo(ctx context.Context, id NodeID) (*quic.Conn, error) {
-	t.mu.Lock()
-	c := t.conns[id]
-	t.mu.Unlock()
-	if c != nil && c.Context().Err() == nil {
+	if c := t.cached(id); c != nil {
 		return c, nil
 	}
 	c, err := t.n.dialID(ctx, id, t.n.idTLS(id, ALPNMemberlist), quietQUICConfig)
@@ -199,6 +196,17 @@ func (t *mlTransport) dialAddr(ctx context.Context, ap netip.AddrPort) (*quic.Co
 	id := IDOf(fp)
 	t.keep(id, c)
 	return c, id, nil
+}
+
+// cached returns the live cached outgoing connection to node id, or nil.
+func (t *mlTransport) cached(id NodeID) *quic.Conn {
+	t.mu.Lock()
+	c := t.conns[id]
+	t.mu.Unlock()
+	if c == nil || c.Context().Err() != nil {
+		return nil
+	}
+	return c
 }
 
 func (t *mlTransport) keep(id NodeID, c *quic.Conn) {

@@ -28,6 +28,7 @@ func (n *Node) startMemberlist() error {
 	c.ProbeTimeout = n.cfg.ProbeTimeout
 	c.SuspicionMult = n.cfg.SuspicionMult
 	c.GossipInterval = n.cfg.GossipInterval
+	c.PushPullInterval = n.cfg.PushPullInterval
 	c.TCPTimeout = n.cfg.StreamTimeout
 	// No LZW on a LAN: compressing each gossip packet allocated a fresh
 	// 16 KiB table and was the largest single CPU cost of a converging
@@ -73,17 +74,16 @@ func (n *Node) Meta() Meta {
 
 // SetMeta publishes m; Fingerprint, Protocol, QUICPort and Addrs are always
 // the node's own, and a zero Started keeps the node's start time. After
-// Start it gossips the update (memberlist UpdateNode, waiting up to 2 s).
-// Blocks.
+// Start it gossips the update (memberlist UpdateNode, waiting up to 2 s)
+// and, when more than the share count changed, pushes it to a few members
+// soon after (announceLoop). Blocks.
 func (n *Node) SetMeta(m Meta) error {
-	n.metaMu.Lock()
-	old, _ := DecodeMeta(n.meta)
-	if m.Started.IsZero() {
-		m.Started = old.Started
-	}
-	n.meta = EncodeMeta(n.ownMeta(m))
-	n.metaMu.Unlock()
-	return n.gossipMeta()
+	return n.updateMeta(func(old Meta) Meta {
+		if m.Started.IsZero() {
+			m.Started = old.Started
+		}
+		return m
+	})
 }
 
 // ownMeta fills in the fields of m that only the node itself knows.
@@ -97,18 +97,29 @@ func (n *Node) ownMeta(m Meta) Meta {
 	return m
 }
 
-// republishAddrs refreshes the addresses in the metadata and gossips them.
+// republishAddrs refreshes the addresses in the metadata and publishes them.
 func (n *Node) republishAddrs() error {
-	n.metaMu.Lock()
-	m, _ := DecodeMeta(n.meta)
-	n.meta = EncodeMeta(n.ownMeta(m))
-	n.metaMu.Unlock()
-	return n.gossipMeta()
+	return n.updateMeta(func(old Meta) Meta { return old })
 }
 
-func (n *Node) gossipMeta() error {
+// updateMeta replaces the metadata by f(old) with the node's own fields
+// (ownMeta) and publishes it: gossip (memberlist UpdateNode, waiting up to
+// 2 s for its retransmissions), and a push to a few members when more than
+// the share count changed (announceLoop).
+func (n *Node) updateMeta(f func(Meta) Meta) error {
+	n.metaMu.Lock()
+	old, _ := DecodeMeta(n.meta)
+	m := n.ownMeta(f(old))
+	n.meta = EncodeMeta(m)
+	n.metaMu.Unlock()
 	if n.ml == nil {
 		return nil
+	}
+	if changedBeyondShares(old, m) {
+		select {
+		case n.announce <- struct{}{}:
+		default: // a push is pending; it will carry this change too
+		}
 	}
 	if err := n.ml.UpdateNode(2 * time.Second); err != nil {
 		return fmt.Errorf("publish metadata: %w", err)

@@ -58,6 +58,8 @@ type Node struct {
 
 	metaMu sync.Mutex
 	meta   []byte
+	// announce signals announceLoop that the metadata changed.
+	announce chan struct{}
 
 	id      NodeID     // IDOf(fp)
 	paths   *pathTable // peer key -> paths
@@ -94,19 +96,20 @@ func New(cfg Config) (*Node, error) {
 		name = host + "-" + hex.EncodeToString(fp[:4])
 	}
 	n := &Node{
-		cfg:     cfg,
-		log:     cfg.Logger.With("node", name),
-		name:    name,
-		cert:    cert,
-		fp:      fp,
-		keys:    keys,
-		id:      IDOf(fp),
-		paths:   newPathTable(),
-		dg:      dgConns{byID: make(map[NodeID]*quic.Conn), dialing: make(map[NodeID]bool)},
-		alpn:    make(map[string]func(*quic.Conn)),
-		planes:  make(map[byte]*plane),
-		members: newMemberTable(),
-		events:  make(chan Event, cfg.EventBuffer),
+		cfg:      cfg,
+		log:      cfg.Logger.With("node", name),
+		name:     name,
+		cert:     cert,
+		fp:       fp,
+		keys:     keys,
+		id:       IDOf(fp),
+		paths:    newPathTable(),
+		dg:       dgConns{byID: make(map[NodeID]*quic.Conn), dialing: make(map[NodeID]bool)},
+		alpn:     make(map[string]func(*quic.Conn)),
+		planes:   make(map[byte]*plane),
+		members:  newMemberTable(),
+		events:   make(chan Event, cfg.EventBuffer),
+		announce: make(chan struct{}, 1),
 	}
 	if cfg.Faults.active() {
 		n.faults = newFaultInjector(cfg.Faults)
@@ -162,6 +165,7 @@ func (n *Node) Start(ctx context.Context) error {
 		n.goroutine(d.run)
 	}
 	n.goroutine(n.rejoinLoop)
+	n.goroutine(n.announceLoop)
 	n.goroutine(n.watchInterfaces)
 	if !n.keys.set {
 		n.log.Warn("no drill key: the network is open to any host on the LAN")
