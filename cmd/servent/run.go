@@ -91,7 +91,6 @@ func runDaemon(cmd *cobra.Command, cfg configs.Config) error {
 	if err := d.Start(ctx); err != nil {
 		return errors.Join(err, closeWithin(d, shutdownTimeout))
 	}
-	go dropStartPagesLater(ctx, logger)
 	<-ctx.Done()
 	stop() // a second Ctrl-C or SIGTERM ends the process at once
 	logger.Info("stopping: leaving the network")
