@@ -133,6 +133,8 @@ func TestBadConfigNamesKeyAndFix(t *testing.T) {
 		{"bad role", "role: boss", "role:"},
 		{"bad routing", "routing: gossip", "routing:"},
 		{"seed without port", "seeds: [10.0.0.1]", "seeds:"},
+		{"seed a host name", "seeds: [pi4.local:6346]", `seeds: "pi4.local" is a host name; servent does not look names up (there is no DNS in an outage): give the peer's IP address`},
+		{"listen on a host name", "listen: myhost:6346", `listen: "myhost" is a host name; servent does not look names up (there is no DNS in an outage): give one of this host's IP addresses`},
 		{"advertise with a port", "advertise: 10.0.0.1:6346", "advertise:"},
 		{"advertise unspecified", "advertise: \"::\"", "advertise:"},
 		{"advertise a name", "advertise: myhost", "advertise:"},

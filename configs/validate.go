@@ -173,6 +173,9 @@ func checkAddrPort(key, s string, needHost bool) error {
 			if n, perr := strconv.Atoi(port); perr == nil && (n < 1 || n > 65535) {
 				return fmt.Errorf("%w: %s: port %d in %q is out of range; use 1-65535, e.g. %s:6346", ErrInvalid, key, n, s, host)
 			}
+			if _, aerr := netip.ParseAddr(host); aerr != nil && host != "" {
+				return hostNameError(key, host, needHost)
+			}
 		}
 		return fmt.Errorf("%w: %s: %q is not IP:PORT; use e.g. [::]:6346 (IPv4 and IPv6) or 0.0.0.0:6346 (IPv4 only)", ErrInvalid, key, s)
 	}
@@ -183,6 +186,19 @@ func checkAddrPort(key, s string, needHost bool) error {
 		return fmt.Errorf("%w: %s: %q is not a host to join; give the peer's address", ErrInvalid, key, s)
 	}
 	return nil
+}
+
+// hostNameError refuses a host name where an address is needed. servent
+// resolves no names: a LAN in an outage has no DNS server, and the binary
+// is built without cgo (README, "Platforms"), so the system's resolver
+// modules (mDNS .local names, LDAP) are not there either.
+func hostNameError(key, host string, peer bool) error {
+	whose := "one of this host's IP addresses"
+	if peer {
+		whose = "the peer's IP address (its `servent status` shows it)"
+	}
+	return fmt.Errorf("%w: %s: %q is a host name; servent does not look names up (there is no DNS in an outage): give %s, e.g. 192.168.1.20:6346",
+		ErrInvalid, key, host, whose)
 }
 
 func unwrapPath(err error) error {

@@ -127,8 +127,8 @@ func BenchmarkSmallFiles(b *testing.B) {
 // lukeSmall is the former small-file path: a pooled read, then
 // lukechampine.com/blake3's Sum256.
 func lukeSmall(b *testing.B, r io.Reader, size int) Hash {
-	bp := smallBufs.Get().(*[]byte)
-	defer smallBufs.Put(bp)
+	bp := chunkBufs.Get().(*[]byte)
+	defer chunkBufs.Put(bp)
 	if _, err := io.ReadFull(r, (*bp)[:size]); err != nil {
 		b.Fatal(err)
 	}

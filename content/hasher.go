@@ -42,8 +42,12 @@ func HashReader(r io.Reader, size int64) (Hash, []byte, error) {
 // the plain BLAKE3 hash (Sum). bao.Encode would allocate a whole 1 MiB
 // group buffer per call, which dominates a first scan of many small files.
 func hashSmall(r io.Reader, size int64) (Hash, []byte, error) {
-	bp := smallBufs.Get().(*[]byte)
-	defer smallBufs.Put(bp)
+	pool := &tinyBufs
+	if size > tinyBufSize {
+		pool = &chunkBufs
+	}
+	bp := pool.Get().(*[]byte)
+	defer pool.Put(bp)
 	data := (*bp)[:size]
 	if _, err := io.ReadFull(r, data); err != nil {
 		return Hash{}, nil, fmt.Errorf("hash: %w", err)
@@ -56,7 +60,18 @@ func lengthOutboard(size int64) []byte {
 	return binary.LittleEndian.AppendUint64(make([]byte, 0, 8), uint64(size))
 }
 
-var smallBufs = sync.Pool{New: func() any { b := make([]byte, ChunkSize); return &b }}
+// The read buffers of hashSmall, pooled by size: one of tinyBufSize for a
+// file of up to 64 KiB, one of a chunk for a larger one. A pooled buffer
+// stays alive until the second collection after its last use, minutes on
+// an idle node, and the collector counts it as live heap: a node sharing
+// only small files (notes, documents) would otherwise hold 1 MiB, and let
+// the heap grow by half of that again, after each scan.
+const tinyBufSize = 64 << 10
+
+var (
+	tinyBufs  = sync.Pool{New: func() any { b := make([]byte, tinyBufSize); return &b }}
+	chunkBufs = sync.Pool{New: func() any { b := make([]byte, ChunkSize); return &b }}
+)
 
 // HashFile hashes the file at path. It returns the size it hashed; callers
 // that care whether the file changed meanwhile compare size and mtime

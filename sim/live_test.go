@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
+	"github.com/servent-p2p/servent/internal/proc"
 	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
@@ -168,12 +168,11 @@ func TestLiveAgreesWithSimulation(t *testing.T) {
 		t.Skip("starts 24 servent processes")
 	}
 	bin := filepath.Join(t.TempDir(), "servent")
-	build := exec.Command("go", "build", "-o", bin, "github.com/servent-p2p/servent/cmd/servent")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build servent: %v\n%s", err, out)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	if err := proc.Build(ctx, "..", bin); err != nil {
+		t.Fatal(err)
+	}
 	cfg := LiveConfig{
 		Nodes: 12, Modes: []Mode{ModeFlood, ModeSmart}, TTLs: []int{7}, Queries: 12, Files: 60, Seed: 3,
 		Hierarchy: HierarchyConfig{LeavesPerUltrapeer: 3},

@@ -2,7 +2,7 @@ package web
 
 import (
 	"bytes"
-	"fmt"
+	"context"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -18,6 +18,7 @@ import (
 	zeebo "github.com/zeebo/blake3"
 
 	"github.com/servent-p2p/servent/content"
+	"github.com/servent-p2p/servent/internal/proc"
 	"github.com/servent-p2p/servent/internal/testutil"
 )
 
@@ -143,10 +144,7 @@ func buildServent(t *testing.T) string {
 			return
 		}
 		serventBin = filepath.Join(dir, "servent")
-		out, err := exec.Command("go", "build", "-o", serventBin, "../cmd/servent").CombinedOutput()
-		if err != nil {
-			serventErr = fmt.Errorf("go build ./cmd/servent: %w\n%s", err, out)
-		}
+		serventErr = proc.Build(context.Background(), "..", serventBin)
 	})
 	if serventErr != nil {
 		t.Fatal(serventErr)

@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/cosmos/go-bip39"
+	"github.com/servent-p2p/servent/internal/words"
 )
 
 // PassphraseWords is the length of a NewPassphrase: 5 words of the BIP-39
@@ -22,16 +22,16 @@ const PassphraseWords = 5
 // lowercase words (BIP-39 English list) separated by spaces. It is the
 // web page's own secret, never derived from the drill key.
 func NewPassphrase() (string, error) {
-	list := bip39.EnglishWordList // 2048 words: 11 bits each
+	list := words.List() // 2048 words: 11 bits each
 	raw := make([]byte, 2*PassphraseWords)
 	if _, err := rand.Read(raw); err != nil {
 		return "", fmt.Errorf("random: %w", err)
 	}
-	words := make([]string, PassphraseWords)
-	for i := range words {
-		words[i] = list[int(binary.BigEndian.Uint16(raw[2*i:]))%len(list)]
+	picked := make([]string, PassphraseWords)
+	for i := range picked {
+		picked[i] = list[int(binary.BigEndian.Uint16(raw[2*i:]))%len(list)]
 	}
-	return strings.Join(words, " "), nil
+	return strings.Join(picked, " "), nil
 }
 
 // normalizePassphrase folds what phones do to typed words: capitals,

@@ -8,9 +8,10 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/cosmos/go-bip39"
 	"github.com/mdp/qrterminal/v3"
 	"github.com/spf13/cobra"
+
+	"github.com/servent-p2p/servent/internal/words"
 )
 
 // keyBits is the entropy of a generated drill key: 12 words.
@@ -60,7 +61,7 @@ func newDrillWords() (string, error) {
 	if _, err := io.ReadFull(rand.Reader, entropy); err != nil {
 		return "", fmt.Errorf("random: %w", err)
 	}
-	return bip39.NewMnemonic(entropy)
+	return words.Mnemonic(entropy)
 }
 
 // writeKeyFile creates path with the key on its first line, readable by

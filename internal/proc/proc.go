@@ -203,11 +203,13 @@ func CleanEnv() []string {
 	return out
 }
 
-// Build compiles ./cmd/servent of the module at moduleDir into out
-// (without -race, so that many processes stay light), within ctx.
+// Build compiles ./cmd/servent of the module at moduleDir into out as it
+// is shipped (README, "Platforms"): without cgo, so that no C library is
+// loaded into each of many processes, and without -race, within ctx.
 func Build(ctx context.Context, moduleDir, out string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/servent")
 	cmd.Dir = moduleDir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build ./cmd/servent: %w\n%s", err, b)
 	}

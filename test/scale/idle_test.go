@@ -16,6 +16,20 @@ const (
 	idleWindow = 20 * time.Second // CPU time is summed over this
 )
 
+// quietTime is idleQuiet, or $SCALE_IDLE_QUIET (a duration such as 5m) to
+// measure a network that has been idle for longer.
+func quietTime(tb testing.TB) time.Duration {
+	v := os.Getenv("SCALE_IDLE_QUIET")
+	if v == "" {
+		return idleQuiet
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		tb.Fatalf("SCALE_IDLE_QUIET=%q is not a duration such as 5m", v)
+	}
+	return d
+}
+
 // BenchmarkIdle measures what an idle servent costs in a network of 100
 // with the default settings: CPU (percent of one core) and resident memory
 // per node, over idleWindow once the network matches the plan and has been
@@ -25,6 +39,9 @@ const (
 // memory (what each node really adds). Not in CI:
 //
 //	go test -run '^$' -bench Idle -benchtime 1x ./test/scale
+//
+// SCALE_IDLE_QUIET=5m waits 5 minutes instead of idleQuiet before
+// measuring.
 func BenchmarkIdle(b *testing.B) {
 	ctx := context.Background()
 	lone, _ := startNetwork(b, 1, "127.0.17.")
@@ -35,7 +52,7 @@ func BenchmarkIdle(b *testing.B) {
 	}); err != nil {
 		b.Fatalf("not converged: %v", err)
 	}
-	time.Sleep(idleQuiet)
+	time.Sleep(quietTime(b))
 	all := append([]*node{lone[0]}, nodes...)
 	before := make([]float64, len(all))
 	for i, n := range all {
