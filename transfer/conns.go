@@ -62,6 +62,7 @@ func (s *Server) trackConn(ctx context.Context, c *quic.Conn) context.Context {
 	case <-c.Context().Done():
 	}
 	pc := &peerConn{c: c, peer: connPeer(c.ConnectionState().TLS, c.RemoteAddr())}
+	s.stats.connections.Add(1)
 	s.mu.Lock()
 	s.queue.connOpened(pc.peer)
 	if s.conns[pc.peer] == nil {

@@ -24,8 +24,9 @@ import (
 // Downloader fetches files by content hash from peers. It is safe for
 // concurrent use; concurrent Gets of the same hash are not supported.
 type Downloader struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	conns connPool // one connection per source, shared by downloads
 }
 
 // NewDownloader returns a Downloader for cfg.

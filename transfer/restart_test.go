@@ -79,7 +79,7 @@ func newKillableNode(t *testing.T, ip string, cert tls.Certificate, fp Key, st S
 // the dead connection's requests against that key's upload slots until
 // the connection times out (30 s), or the upload makes no progress (20 s).
 func TestRestartedDownloaderResumesAtOnce(t *testing.T) {
-	const size = 24 * content.ChunkSize
+	const size = 12 * content.ChunkSize
 	cat := newCatalog()
 	f, data := share(t, cat, "map.bin", size)
 	scert, sfp := selfSigned(t)
@@ -95,7 +95,7 @@ func TestRestartedDownloaderResumesAtOnce(t *testing.T) {
 	arrived := make(chan struct{})
 	var once sync.Once
 	req.Progress = func(p Progress) {
-		if p.Done >= 8*content.ChunkSize {
+		if p.Done >= 4*content.ChunkSize {
 			once.Do(func() { close(arrived) })
 		}
 	}
@@ -126,9 +126,32 @@ func TestRestartedDownloaderResumesAtOnce(t *testing.T) {
 	var firstByte time.Duration
 	var fb sync.Once
 	req.Progress = func(Progress) { fb.Do(func() { firstByte = time.Since(started) }) }
+	var maxActive int64
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	go func() { // a swarm member is sent one chunk at a time, old connection or new
+		defer close(watched)
+		for tick := time.NewTicker(time.Millisecond); ; {
+			select {
+			case <-stop:
+				tick.Stop()
+				return
+			case <-tick.C:
+				maxActive = max(maxActive, seeder.srv.Stats().Active)
+			}
+		}
+	}()
 	res, err := again.d.Get(testCtx(t), req)
+	close(stop)
+	<-watched
 	if err != nil {
 		t.Fatal(err)
+	}
+	if maxActive > 1 {
+		t.Errorf("%d uploads at once to one swarm member (its cap is 1)", maxActive)
+	}
+	if n := seeder.srv.Stats().Superseded; n != 1 {
+		t.Errorf("%d connections superseded, want the dead one", n)
 	}
 	checkDownloaded(t, res, data)
 	t.Logf("restarted downloader: first verified chunk after %s, whole resume %s; seeder %+v",

@@ -23,6 +23,8 @@ type Stats struct {
 	// progress (swarming), a subset of Uploads; NotYet counts the 416
 	// "not yet" answers about one (a subset of Refused).
 	PartialUploads, NotYet int64
+	// Connections counts the connections accepted.
+	Connections int64
 	// Superseded counts connections closed because their key connected
 	// again while they were silent with requests in flight.
 	Superseded int64
@@ -36,6 +38,7 @@ type Stats struct {
 type stats struct {
 	uploads, active, bytes, refused, busy atomic.Int64
 	partialUploads, notYet, superseded    atomic.Int64
+	connections                           atomic.Int64
 	maxServing                            atomic.Int64
 
 	mu      sync.Mutex
@@ -79,6 +82,7 @@ func (s *Server) Stats() Stats {
 		PartialUploads: s.stats.partialUploads.Load(),
 		NotYet:         s.stats.notYet.Load(),
 		Superseded:     s.stats.superseded.Load(),
+		Connections:    s.stats.connections.Load(),
 		PerPeer:        peers,
 	}
 }
