@@ -115,18 +115,18 @@ func (s *Server) supersede(pc *peerConn) {
 		return
 	}
 	now := time.Now()
-	var dead []*peerConn
+	var dead []*quic.Conn
 	s.mu.Lock()
 	for o := range s.conns[pc.peer] {
 		if o != pc && !o.closing && o.active > 0 && o.sample(now) {
 			o.closing = true
-			dead = append(dead, o)
+			dead = append(dead, o.c)
+			s.log.Info("peer connected again; its silent connection closed", "peer", o.peer, "silent", now.Sub(o.heardAt).Round(time.Millisecond))
 		}
 	}
 	s.mu.Unlock()
-	for _, o := range dead {
+	for _, c := range dead {
 		s.stats.superseded.Add(1)
-		s.log.Info("peer connected again; its silent connection closed", "peer", o.peer, "silent", now.Sub(o.heardAt).Round(time.Millisecond))
-		o.c.CloseWithError(quic.ApplicationErrorCode(http3.ErrCodeNoError), "superseded by a new connection of the same key")
+		c.CloseWithError(quic.ApplicationErrorCode(http3.ErrCodeNoError), "superseded by a new connection of the same key")
 	}
 }
