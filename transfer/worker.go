@@ -116,16 +116,15 @@ func (w *worker) idle(ctx context.Context, wait <-chan struct{}, retryIn time.Du
 	return true
 }
 
-// answered records what a source that sent a verified chunk holds (the
-// ranges it listed, or the whole file when it listed none) and that it
-// serves now.
+// answered records what a source that sent a verified chunk holds: the
+// ranges it listed, or the whole file when it listed none.
 func (w *worker) answered(src *source, ans answer) {
 	if ans.ranges == "" {
-		w.sc.served(src, nil)
+		w.sc.setHave(src, nil)
 		return
 	}
 	if have, err := parseRanges(ans.ranges, w.dl.Size); err == nil {
-		w.sc.served(src, have)
+		w.sc.setHave(src, have)
 	}
 }
 
