@@ -24,8 +24,9 @@ import (
 // Downloader fetches files by content hash from peers. It is safe for
 // concurrent use; concurrent Gets of the same hash are not supported.
 type Downloader struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	conns connPool // one connection per source, shared by downloads
 }
 
 // NewDownloader returns a Downloader for cfg.
@@ -42,14 +43,7 @@ func NewDownloader(cfg Config) (*Downloader, error) {
 		cfg.TLSConfig = func(s Source) *tls.Config { return pinTLS(s.Fingerprint) }
 	}
 	if cfg.QUICConfig == nil {
-		cfg.QUICConfig = &quic.Config{
-			MaxIdleTimeout:                 30 * time.Second,
-			KeepAlivePeriod:                10 * time.Second,
-			InitialStreamReceiveWindow:     2 << 20,
-			MaxStreamReceiveWindow:         16 << 20,
-			InitialConnectionReceiveWindow: 8 << 20,
-			MaxConnectionReceiveWindow:     64 << 20,
-		}
+		cfg.QUICConfig = dialQUIC()
 	}
 	if cfg.PerSource <= 0 {
 		cfg.PerSource = DefaultPerSource
@@ -67,6 +61,31 @@ func NewDownloader(cfg Config) (*Downloader, error) {
 		cfg.Logger = slog.Default()
 	}
 	return &Downloader{cfg: cfg, log: cfg.Logger.With("pkg", "transfer")}, nil
+}
+
+// Liveness of a transfer connection, chosen by its dialer (the idle
+// timeout is the lesser of both sides'): the downloader pings a quiet
+// connection every keepAlive, so a source hears from a live downloader at
+// least that often while it waits for a request or a flow-control credit
+// (see silentAfter), and either side drops a connection that went silent
+// after idleTimeout. Other planes accepted on the same socket (datagram
+// connections) keep the listener's longer timeout and no pings.
+const (
+	keepAlive   = 500 * time.Millisecond
+	idleTimeout = 10 * time.Second
+)
+
+// dialQUIC is the default QUIC config of transfer connections: the
+// liveness above and large flow-control windows for bulk transfer.
+func dialQUIC() *quic.Config {
+	return &quic.Config{
+		MaxIdleTimeout:                 idleTimeout,
+		KeepAlivePeriod:                keepAlive,
+		InitialStreamReceiveWindow:     2 << 20,
+		MaxStreamReceiveWindow:         16 << 20,
+		InitialConnectionReceiveWindow: 8 << 20,
+		MaxConnectionReceiveWindow:     64 << 20,
+	}
 }
 
 // UDPAddr converts a netip.AddrPort for quic.Transport.Dial.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"os"
@@ -386,5 +387,51 @@ func TestDownloadRedialsLostConnection(t *testing.T) {
 	checkDownloaded(t, res, data)
 	if res.Sources[0].Redials < 1 || len(conns) < 2 {
 		t.Errorf("source not redialled: %+v, %d connections", res.Sources[0], len(conns))
+	}
+}
+
+// TestDownloadsShareOneConnection: a Downloader's downloads from one
+// source, one after another and at once, ride one QUIC connection; it is
+// closed a little after the last of them ends.
+func TestDownloadsShareOneConnection(t *testing.T) {
+	cat := newCatalog()
+	var files []File
+	var datas [][]byte
+	for i := range 12 {
+		f, data := share(t, cat, fmt.Sprintf("tile-%d.txt", i), int64(1000+i))
+		files, datas = append(files, f), append(datas, data)
+	}
+	p := newPeer(t, "127.0.0.64", cat, ServerConfig{}, nil)
+	d := newTestDownloader(t, newState(), nil)
+	get := func(i int) {
+		res, err := d.Get(testCtx(t), Request{Hash: files[i].Hash, Name: files[i].Path, OutDir: t.TempDir(), Sources: []Source{p.source("p")}})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		checkDownloaded(t, res, datas[i])
+	}
+	for i := range 4 {
+		get(i)
+	}
+	var wg sync.WaitGroup
+	for i := 4; i < len(files); i++ {
+		wg.Go(func() { get(i) })
+	}
+	wg.Wait()
+	if n := p.srv.Stats().Connections; n != 1 {
+		t.Errorf("%d connections for %d downloads from one source, want 1", n, len(files))
+	}
+	open := func() int {
+		p.srv.mu.Lock()
+		defer p.srv.mu.Unlock()
+		return len(p.srv.conns)
+	}
+	deadline := time.Now().Add(poolLinger + 5*time.Second)
+	for open() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the connection stayed open after its downloads ended")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

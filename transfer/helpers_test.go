@@ -184,8 +184,14 @@ func newPeer(t testing.TB, ip string, cat Catalog, cfg ServerConfig, wrap func(h
 // newPeerWithKey is newPeer with the peer's certificate given.
 func newPeerWithKey(t testing.TB, ip string, cat Catalog, cfg ServerConfig, wrap func(http.Handler) http.Handler, cert tls.Certificate, fp [32]byte) *peer {
 	t.Helper()
+	return listenPeer(t, ip, cat, cfg, wrap, cert, fp, testQUIC())
+}
+
+// listenPeer is newPeerWithKey with the listener's QUIC config given.
+func listenPeer(t testing.TB, ip string, cat Catalog, cfg ServerConfig, wrap func(http.Handler) http.Handler, cert tls.Certificate, fp [32]byte, qconf *quic.Config) *peer {
+	t.Helper()
 	tr := newTransport(t, ip)
-	ln, err := tr.ListenEarly(http3.ConfigureTLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13, ClientAuth: tls.RequestClientCert}), testQUIC())
+	ln, err := tr.ListenEarly(http3.ConfigureTLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13, ClientAuth: tls.RequestClientCert}), qconf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +205,7 @@ func newPeerWithKey(t testing.TB, ip string, cat Catalog, cfg ServerConfig, wrap
 	go func() {
 		defer close(served)
 		if wrap != nil {
-			p.h3 = &http3.Server{Handler: wrap(srv)}
+			p.h3 = &http3.Server{Handler: wrap(srv), ConnContext: srv.trackConn}
 			p.h3.ServeListener(ln)
 			return
 		}

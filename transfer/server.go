@@ -2,7 +2,6 @@ package transfer
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -78,8 +77,9 @@ type Server struct {
 	h3    *http3.Server
 	stats stats
 
-	mu    sync.Mutex // guards queue
+	mu    sync.Mutex // guards queue, conns and their peerConns
 	queue *uploadQueue
+	conns map[string]map[*peerConn]struct{} // open connections by peer
 
 	closeOnce sync.Once
 }
@@ -113,6 +113,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		PollMin: cfg.RetryAfter, PollMax: 10 * cfg.RetryAfter, Idle: slotIdle,
 	}, s.logQueue)
 	s.stats.perPeer = make(map[string]int64)
+	s.conns = make(map[string]map[*peerConn]struct{})
 	s.h3 = &http3.Server{Handler: s, Logger: s.log, ConnContext: s.trackConn}
 	return s, nil
 }
@@ -129,26 +130,6 @@ func (s *Server) logQueue(ev queueEvent, peer string, held time.Duration) {
 	case eventSlotEnd:
 		s.log.Debug("upload slot end", "peer", peer, "held", held, "serving", serving, "queued", waiting)
 	}
-}
-
-// trackConn counts a new connection for its peer until it closes: a peer
-// keeps its slot and its queue place only while it stays connected.
-func (s *Server) trackConn(ctx context.Context, c *quic.Conn) context.Context {
-	select { // the client's certificate is known once the handshake is done
-	case <-c.HandshakeComplete():
-	case <-c.Context().Done():
-	}
-	peer := connPeer(c.ConnectionState().TLS, c.RemoteAddr())
-	s.mu.Lock()
-	s.queue.connOpened(peer)
-	s.mu.Unlock()
-	context.AfterFunc(c.Context(), func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.log.Debug("peer connection closed", "peer", peer)
-		s.queue.connClosed(time.Now(), peer)
-	})
-	return ctx
 }
 
 // ServeQUICConn serves HTTP/3 on one accepted QUIC connection whose ALPN
@@ -240,6 +221,8 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
 	if !ok {
 		return
 	}
+	pc := connOf(r)
+	defer s.beginRequest(pc)()
 	// Swarming answers "not yet" before the upload queue: only bytes
 	// that are sent take an upload slot.
 	member := s.exchangeAlts(w, r, f.Hash)
@@ -259,6 +242,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
 	defer func() { seeded(cw) }()
 	if member != (Key{}) {
 		if !s.cfg.Swarm.startUpload(member) {
+			s.supersede(pc)
 			s.notYet(w, r, f.Size) // every swarm upload slot is taken: soon
 			return
 		}
@@ -266,6 +250,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, raw string) {
 	}
 	peer := requestPeer(r)
 	if !s.admit(w, r, peer) {
+		s.supersede(pc)
 		return
 	}
 	defer func() {

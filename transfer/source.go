@@ -51,6 +51,10 @@ const headerTimeout = 10 * time.Second
 // a source share one dial and its failure.
 const redialBackoff = time.Second
 
+// poolDialTimeout bounds a dial, which goes on when the download that
+// started it gives up: other downloads may be waiting for it.
+const poolDialTimeout = 10 * time.Second
+
 // busyError carries a busy source's Retry-After and, when it queued this
 // download, its queue place.
 type busyError struct {
@@ -93,8 +97,7 @@ type source struct {
 	d *Downloader
 
 	mu      sync.Mutex // guards the connection and its dial (held while dialling)
-	conn    *quic.Conn
-	cc      *http3.ClientConn
+	lease   *lease     // the pooled connection it uses; nil before the first dial
 	dialErr error
 	dialAt  time.Time
 	dials   int
@@ -150,44 +153,55 @@ func pinTLS(fp [32]byte) *tls.Config {
 // SubjectPublicKeyInfo: the fingerprint Sources are pinned by.
 func KeyFingerprint(c *x509.Certificate) [32]byte { return sha256.Sum256(c.RawSubjectPublicKeyInfo) }
 
-// client returns the source's HTTP/3 client connection, dialling it
-// first, or again when the last connection ended (a source whose
-// connection drops is redialled). A failed dial is not retried for
-// redialBackoff: callers in that time get its error.
+// client returns the source's HTTP/3 client connection: the
+// Downloader's connection to it (shared with its other downloads from
+// the same source), dialled first if there is none, or again when it
+// ended (a source whose connection drops is redialled). A failed dial is
+// not retried for redialBackoff: callers in that time get its error.
 func (s *source) client(ctx context.Context) (*http3.ClientConn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, errors.New("download ended")
 	}
-	if s.conn != nil && s.conn.Context().Err() == nil {
-		return s.cc, nil
+	if s.lease != nil && s.lease.live() {
+		return s.lease.cc, nil
 	}
 	if s.dialErr != nil && time.Since(s.dialAt) < redialBackoff {
 		return nil, s.dialErr
 	}
-	if s.conn != nil {
-		s.d.log.Info("connection to source lost; redialling", "source", s.Name, "err", context.Cause(s.conn.Context()))
+	if s.lease != nil {
+		s.d.log.Info("connection to source lost; redialling", "source", s.Name, "err", context.Cause(s.lease.conn.Context()))
+		s.d.conns.release(s.key(), s.lease)
+		s.lease = nil
 	}
 	s.dials++
 	s.dialAt = time.Now()
-	conn, err := s.d.cfg.Dial(ctx, s.Addr, s.d.cfg.TLSConfig(s.Source), s.d.cfg.QUICConfig.Clone())
+	l, err := s.d.conns.acquire(ctx, s.key(), func(ctx context.Context) (*quic.Conn, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), poolDialTimeout)
+		defer cancel()
+		return s.d.cfg.Dial(ctx, s.Addr, s.d.cfg.TLSConfig(s.Source), s.d.cfg.QUICConfig.Clone())
+	})
 	if err != nil {
-		s.conn, s.cc = nil, nil
 		s.dialErr = fmt.Errorf("dial %s: %w", s.Addr, err)
 		return nil, s.dialErr
 	}
-	s.conn, s.cc, s.dialErr = conn, (&http3.Transport{}).NewClientConn(conn), nil
-	return s.cc, nil
+	s.lease, s.dialErr = l, nil
+	return l.cc, nil
 }
 
-// close closes the source's connection, if any, and stops redialling.
+// key is the source's connection's key in the Downloader's pool.
+func (s *source) key() poolKey { return poolKey{addr: s.Addr, fp: s.Fingerprint} }
+
+// close gives the source's connection back to the pool and stops
+// redialling.
 func (s *source) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	if s.conn != nil {
-		s.conn.CloseWithError(0, "done")
+	if s.lease != nil {
+		s.d.conns.release(s.key(), s.lease)
+		s.lease = nil
 	}
 }
 

@@ -23,6 +23,11 @@ type Stats struct {
 	// progress (swarming), a subset of Uploads; NotYet counts the 416
 	// "not yet" answers about one (a subset of Refused).
 	PartialUploads, NotYet int64
+	// Connections counts the connections accepted.
+	Connections int64
+	// Superseded counts connections closed because their key connected
+	// again while they were silent with requests in flight.
+	Superseded int64
 	// Serving is the number of peers holding an upload slot now, Queued
 	// the number waiting for one, MaxServing the most ever served at once.
 	Serving, Queued, MaxServing int
@@ -32,7 +37,8 @@ type Stats struct {
 
 type stats struct {
 	uploads, active, bytes, refused, busy atomic.Int64
-	partialUploads, notYet                atomic.Int64
+	partialUploads, notYet, superseded    atomic.Int64
+	connections                           atomic.Int64
 	maxServing                            atomic.Int64
 
 	mu      sync.Mutex
@@ -75,6 +81,8 @@ func (s *Server) Stats() Stats {
 		Busy:           s.stats.busy.Load(),
 		PartialUploads: s.stats.partialUploads.Load(),
 		NotYet:         s.stats.notYet.Load(),
+		Superseded:     s.stats.superseded.Load(),
+		Connections:    s.stats.connections.Load(),
 		PerPeer:        peers,
 	}
 }

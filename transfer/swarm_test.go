@@ -60,6 +60,9 @@ type limitedWriter struct {
 	ctx context.Context
 }
 
+// Unwrap lets the server's write deadlines reach the stream.
+func (w *limitedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *limitedWriter) Write(p []byte) (int, error) {
 	if err := w.l.wait(w.ctx, len(p)); err != nil {
 		return 0, err
