@@ -284,11 +284,15 @@ func (s *schedule) notYet(a *assignment, have []byte, now time.Time) {
 	s.broadcast()
 }
 
-// setHave records what src said it holds: have, or the whole file (nil).
-func (s *schedule) setHave(src *source, have []byte) {
+// served records what src, which just sent a chunk, said it holds:
+// have, or the whole file (nil). A pause after its "not yet" ends: a
+// swarm member is sent one chunk at a time, so a request that overlapped
+// the one just sent was turned away for that, and src serves again now.
+func (s *schedule) served(src *source, have []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.setHaveLocked(src, have)
+	src.pausedUntil = time.Time{}
 	s.broadcast()
 }
 

@@ -116,15 +116,16 @@ func (w *worker) idle(ctx context.Context, wait <-chan struct{}, retryIn time.Du
 	return true
 }
 
-// answered records what a source that sent a verified chunk holds: the
-// ranges it listed, or the whole file when it listed none.
+// answered records what a source that sent a verified chunk holds (the
+// ranges it listed, or the whole file when it listed none) and that it
+// serves now.
 func (w *worker) answered(src *source, ans answer) {
 	if ans.ranges == "" {
-		w.sc.setHave(src, nil)
+		w.sc.served(src, nil)
 		return
 	}
 	if have, err := parseRanges(ans.ranges, w.dl.Size); err == nil {
-		w.sc.setHave(src, have)
+		w.sc.served(src, have)
 	}
 }
 
