@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -74,6 +75,22 @@ func testConfig(t testing.TB, i int, o clusterOptions, seed string) configs.Conf
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// nodeLog is a cluster node's logger: quiet, or with SERVENT_CLUSTER_LOG
+// set to a directory, the node's debug log in a file there (test.name.log),
+// to see what a slow settle waited for.
+func nodeLog(t *testing.T, name string) *slog.Logger {
+	dir := os.Getenv("SERVENT_CLUSTER_LOG")
+	if dir == "" {
+		return quiet()
+	}
+	f, err := os.OpenFile(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+"."+name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", name)
+}
+
 func startCluster(t *testing.T, o clusterOptions) *cluster {
 	t.Helper()
 	c := &cluster{t: t}
@@ -85,7 +102,7 @@ func startCluster(t *testing.T, o clusterOptions) *cluster {
 		if o.configure != nil {
 			o.configure(i, &cfg)
 		}
-		d, err := New(cfg, quiet(), "test")
+		d, err := New(cfg, nodeLog(t, cfg.Name), "test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -427,7 +444,7 @@ func TestClusterChurnAndFailover(t *testing.T) {
 		c.nodes = slices.DeleteFunc(c.nodes, func(d *Daemon) bool { return d == leaves[i] })
 		watch()
 		cfg := testConfig(t, 100+i, o, seed)
-		d, err := New(cfg, quiet(), "test")
+		d, err := New(cfg, nodeLog(t, cfg.Name), "test")
 		if err != nil {
 			t.Fatal(err)
 		}

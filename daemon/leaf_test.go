@@ -345,8 +345,8 @@ func TestLeafAttacherOtherVersion(t *testing.T) {
 // when the ultrapeer was full, 2 s otherwise, and then forgotten.
 func TestRefusalMemory(t *testing.T) {
 	l := newLeafAttacher(context.Background(), quiet(), nil, nil, nil, nil)
-	l.refuse("up1", ultrapeer.RefuseFull)
-	l.refuse("up2", ultrapeer.RefuseNotUltrapeer)
+	l.refuse(&leafSession{up: "up1"}, ultrapeer.RefuseFull)
+	l.refuse(&leafSession{up: "up2"}, ultrapeer.RefuseNotUltrapeer)
 	now := time.Now()
 	if got := l.refusedAt(now); !got["up1"] || !got["up2"] {
 		t.Fatalf("just refused: %v", got)
@@ -357,4 +357,88 @@ func TestRefusalMemory(t *testing.T) {
 	if got := l.refusedAt(now.Add(refusalMemoryFull + time.Second)); len(got) != 0 || len(l.refused) != 0 {
 		t.Fatalf("after %v: %v, memory %v", refusalMemoryFull, got, l.refused)
 	}
+}
+
+// TestLeafAttacherReturnsAfterRefusal: the plan that follows a refusal
+// may still give the refusing ultrapeer (it was computed before the
+// refusal, or the hierarchy loop was busy until the refusal was
+// forgotten). The leaf registers with it again once it no longer
+// refuses: a refused session does not stay behind as a dead entry that
+// keeps the leaf short until its plan changes.
+func TestLeafAttacherReturnsAfterRefusal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newLeafRig(t)
+		want := r.plan()
+		refusing := r.ups[want[0]]
+		refusing.refuse = ultrapeer.RefuseNotUltrapeer
+		r.a.sync(want)
+		synctest.Wait()
+		r.a.sync(want) // a plan computed before the refusal
+		synctest.Wait()
+		if n := r.dial.dialed(want[0]); n != 1 {
+			t.Errorf("%s dialed %d times while its refusal counts, want 1", want[0], n)
+		}
+		refusing.mu.Lock()
+		refusing.refuse = 0 // it is an ultrapeer now
+		refusing.mu.Unlock()
+		time.Sleep(refusalMemoryOther)
+		if got := r.plan(); !slices.Equal(got, want) {
+			t.Fatalf("plan %v once the refusal is forgotten, want %v", got, want)
+		}
+		r.a.sync(want)
+		synctest.Wait()
+		if got := r.a.attached(); !slices.Equal(got, sorted(want)) {
+			t.Fatalf("attached to %v, want %v: the refused session was never restarted", got, sorted(want))
+		}
+	})
+}
+
+// TestLeafAttacherKeepsSubstitute: while an ultrapeer keeps refusing (a
+// role change not yet seen by all), the plan returns to it each time its
+// refusal is forgotten. The leaf keeps the substitute it attached to
+// meanwhile until the planned ultrapeer takes its index, so it is never
+// attached to fewer ultrapeers than its plan gives, and the substitute is
+// not registered again after every retry. Once the planned ultrapeer
+// accepts, the substitute is let go.
+func TestLeafAttacherKeepsSubstitute(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newLeafRig(t)
+		order := r.order()
+		planned, substitute := order[:2], order[1:3]
+		refusing := r.ups[order[0]]
+		refusing.refuse = ultrapeer.RefuseNotUltrapeer
+		r.a.sync(r.plan())
+		synctest.Wait()
+		if got := r.plan(); !slices.Equal(got, substitute) {
+			t.Fatalf("plan after a refusal %v, want %v", got, substitute)
+		}
+		r.a.sync(substitute)
+		synctest.Wait()
+		for range 3 { // the refusal is forgotten, and renewed
+			time.Sleep(refusalMemoryOther)
+			if got := r.plan(); !slices.Equal(got, planned) {
+				t.Fatalf("plan %v once the refusal is forgotten, want %v", got, planned)
+			}
+			r.a.sync(planned)
+			synctest.Wait()
+			if got := r.a.attached(); !slices.Equal(got, sorted(substitute)) {
+				t.Fatalf("attached to %v while %s refuses again, want %v kept", got, order[0], sorted(substitute))
+			}
+			r.a.sync(r.plan())
+			synctest.Wait()
+		}
+		if n := r.changes.Load(); n != 2 || r.dial.dialed(order[0]) != 4 || r.dial.dialed(order[2]) != 1 {
+			t.Errorf("%d attachment changes, %d dials to the refusing ultrapeer, %d to the substitute; want 2, 4, 1",
+				n, r.dial.dialed(order[0]), r.dial.dialed(order[2]))
+		}
+		refusing.mu.Lock()
+		refusing.refuse = 0
+		refusing.mu.Unlock()
+		time.Sleep(refusalMemoryOther)
+		r.a.sync(r.plan())
+		synctest.Wait()
+		if got := r.a.attached(); !slices.Equal(got, sorted(planned)) {
+			t.Fatalf("attached to %v once %s accepts, want %v", got, order[0], sorted(planned))
+		}
+	})
 }

@@ -42,13 +42,13 @@ func (s *leafSession) run() {
 	backoff := leafBackoffMin
 	for s.ctx.Err() == nil {
 		err := s.session()
-		if s.attached.Swap(false) {
-			a.changed()
+		if s.attached.Load() {
+			a.setAttached(s, false)
 		}
 		var refused *refusedError
 		if errors.As(err, &refused) {
 			a.log.Info("ultrapeer refused this leaf", "ultrapeer", s.up, "reason", refused.reason)
-			a.refuse(s.up, refused.reason)
+			a.refuse(s, refused.reason)
 			a.replan()
 			return
 		}
@@ -86,8 +86,7 @@ func (s *leafSession) session() error {
 	if err := x.full(); err != nil {
 		return err
 	}
-	s.attached.Store(true)
-	a.changed()
+	a.setAttached(s, true)
 	a.log.Info("attached to ultrapeer", "ultrapeer", s.up, "files", len(x.snapshot))
 	conn := stream.connContext()
 	for {
