@@ -50,12 +50,8 @@ func (n *Node) announceLoop() {
 		case <-n.announce:
 		}
 		for wait := announceDelay; ; wait = min(2*wait, announceMaxDelay) {
-			t := time.NewTimer(wait)
-			select {
-			case <-n.ctx.Done():
-				t.Stop()
+			if !n.sleep(wait) {
 				return
-			case <-t.C:
 			}
 			if n.pushMeta() {
 				break

@@ -217,14 +217,23 @@ func (n *Node) rejoinLoop() {
 		} else {
 			wait = n.cfg.RejoinMin
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-n.ctx.Done():
-			t.Stop()
+		if !n.sleep(wait) {
 			return
-		case <-t.C:
 		}
 		wait = min(2*wait, n.cfg.RejoinMax)
+	}
+}
+
+// sleep waits for d and reports true, or reports false as soon as the node
+// stops.
+func (n *Node) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-n.ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
