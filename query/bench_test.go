@@ -1,6 +1,7 @@
 package query
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -96,4 +97,23 @@ func BenchmarkTableFill(b *testing.B) {
 	b.ReportMetric(fill(whole), "fill-whole-16")
 	b.ReportMetric(fill(prefixed16), "fill-prefix-16")
 	b.ReportMetric(fill(prefixed), "fill-prefix-default")
+}
+
+// BenchmarkAppendUpdates measures one QRP patch of a full-size table after
+// one keyword changed, as an ultrapeer sends it to each neighbour.
+func BenchmarkAppendUpdates(b *testing.B) {
+	old := NewTable(DefaultTableBits)
+	for i := range 3000 {
+		old.AddKeyword(fmt.Sprintf("word%d", i))
+	}
+	cur := NewTable(DefaultTableBits)
+	for i := range 3001 {
+		cur.AddKeyword(fmt.Sprintf("word%d", i))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := AppendUpdates(nil, GUID{1}, old, cur); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

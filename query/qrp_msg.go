@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // ROUTE_TABLE_UPDATE (Rohrs 2002, section "Gnutella Protocol Changes"): the
@@ -64,13 +65,10 @@ func AppendUpdates(dst []byte, guid GUID, old, cur *Table) ([]byte, error) {
 			entries[i] |= v << (4 * (1 - half))
 		}
 	}
-	var z bytes.Buffer
-	zw := zlib.NewWriter(&z)
-	zw.Write(entries)
-	if err := zw.Close(); err != nil {
-		return dst, fmt.Errorf("compress patch: %w", err)
+	data, err := compressPatch(entries)
+	if err != nil {
+		return dst, err
 	}
-	data := z.Bytes()
 	n := (len(data) + maxPatchChunk - 1) / maxPatchChunk
 	if n > 255 {
 		return dst, fmt.Errorf("patch of %d bytes: %w", len(data), ErrTooLong)
@@ -81,6 +79,24 @@ func AppendUpdates(dst []byte, guid GUID, old, cur *Table) ([]byte, error) {
 		dst = appendRouteTableMsg(dst, guid, p)
 	}
 	return dst, nil
+}
+
+// patchWriters keeps zlib writers between patches: each holds about
+// 0.8 MB of compressor state, which an ultrapeer sending patches to every
+// neighbour would otherwise allocate once per patch.
+var patchWriters = sync.Pool{New: func() any { return zlib.NewWriter(nil) }}
+
+// compressPatch returns entries zlib-compressed, as a patch carries them.
+func compressPatch(entries []byte) ([]byte, error) {
+	var z bytes.Buffer
+	zw := patchWriters.Get().(*zlib.Writer)
+	defer patchWriters.Put(zw)
+	zw.Reset(&z)
+	zw.Write(entries)
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("compress patch: %w", err)
+	}
+	return z.Bytes(), nil
 }
 
 // has reports whether slot s is set.
