@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -202,6 +203,18 @@ func newClient(t *testing.T) *http.Client {
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// newDeviceClient is newClient connecting from the loopback address ip:
+// another device as the page sees it, with its own search and browse
+// budget, so polling a page does not spend the budget of the phone
+// (Chromium) the test drives next.
+func newDeviceClient(t *testing.T, ip string) *http.Client {
+	t.Helper()
+	c := newClient(t)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+	c.Transport = &http.Transport{DialContext: d.DialContext}
+	return c
 }
 
 // get fetches url and returns the response with its body read.

@@ -53,7 +53,7 @@ func TestBrowserBrowseFolder(t *testing.T) {
 		return err == nil
 	})
 	pass := printedPassphrase(t, phone.output()) // the page's own, never the drill key
-	c := newClient(t)
+	c := newDeviceClient(t, "127.0.0.39")        // not the phone: see newDeviceClient
 	loggedIn := false
 	eventually(t, 90*time.Second, "the page to list the holder's 1,001 files", func() bool {
 		if !loggedIn {
@@ -90,6 +90,8 @@ func TestBrowserBrowseFolder(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`a.folder[href*="dir=drill&"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a.folder[href*="video"]`)),
 		chromedp.Click(chromedp.CSS(`a.folder[href*="video"]`)),
+		// drill/ lists files too: wait for video/ itself.
+		chromedp.WaitVisible(chromedp.CSS(`h2.crumbs a[href*="video"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`ul.res a.dl`)),
 	))
 	name, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("ul.res .name").firstChild.textContent`))

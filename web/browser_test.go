@@ -92,9 +92,14 @@ func visitAsPhone(t *testing.T, ctx context.Context, v phoneVisit) []byte {
 		chromedp.WaitVisible(chromedp.CSS(`input[name=q]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=q]`), v.query),
 		chromedp.Submit(chromedp.CSS(`input[name=q]`)),
-		chromedp.WaitVisible(chromedp.CSS(`ul.res a.dl`)),
+		// The page before the search has a list with download links too
+		// (the kit): wait for the answer's results, or its error.
+		chromedp.WaitVisible(chromedp.CSS(`#results a.dl, p.err`)),
 	))
-	names, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("ul.res .name")).map(e => e.firstChild.textContent)`))
+	if msg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("p.err") || {}).textContent || ""`)); err != nil || msg != "" {
+		t.Fatalf("the search page says %q (%v)", msg, err)
+	}
+	names, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#results .name")).map(e => e.firstChild.textContent)`))
 	must("read the results", err)
 	idx := -1
 	for i, n := range names {
@@ -110,13 +115,13 @@ func visitAsPhone(t *testing.T, ctx context.Context, v phoneVisit) []byte {
 			t.Errorf("results %q lack %q shown as text", names, want)
 		}
 	}
-	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("ul.res script, ul.res b").length`)); err != nil || n != 0 {
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#results script, #results b").length`)); err != nil || n != 0 {
 		t.Errorf("%d elements made from file names (%v)", n, err)
 	}
 	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	must("screenshot", err)
 
-	if h := tapDownload(t, ctx, `ul.res li:nth-child(`+strconv.Itoa(idx+1)+`) a.dl`); h != v.wantHash {
+	if h := tapDownload(t, ctx, `#results li:nth-child(`+strconv.Itoa(idx+1)+`) a.dl`); h != v.wantHash {
 		t.Fatalf("downloaded bytes hash to %s, want %s", h, v.wantHash)
 	}
 	return shot

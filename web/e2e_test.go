@@ -101,7 +101,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 
 	// The network has converged when a plain HTTP search through the page
 	// sees both holders.
-	c := newClient(t)
+	c := newDeviceClient(t, "127.0.0.29") // not the phone: see newDeviceClient
 	loggedIn := false
 	eventually(t, 60*time.Second, "the page to find the map on both holders", func() bool {
 		if !loggedIn {
