@@ -50,10 +50,10 @@ func TestPlanFolder(t *testing.T) {
 	if len(skipped) != 6 || !slices.Contains(skipped, `maps/\r\n/c`) {
 		t.Errorf("skipped %q", skipped)
 	}
-	if got := folderRootName(l); got != "maps" {
+	if got := l.RootName(); got != "maps" {
 		t.Errorf("root name %q", got)
 	}
-	if got := folderRootName(api.Listing{Peer: api.Source{Name: "../.evil\x1b"}}); got != "_.evil" {
+	if got := (api.Listing{Peer: api.Source{Name: "../.evil\x1b"}}).RootName(); got != "_.evil" {
 		t.Errorf("root name of a hostile peer: %q", got)
 	}
 }

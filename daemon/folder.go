@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -29,60 +28,22 @@ type folderFile struct {
 }
 
 // planFolder turns a listing into the files to create below the folder's
-// root: paths relative to the folder, each made safe by names.RelPath.
-// Paths that cannot be made safe, or that collide with another after
-// sanitising (case-insensitively, as on Windows and macOS, and a file where
-// another needs a folder) are skipped and returned, for display.
+// root (Listing.Layout, which the phone page's .zip of a folder uses too),
+// marking files whose content an earlier one has. Files left out are
+// returned, for display.
 func planFolder(l api.Listing) (plan []folderFile, skipped []string) {
-	prefix := ""
-	if l.Folder != "" {
-		prefix = l.Folder + "/"
-	}
-	files := map[string]bool{} // lower-cased file paths taken
-	dirs := map[string]bool{}  // lower-cased folder paths needed
+	files, skipped := l.Layout()
 	first := map[content.Hash]int{}
-	for _, f := range l.Files {
-		h, err := content.ParseHash(f.Hash)
-		rel, relErr := names.RelPath(strings.TrimPrefix(f.Path, prefix))
-		if err != nil || relErr != nil || !strings.HasPrefix(f.Path, prefix) || f.Size < 0 {
-			skipped = append(skipped, names.Display(f.Path))
-			continue
-		}
-		key := strings.ToLower(rel)
-		clash := files[key] || dirs[key]
-		for d := filepath.ToSlash(filepath.Dir(key)); d != "." && !clash; d = filepath.ToSlash(filepath.Dir(d)) {
-			clash = files[d]
-		}
-		if clash {
-			skipped = append(skipped, names.Display(f.Path))
-			continue
-		}
-		files[key] = true
-		for d := filepath.ToSlash(filepath.Dir(key)); d != "."; d = filepath.ToSlash(filepath.Dir(d)) {
-			dirs[d] = true
-		}
-		ff := folderFile{rel: rel, size: f.Size, hash: h, dup: -1}
-		if i, ok := first[h]; ok {
+	for _, f := range files {
+		ff := folderFile{rel: f.Rel, size: f.Size, hash: f.Hash, dup: -1}
+		if i, ok := first[f.Hash]; ok {
 			ff.dup = i
 		} else {
-			first[h] = len(plan)
+			first[f.Hash] = len(plan)
 		}
 		plan = append(plan, ff)
 	}
 	return plan, skipped
-}
-
-// folderRootName is the name of the folder created in the output
-// directory: the folder's own name, or the peer's for a whole listing.
-func folderRootName(l api.Listing) string {
-	name := names.Base(l.Folder)
-	if l.Folder == "" {
-		name = names.Component(l.Peer.Name)
-	}
-	if name == "" {
-		name = "servent-folder"
-	}
-	return name
 }
 
 // kept reports whether path already holds the file f (an earlier run
@@ -154,7 +115,7 @@ func (f *fetcher) getFolder(ctx context.Context, req api.FolderRequest, progress
 		return nil, fmt.Errorf("%s shares no files under %q (see `servent browse %s`)", names.Display(l.Peer.Name), names.Display(l.Folder), names.Display(l.Peer.Name))
 	}
 	plan, skipped := planFolder(l)
-	root := filepath.Join(req.OutDir, folderRootName(l))
+	root := filepath.Join(req.OutDir, l.RootName())
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}

@@ -32,6 +32,7 @@ type testBackend struct {
 
 	mu    sync.Mutex
 	files map[string]testFile // by hash
+	dead  map[string]bool     // hashes whose sources died: Fetch fails
 
 	searches atomic.Int32
 	fetches  atomic.Int32
@@ -113,8 +114,9 @@ func (b *testBackend) Fetch(ctx context.Context, req api.GetRequest) (string, er
 	}
 	b.mu.Lock()
 	f, ok := b.files[req.Hash]
+	dead := b.dead[req.Hash]
 	b.mu.Unlock()
-	if !ok {
+	if !ok || dead {
 		return "", errNoSuchFile
 	}
 	dst := filepath.Join(b.cacheDir, req.Hash)

@@ -33,6 +33,10 @@ type browseData struct {
 	Folders []linkView
 	Files   []resultView
 	More    int // files of the folder not shown (over maxBrowseFiles)
+	// Zip links the folder as one .zip; ZipRefusal says why not instead
+	// (too big for the page's limits).
+	Zip        string
+	ZipRefusal string
 }
 
 type peerView struct {
@@ -87,6 +91,9 @@ func (s *Server) serveBrowse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fillFolder(bd, l)
+	if bd.ZipRefusal = s.zipRefusal(l); bd.ZipRefusal == "" {
+		bd.Zip = zipHref(l.Peer.Name, l.Folder)
+	}
 	s.recent.add(listedResults(l))
 	s.render(w, http.StatusOK, "browse", data)
 }

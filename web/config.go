@@ -20,6 +20,12 @@ const (
 	DefaultSearchTimeout = 3 * time.Second
 	// DefaultReadHeaderTimeout cuts clients that send headers slowly.
 	DefaultReadHeaderTimeout = 5 * time.Second
+	// DefaultZipMaxFiles caps the files of one folder .zip when
+	// Config.ZipMaxFiles is 0.
+	DefaultZipMaxFiles = 1000
+	// DefaultZipMaxBytes caps the bytes of one folder .zip when
+	// Config.ZipMaxBytes is 0.
+	DefaultZipMaxBytes = 1 << 30
 	// DefaultFetchTimeout bounds how long the node fetches a file for a download.
 	DefaultFetchTimeout = 30 * time.Minute
 
@@ -62,6 +68,11 @@ type Config struct {
 	Kit []kit.Binary
 	// NodeName is shown in the page title (optional).
 	NodeName string
+	// ZipMaxFiles and ZipMaxBytes cap a folder downloaded as one .zip (0:
+	// DefaultZipMaxFiles, DefaultZipMaxBytes): a bigger folder gets a
+	// message pointing to `servent get PEER:FOLDER` instead of a link.
+	ZipMaxFiles int
+	ZipMaxBytes int64
 	// SearchTimeout is how long a search listens (0: DefaultSearchTimeout).
 	SearchTimeout time.Duration
 	// FetchTimeout bounds the node's fetch for one download (0: DefaultFetchTimeout).
@@ -91,6 +102,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.UploadQuota == 0 {
 		c.UploadQuota = DefaultUploadQuota
+	}
+	if c.ZipMaxFiles < 0 || c.ZipMaxBytes < 0 {
+		return c, fmt.Errorf("%w: zip limits %d files, %d bytes: negative", ErrConfig, c.ZipMaxFiles, c.ZipMaxBytes)
+	}
+	if c.ZipMaxFiles == 0 {
+		c.ZipMaxFiles = DefaultZipMaxFiles
+	}
+	if c.ZipMaxBytes == 0 {
+		c.ZipMaxBytes = DefaultZipMaxBytes
 	}
 	if c.SearchTimeout <= 0 {
 		c.SearchTimeout = DefaultSearchTimeout

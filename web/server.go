@@ -32,6 +32,7 @@ type Server struct {
 	loginLimit  *ipLimiter
 	searchSlots chan struct{}
 	fetchSlots  chan struct{}
+	zipSlots    chan struct{} // folder .zips being streamed
 	recent      *recentResults
 	flights     flights
 
@@ -79,6 +80,7 @@ func New(cfg Config, backend Backend) (*Server, error) {
 		loginLimit:  newIPLimiter(rate.Every(3*time.Second), 10),
 		searchSlots: make(chan struct{}, maxConcurrent),
 		fetchSlots:  make(chan struct{}, maxConcurrent),
+		zipSlots:    make(chan struct{}, maxZips),
 		recent:      newRecentResults(1024),
 		createFile:  createUploadFile,
 		loginDelay:  time.Second,
@@ -202,6 +204,7 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("POST /logout", s.serveLogout)
 	mux.HandleFunc("GET /dl/{hash}", s.serveDownload)
 	mux.HandleFunc("GET /browse", s.serveBrowse)
+	mux.HandleFunc("GET /zip", s.serveZip)
 	if s.drop != nil {
 		mux.HandleFunc("POST /upload", s.serveUpload)
 	}
