@@ -61,6 +61,7 @@ type Config struct {
 	WebUpload          bool          `mapstructure:"web_upload"`
 	WebUploadQuotaMiB  int           `mapstructure:"web_upload_quota_mib"`
 	WebCacheMiB        int           `mapstructure:"web_cache_mib"`
+	WebZipMiB          int           `mapstructure:"web_zip_mib"`
 	FaultInjection     string        `mapstructure:"fault_injection"`
 	LogLevel           string        `mapstructure:"log_level"`
 }

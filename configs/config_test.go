@@ -139,6 +139,7 @@ func TestBadConfigNamesKeyAndFix(t *testing.T) {
 		{"advertise unspecified", "advertise: \"::\"", "advertise:"},
 		{"advertise a name", "advertise: myhost", "advertise:"},
 		{"metrics not loopback", "metrics_listen: 0.0.0.0:9000", "metrics_listen:"},
+		{"no zip from the page", "web_zip_mib: 0", "web_zip_mib: 0 must be 1 or more"},
 		{"wrong type", "ttl: many", "ttl"},
 		{"bad duration", "rescan_interval: soon", "rescan_interval"},
 		{"leaf cap below the average load", "max_leaves: 60", "max_leaves 60, leaves_per_ultrapeer 30 and ultrapeers_per_leaf 3 cannot all hold"},

@@ -153,6 +153,9 @@ func (c *Config) checkServers() error {
 	if c.WebCacheMiB < 1 {
 		return invalid("web_cache_mib", "%d must be 1 or more (MiB of the web page's download cache)", c.WebCacheMiB)
 	}
+	if c.WebZipMiB < 1 {
+		return invalid("web_zip_mib", "%d must be 1 or more (MiB of one folder the web page sends as a .zip)", c.WebZipMiB)
+	}
 	return nil
 }
 

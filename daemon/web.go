@@ -90,6 +90,7 @@ func (d *Daemon) startWeb(ctx context.Context) error {
 		Listen:      d.cfg.WebListen,
 		Passphrase:  pass,
 		UploadQuota: int64(d.cfg.WebUploadQuotaMiB) << 20,
+		ZipMaxBytes: int64(d.cfg.WebZipMiB) << 20,
 		NodeName:    d.ov.Name(),
 		Kit:         d.kit,
 		Logger:      d.log,

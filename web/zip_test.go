@@ -53,12 +53,12 @@ func zipFiles(t *testing.T, body string) map[string]string {
 func TestZipFolder(t *testing.T) {
 	b := newTestBackend(t)
 	want := map[string]string{
-		"maps/city map.pdf":       "city",
-		"maps/tiles/a.png":        "tile a",
-		"maps/tiles/b.png":        "tile b",
-		"maps/empty.txt":          "",
+		"maps/city map.pdf":      "city",
+		"maps/tiles/a.png":       "tile a",
+		"maps/tiles/b.png":       "tile b",
+		"maps/empty.txt":         "",
 		"maps/[31m_b_red_i_.txt": "red",
-		"maps/_con/notes.txt":     "notes",
+		"maps/_con/notes.txt":    "notes",
 	}
 	listed := map[string]string{
 		"maps/city map.pdf":          "city",
@@ -205,7 +205,9 @@ func TestZipFailure(t *testing.T) {
 			c.spoil(b, second)
 			b.mu.Unlock()
 			var logs syncBuffer
-			_, base := testServer(t, b, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})) })
+			_, base := testServer(t, b, func(c *Config) {
+				c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			})
 			resp, err := newClient(t).Get(base + "/zip?peer=nodea&dir=maps")
 			if err != nil {
 				t.Fatalf("%v\n%s", err, logs.String())
