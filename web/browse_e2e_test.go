@@ -1,14 +1,17 @@
 package web
 
 import (
+	"archive/zip"
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	zeebo "github.com/zeebo/blake3"
 
@@ -20,7 +23,9 @@ import (
 // a 3 MiB briefing. A headless Chromium at a phone's viewport opens the
 // other node's page, logs in with the page's own passphrase, goes to the peers, taps the holder, walks
 // into drill/ then video/, taps the briefing and checks the downloaded
-// bytes by an independent BLAKE3.
+// bytes by an independent BLAKE3; then, with JavaScript off, it taps the
+// .zip link of drill/maps and checks every file of the saved archive the
+// same way (drill/ itself is over the page's .zip limit and says so).
 func TestBrowserBrowseFolder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds servent, starts two nodes and Chromium")
@@ -36,6 +41,20 @@ func TestBrowserBrowseFolder(t *testing.T) {
 	rand.NewChaCha8([32]byte{'b', 'r', 'o', 'w', 's', 'e'}).Read(briefing)
 	want := content.Hash(zeebo.Sum256(briefing))
 	files["drill/video/briefing.bin"] = briefing
+	// The folder zipped: a subfolder, a multi-chunk file, names the zip
+	// makes safe, an empty file.
+	maps := map[string][]byte{}
+	for i := range 10 {
+		maps[fmt.Sprintf("drill/maps/sector %d/plan.txt", i)] = []byte(fmt.Sprintf("sector %d: water at the school", i))
+	}
+	atlas := make([]byte, 2<<20+5)
+	rand.NewChaCha8([32]byte{'z', 'i', 'p'}).Read(atlas)
+	maps["drill/maps/atlas.bin"] = atlas
+	maps["drill/maps/shelters: north?.csv"] = []byte("name,lat,lon\n")
+	maps["drill/maps/empty.txt"] = nil
+	for p, b := range maps {
+		files[p] = b
+	}
 
 	ips := []string{"127.0.0.31", "127.0.0.32"}
 	udp := []string{freePort(t, "udp", ips[0]), freePort(t, "udp", ips[1])}
@@ -101,5 +120,66 @@ func TestBrowserBrowseFolder(t *testing.T) {
 	}
 	if h := tapDownload(t, ctx, `ul.res a.dl`); h != want {
 		t.Fatalf("downloaded bytes hash to %s, want %s", h, want)
+	}
+
+	// drill/ is over the page's .zip limit (1000 files): it says so and
+	// names the command for a computer. drill/maps is not: its link, with
+	// JavaScript off, saves a .zip of every file of it.
+	must("back to drill/", chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`h2.crumbs a[href*="dir=drill&"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#zip-limit`)),
+	))
+	limit, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#zip-limit`)))
+	must("read the limit", err)
+	if !strings.Contains(limit, fmt.Sprintf("This folder has %d files", len(files))) || !strings.Contains(limit, "servent get holder:drill") {
+		t.Errorf("drill/ says %q", limit)
+	}
+	_, err = chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+	must("disable JavaScript", err)
+	must("open drill/maps", chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`a.folder[href*="maps"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`h2.crumbs a[href*="maps"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a.zip`)),
+	))
+	start := time.Now()
+	saved := tapSave(t, ctx, `a.zip`)
+	t.Logf("the .zip of drill/maps (%d files) saved in %v", len(maps), time.Since(start).Round(time.Millisecond))
+	checkZip(t, saved, maps, "drill/", map[string]string{"drill/maps/shelters: north?.csv": "maps/shelters_ north_.csv"})
+}
+
+// checkZip opens the saved .zip at path and checks that it holds exactly
+// the files of want, each named by its path without prefix (or as renamed
+// says) and hashing to the same BLAKE3 as the shared bytes.
+func checkZip(t *testing.T, path string, want map[string][]byte, prefix string, renamed map[string]string) {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatalf("the saved download is not a zip: %v", err)
+	}
+	defer zr.Close()
+	got := map[string]content.Hash{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		got[f.Name] = content.Hash(zeebo.Sum256(b))
+	}
+	for p, b := range want {
+		name := strings.TrimPrefix(p, prefix)
+		if r, ok := renamed[p]; ok {
+			name = r
+		}
+		if h, ok := got[name]; !ok || h != content.Hash(zeebo.Sum256(b)) {
+			t.Errorf("%s in the zip: %v (present %v)", name, h, ok)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("the zip holds %d files, want %d", len(got), len(want))
 	}
 }

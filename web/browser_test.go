@@ -131,6 +131,17 @@ func visitAsPhone(t *testing.T, ctx context.Context, v phoneVisit) []byte {
 // the file and returns its BLAKE3 hash.
 func tapDownload(t *testing.T, ctx context.Context, sel string) content.Hash {
 	t.Helper()
+	h, _, _, err := content.HashFile(tapSave(t, ctx, sel))
+	if err != nil {
+		t.Fatalf("hash the download: %v", err)
+	}
+	return h
+}
+
+// tapSave taps the download link sel, waits for the browser to save the
+// file and returns its path.
+func tapSave(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {
@@ -156,9 +167,7 @@ func tapDownload(t *testing.T, ctx context.Context, sel string) content.Hash {
 			break
 		}
 	}
-	h, _, _, err := content.HashFile(filepath.Join(dir, guid))
-	must("hash the download", err)
-	return h
+	return filepath.Join(dir, guid)
 }
 
 // uploadAsPhone picks a file in the page's upload form and sends it; it
