@@ -7,5 +7,6 @@
 // get) answer with one JSON object per line as events happen.
 //
 // Imports: storage and transfer (for the catalog and download types the
-// API carries) and content; never daemon or the CLI, which both import it.
+// API carries), content and internal/names (Listing.Layout); never daemon
+// or the CLI, which both import it.
 package api

@@ -78,16 +78,8 @@ func (s *Server) serveBrowse(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusOK, "browse", data)
 		return
 	}
-	if !s.admitNetworkRequest(w, r, "browse", data, "requests") {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), browseTimeout)
-	l, err := s.backend.Browse(ctx, peer, folder)
-	cancel()
-	<-s.searchSlots
-	if err != nil {
-		data.Error = "Could not list that peer's files: " + names.Display(err.Error())
-		s.render(w, http.StatusBadGateway, "browse", data)
+	l, ok := s.listFolder(w, r, data, peer, folder)
+	if !ok {
 		return
 	}
 	fillFolder(bd, l)
@@ -96,6 +88,25 @@ func (s *Server) serveBrowse(w http.ResponseWriter, r *http.Request) {
 	}
 	s.recent.add(listedResults(l))
 	s.render(w, http.StatusOK, "browse", data)
+}
+
+// listFolder lists peer's folder for the browse view or a .zip, admitted
+// like a search. When it fails it renders the browse view with the reason
+// and returns false.
+func (s *Server) listFolder(w http.ResponseWriter, r *http.Request, data pageData, peer, folder string) (api.Listing, bool) {
+	if !s.admitNetworkRequest(w, r, "browse", data, "requests") {
+		return api.Listing{}, false
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), browseTimeout)
+	l, err := s.backend.Browse(ctx, peer, folder)
+	cancel()
+	<-s.searchSlots
+	if err != nil {
+		data.Error = "Could not list that peer's files: " + names.Display(err.Error())
+		s.render(w, http.StatusBadGateway, "browse", data)
+		return api.Listing{}, false
+	}
+	return l, true
 }
 
 // fillFolder puts the subfolders and files of l's folder (not deeper)

@@ -107,16 +107,8 @@ func (s *Server) serveZip(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusServiceUnavailable, "browse", data)
 		return
 	}
-	if !s.admitNetworkRequest(w, r, "browse", data, "requests") {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), browseTimeout)
-	l, err := s.backend.Browse(ctx, peer, folder)
-	cancel()
-	<-s.searchSlots
-	if err != nil {
-		data.Error = "Could not list that peer's files: " + names.Display(err.Error())
-		s.render(w, http.StatusBadGateway, "browse", data)
+	l, ok := s.listFolder(w, r, data, peer, folder)
+	if !ok {
 		return
 	}
 	fillFolder(bd, l)

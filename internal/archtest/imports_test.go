@@ -46,7 +46,7 @@ var allowed = map[string][]string{
 	"transfer":          {"content", "storage"},
 	"browse":            {"content"},
 	"kit":               {"content", "internal/safefile"},
-	"api":               {"content", "storage", "transfer"},
+	"api":               {"content", "internal/names", "storage", "transfer"},
 	"web":               {"api", "browse", "content", "internal/names", "internal/words", "kit"},
 	"sim":               {"api", "content", "internal/chart", "internal/proc", "query", "role", "ultrapeer"},
 	"daemon": {"api", "browse", "configs", "content", "internal/safefile", "internal/names", "kit", "overlay",
