@@ -63,11 +63,8 @@ func browseHref(peer, folder string) string {
 // serveBrowse shows the peers, or one folder of a peer. A browse costs the
 // peer a listing: it is limited like a search.
 func (s *Server) serveBrowse(w http.ResponseWriter, r *http.Request) {
-	data := s.basePage(w, r)
-	peer := r.URL.Query().Get("peer")
-	folder := browse.CleanFolder(r.URL.Query().Get("dir"))
-	bd := &browseData{Peer: names.Display(peer), Folder: names.Display(folder)}
-	data.Browse = bd
+	data, peer, folder := s.browsePage(w, r)
+	bd := data.Browse
 	if peer == "" {
 		for _, p := range s.backend.Peers() {
 			if p.State != "alive" {
@@ -82,7 +79,6 @@ func (s *Server) serveBrowse(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	fillFolder(bd, l)
 	if bd.ZipRefusal = s.zipRefusal(l); bd.ZipRefusal == "" {
 		bd.Zip = zipHref(l.Peer.Name, l.Folder)
 	}
@@ -90,9 +86,18 @@ func (s *Server) serveBrowse(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "browse", data)
 }
 
+// browsePage starts the browse view of the peer and folder r names.
+func (s *Server) browsePage(w http.ResponseWriter, r *http.Request) (data pageData, peer, folder string) {
+	data = s.basePage(w, r)
+	peer = r.URL.Query().Get("peer")
+	folder = browse.CleanFolder(r.URL.Query().Get("dir"))
+	data.Browse = &browseData{Peer: names.Display(peer), Folder: names.Display(folder)}
+	return data, peer, folder
+}
+
 // listFolder lists peer's folder for the browse view or a .zip, admitted
-// like a search. When it fails it renders the browse view with the reason
-// and returns false.
+// like a search, and fills data's browse view with it. When it fails it
+// renders the browse view with the reason and returns false.
 func (s *Server) listFolder(w http.ResponseWriter, r *http.Request, data pageData, peer, folder string) (api.Listing, bool) {
 	if !s.admitNetworkRequest(w, r, "browse", data, "requests") {
 		return api.Listing{}, false
@@ -106,6 +111,7 @@ func (s *Server) listFolder(w http.ResponseWriter, r *http.Request, data pageDat
 		s.render(w, http.StatusBadGateway, "browse", data)
 		return api.Listing{}, false
 	}
+	fillFolder(data.Browse, l)
 	return l, true
 }
 

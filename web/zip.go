@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/servent-p2p/servent/api"
-	"github.com/servent-p2p/servent/browse"
 	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/internal/names"
 )
@@ -88,11 +87,7 @@ func zipPlan(l api.Listing) (entries []zipEntry, skipped []string) {
 // aborts the connection, so the browser shows a failed download rather
 // than a complete-looking archive.
 func (s *Server) serveZip(w http.ResponseWriter, r *http.Request) {
-	data := s.basePage(w, r)
-	peer := r.URL.Query().Get("peer")
-	folder := browse.CleanFolder(r.URL.Query().Get("dir"))
-	bd := &browseData{Peer: names.Display(peer), Folder: names.Display(folder)}
-	data.Browse = bd
+	data, peer, folder := s.browsePage(w, r)
 	if peer == "" {
 		data.Error = "That link names no peer: go back to the peers and pick one."
 		s.render(w, http.StatusBadRequest, "browse", data)
@@ -111,7 +106,6 @@ func (s *Server) serveZip(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	fillFolder(bd, l)
 	if msg := s.zipRefusal(l); msg != "" {
 		data.Error = msg
 		s.render(w, http.StatusForbidden, "browse", data)

@@ -11,7 +11,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -166,24 +165,6 @@ func TestZipAdmission(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestZipFailure: a file that cannot be fetched, or whose bytes do not
 // hash to its listed hash, aborts the connection after the first bytes
 // (the browser sees a failed download, never a complete .zip) and is
@@ -204,13 +185,13 @@ func TestZipFailure(t *testing.T) {
 			b.mu.Lock()
 			c.spoil(b, second)
 			b.mu.Unlock()
-			var logs syncBuffer
+			var logs servent // a log sink safe for concurrent writers
 			_, base := testServer(t, b, func(c *Config) {
 				c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			})
 			resp, err := newClient(t).Get(base + "/zip?peer=nodea&dir=maps")
 			if err != nil {
-				t.Fatalf("%v\n%s", err, logs.String())
+				t.Fatalf("%v\n%s", err, logs.output())
 			}
 			body, err := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -220,8 +201,8 @@ func TestZipFailure(t *testing.T) {
 			if _, err := zip.NewReader(bytes.NewReader(body), int64(len(body))); err == nil {
 				t.Error("the cut archive reads as a zip")
 			}
-			if !strings.Contains(logs.String(), "web zip aborted") || !strings.Contains(logs.String(), "maps/2.txt") {
-				t.Errorf("log:\n%s", logs.String())
+			if !strings.Contains(logs.output(), "web zip aborted") || !strings.Contains(logs.output(), "maps/2.txt") {
+				t.Errorf("log:\n%s", logs.output())
 			}
 
 			b.mu.Lock()
