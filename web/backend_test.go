@@ -26,7 +26,7 @@ import (
 // matches keywords of the file names, Fetch copies the file into a cache
 // folder (as the node would after a verified download).
 type testBackend struct {
-	t        *testing.T
+	t        testing.TB
 	cacheDir string
 	gate     chan struct{} // when set, Fetch waits for it (or ctx) first
 
@@ -47,7 +47,7 @@ type testFile struct {
 
 var _ Backend = (*testBackend)(nil)
 
-func newTestBackend(t *testing.T) *testBackend {
+func newTestBackend(t testing.TB) *testBackend {
 	t.Helper()
 	return &testBackend{t: t, cacheDir: t.TempDir(), files: make(map[string]testFile)}
 }
@@ -167,7 +167,7 @@ func (b *testBackend) Browse(ctx context.Context, peer, folder string) (api.List
 var quiet = slog.New(slog.DiscardHandler)
 
 // testServer starts a Server on 127.0.0.1:0 with cfg adjusted by mod.
-func testServer(t *testing.T, b Backend, mod func(*Config)) (*Server, string) {
+func testServer(t testing.TB, b Backend, mod func(*Config)) (*Server, string) {
 	t.Helper()
 	cfg := Config{Listen: "127.0.0.1:0", NodeName: "test-node", Logger: quiet}
 	if mod != nil {

@@ -238,7 +238,11 @@ func (z *zipRun) request(i int) api.GetRequest {
 // again a file evicted from the cache before it was opened, both at most
 // zipRetries times.
 func (z *zipRun) open(i int) (*zipFile, error) {
-	for j := i + 1; j <= i+zipAhead && j < len(z.entries); j++ {
+	from := i + zipAhead // the others were started with the entries before
+	if i == 0 {
+		from = 1
+	}
+	for j := from; j <= i+zipAhead && j < len(z.entries); j++ {
 		z.s.flightFor(z.request(j)) // busy: fetched in its turn
 	}
 	z.rc.SetWriteDeadline(time.Now().Add(z.s.cfg.FetchTimeout + streamIdle))
