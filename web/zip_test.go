@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // zipFiles reads a .zip body and returns its files by name, checking
@@ -213,5 +214,38 @@ func TestZipFailure(t *testing.T) {
 				t.Errorf("a failing first file: %s\n%s", resp.Status, page)
 			}
 		})
+	}
+}
+
+// TestZipSlots: while maxZips .zips stream, another is turned away with a
+// clear message before it lists anything; the others complete.
+func TestZipSlots(t *testing.T) {
+	b := newTestBackend(t)
+	b.addFile("maps/a.txt", []byte("a"), 1)
+	b.gate = make(chan struct{})
+	s, base := testServer(t, b, nil)
+	done := make(chan int, maxZips)
+	for range maxZips {
+		go func() {
+			resp, err := newClient(t).Get(base + "/zip?peer=nodea&dir=maps")
+			if err != nil {
+				done <- 0
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+	}
+	eventually(t, 5*time.Second, "the zips to hold their slots", func() bool { return len(s.zipSlots) == maxZips })
+	resp, body := get(t, newClient(t), base+"/zip?peer=nodea&dir=maps")
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "busy sending other folders") {
+		t.Errorf("a zip beyond the slots: %s", resp.Status)
+	}
+	close(b.gate)
+	for range maxZips {
+		if code := <-done; code != http.StatusOK {
+			t.Errorf("a zip in a slot: %d", code)
+		}
 	}
 }
