@@ -45,8 +45,12 @@ type Entry struct {
 	Hash content.Hash
 	// Keywords are the file's search words. When empty, the registry uses
 	// content.Keywords(Path); either way they are normalised again with
-	// content.Keywords.
+	// content.Keywords. A partial entry has none.
 	Keywords []string
+	// Partial: the owner holds only part of the file, a download in
+	// progress (Gnutella's PFSP). The entry answers queries by hash only,
+	// never by words, and its hits are marked partial.
+	Partial bool
 }
 
 // Update changes one owner's index: a full replacement, or a delta from
@@ -241,6 +245,9 @@ func validate(u Update) error {
 
 // normKeywords returns e's normalised, de-duplicated keywords.
 func normKeywords(e Entry) []string {
+	if e.Partial {
+		return nil
+	}
 	if len(e.Keywords) == 0 {
 		return content.Keywords(e.Path)
 	}
