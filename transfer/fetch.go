@@ -21,9 +21,15 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 		return 0, nil
 	}
 	srcs := set.all()
+	for _, s := range srcs {
+		if s.Partial && s.have == nil { // a partial hit: nothing known yet
+			s.have = make([]byte, (n+7)/8)
+		}
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sc := newSchedule(runCtx, n, dl.Verified, srcs, d.cfg.Swarm != nil)
+	sc.stallAfter = max(d.cfg.PartialWait, 0)
 	if sc.remaining == 0 {
 		return 0, nil
 	}
@@ -35,6 +41,7 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 	w := &worker{d: d, dl: dl, p: p, sc: sc, onQueue: prog.queued}
 	w.onChunk = func(c int, length int) {
 		p.markVerified(dl, c)
+		d.cfg.Swarm.verified(dl.Hash)
 		prog.chunk(length)
 	}
 	if d.cfg.Swarm != nil {
@@ -58,6 +65,8 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 	fatal, remaining := sc.result()
 	fetched := prog.fetched
 	switch {
+	case errors.Is(fatal, errStalled):
+		return fetched, fmt.Errorf("%w (partial kept, rerun to resume): %w", ErrNoSources, fatal)
 	case errors.Is(fatal, ErrNoSources):
 		return fetched, d.noSources(set.all())
 	case fatal != nil: // a claimed chunk may have failed to write

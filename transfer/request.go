@@ -33,6 +33,7 @@ const (
 	DefaultPerSource    = 4
 	DefaultChunkTimeout = 30 * time.Second
 	DefaultMaxFailures  = 4
+	DefaultPartialWait  = time.Minute
 )
 
 // DialFunc opens a QUIC connection to addr. The daemon dials over its one
@@ -45,6 +46,10 @@ type Source struct {
 	Name        string
 	Addr        netip.AddrPort
 	Fingerprint [32]byte
+	// Partial: the peer said it holds only part of the file (a partial
+	// hit): it counts as holding nothing until its first answer says what
+	// it holds, as a holder heard of in the download mesh does.
+	Partial bool
 }
 
 // Request asks for one file.
@@ -144,6 +149,11 @@ type Config struct {
 	// MaxSources caps one download's sources, holders learnt from the
 	// mesh included (default DefaultMaxSources).
 	MaxSources int
+	// PartialWait bounds the wait of a download that no live source can
+	// give the whole file: once no chunk was verified for this long while
+	// only partial holders were left, Get ends with ErrNoSources (the
+	// partial file is kept). Default DefaultPartialWait; < 0: no bound.
+	PartialWait time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -60,6 +61,12 @@ type schedule struct {
 	remaining int   // chunks not done
 	pending   int   // chunks neither done nor in flight
 	live      int   // sources not dropped
+	whole     int   // live sources that hold the whole file, as far as known
+	// stallAfter: with no whole-file source live and no chunk verified for
+	// this long, the download stops (errStalled); 0: it waits as long as
+	// its partial holders answer.
+	stallAfter time.Duration
+	progressAt time.Time // when the last chunk was verified (or the start)
 	fatal     error // set once: stops every worker
 	wake      chan struct{}
 	ended     chan struct{} // closed when every chunk is done or fatal is set
@@ -69,7 +76,7 @@ type schedule struct {
 // fetched from srcs (more may be added). random shuffles the hand-out
 // order; otherwise chunks go in file order.
 func newSchedule(ctx context.Context, n int, verified []byte, srcs []*source, random bool) *schedule {
-	s := &schedule{parent: ctx, state: make([]uint8, n), holders: make(map[int][]*assignment), avail: make([]int, n), wake: make(chan struct{}), ended: make(chan struct{})}
+	s := &schedule{parent: ctx, state: make([]uint8, n), holders: make(map[int][]*assignment), avail: make([]int, n), wake: make(chan struct{}), ended: make(chan struct{}), progressAt: time.Now()}
 	for i := range n {
 		if bitSet(verified, i) {
 			s.state[i] = chunkDone
@@ -102,6 +109,9 @@ func (s *schedule) add(src *source) {
 func (s *schedule) addLocked(src *source) {
 	s.live++
 	s.countHave(src.have, 1)
+	if src.have == nil {
+		s.whole++
+	}
 }
 
 // countHave adds d to the availability of every chunk in have (nil: a
@@ -143,7 +153,7 @@ func (s *schedule) checkEnd() {
 func (s *schedule) next(src *source, now time.Time, timeoutCtx func(context.Context) (context.Context, context.CancelFunc)) (a *assignment, wait <-chan struct{}, retryIn time.Duration, finished bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fatal != nil || s.remaining == 0 || src.dropped || s.parent.Err() != nil {
+	if s.fatal != nil || s.remaining == 0 || src.dropped || s.parent.Err() != nil || s.stalled(now) {
 		return nil, nil, 0, true
 	}
 	if now.Before(src.pausedUntil) { // it answered "not yet"
@@ -182,6 +192,20 @@ func (s *schedule) next(src *source, now time.Time, timeoutCtx func(context.Cont
 	s.holders[c] = append(s.holders[c], a)
 	src.inFlight++
 	return a, nil, 0, false
+}
+
+// stalled reports whether the download stops for want of a source: no
+// live source holds the whole file and none verified a chunk for
+// stallAfter, though partial holders were asked again every probeEvery.
+// It then sets fatal to errStalled. Called with mu held.
+func (s *schedule) stalled(now time.Time) bool {
+	if s.stallAfter <= 0 || s.whole > 0 || now.Sub(s.progressAt) < s.stallAfter || s.fatal != nil {
+		return false
+	}
+	s.fatal = fmt.Errorf("%w: %d of %d chunks are still missing and no source that answered holds them "+
+		"(only partial holders, none with a new chunk for %s)", errStalled, s.remaining, len(s.state), s.stallAfter)
+	s.broadcast()
+	return true
 }
 
 // pick chooses a pending chunk that has(): one given back first, else the
@@ -303,6 +327,12 @@ func (s *schedule) setHaveLocked(src *source, have []byte) {
 	if !src.dropped {
 		s.countHave(src.have, -1)
 		s.countHave(have, 1)
+		switch {
+		case src.have == nil: // a whole-file holder turned out partial
+			s.whole--
+		case have == nil:
+			s.whole++
+		}
 	}
 	src.have = have
 }
@@ -321,6 +351,7 @@ func (s *schedule) claim(a *assignment) bool {
 		}
 		s.state[a.chunk] = chunkDone
 		s.remaining--
+		s.progressAt = time.Now()
 		for _, h := range s.holders[a.chunk] {
 			h.cancel()
 		}
@@ -338,6 +369,9 @@ func (s *schedule) drop(src *source, err error) bool {
 		return false
 	}
 	s.countHave(src.have, -1)
+	if src.have == nil {
+		s.whole--
+	}
 	src.dropped = true
 	src.err = err
 	s.live--

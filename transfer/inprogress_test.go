@@ -1,0 +1,101 @@
+package transfer
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/servent-p2p/servent/content"
+)
+
+// holdPart makes n serve the first chunks of f as a download in progress
+// (data verified for those chunks only) and returns what stops it.
+func holdPart(t *testing.T, n *swarmNode, f File, data []byte, chunks int) func() {
+	t.Helper()
+	size := int64(len(data))
+	_, ob, err := content.HashReader(bytes.NewReader(data), size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl := &Download{Hash: f.Hash, Size: size, Name: "map.bin", Outboard: ob, Verified: make([]byte, (content.NumChunks(size)+7)/8), PartPath: t.TempDir() + "/map.part"}
+	for c := range chunks {
+		setBit(dl.Verified, c)
+	}
+	p, _, err := openPartialFile(dl.PartPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	if _, err := p.Write(data[:int64(chunks)*content.ChunkSize]); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	return n.swarm.add(dl, &partial{f: p, path: dl.PartPath}, nil)
+}
+
+// TestInProgressListed: a download in progress with verified chunks is
+// listed (and the change told) until it ends.
+func TestInProgressListed(t *testing.T) {
+	const size = 4 * content.ChunkSize
+	cat := newCatalog()
+	f, data := share(t, cat, "map.bin", size)
+	n := newSwarmNode(t, "127.0.0.50", "holder", newCatalog(), &mesh{}, true, nil)
+	var changes atomic.Int32
+	n.swarm.OnChange(func() { changes.Add(1) })
+	stop := holdPart(t, n, f, data, 2)
+	if got := n.swarm.InProgress(); !slices.Equal(got, []PartialFile{{Hash: f.Hash, Size: size, Name: "map.bin"}}) {
+		t.Fatalf("InProgress() = %+v", got)
+	}
+	stop()
+	if got := n.swarm.InProgress(); len(got) != 0 {
+		t.Fatalf("after the end: InProgress() = %+v", got)
+	}
+	if c := changes.Load(); c != 2 {
+		t.Errorf("%d changes told, want 2 (listed, ended)", c)
+	}
+}
+
+// TestPartialSourceOnly: a download whose only source is a partial hit
+// fetches the chunks that holder has, then stops after PartialWait with a
+// clear error and the partial kept; run again with a whole-file source it
+// resumes and fetches only the rest from it.
+func TestPartialSourceOnly(t *testing.T) {
+	const chunks = 8
+	const size = chunks * content.ChunkSize
+	cat := newCatalog()
+	f, data := share(t, cat, "map.bin", size)
+	m := &mesh{}
+	seeder := newSwarmNode(t, "127.0.0.51", "seeder", cat, m, true, nil)
+	holder := newSwarmNode(t, "127.0.0.52", "holder", newCatalog(), m, true, nil)
+	defer holdPart(t, holder, f, data, 3)()
+	n := newSwarmNode(t, "127.0.0.53", "d", newCatalog(), m, true, nil)
+	n.d.cfg.PartialWait = time.Second
+	out := t.TempDir()
+	part := holder.source("holder")
+	part.Partial = true
+	start := time.Now()
+	res, err := n.d.Get(testCtx(t), Request{Hash: f.Hash, Name: "map.bin", OutDir: out, Sources: []Source{part}})
+	if !errors.Is(err, ErrNoSources) || !strings.Contains(err.Error(), "5 of 8 chunks are still missing") {
+		t.Fatalf("with a partial holder only: %v, want ErrNoSources with 5 of 8 chunks missing", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("gave up after %v, want about PartialWait", took)
+	}
+	if res.ChunksFetched != 3 || holder.srv.Stats().PartialUploads != 3 {
+		t.Fatalf("fetched %d chunks, the holder served %d: want 3", res.ChunksFetched, holder.srv.Stats().PartialUploads)
+	}
+	res, err = n.d.Get(testCtx(t), Request{Hash: f.Hash, Name: "map.bin", OutDir: out, Sources: []Source{part, seeder.source("seeder")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDownloaded(t, res, data)
+	if res.ChunksResumed != 3 || res.ChunksFetched != 5 {
+		t.Errorf("resumed %d, fetched %d chunks: want 3 and 5", res.ChunksResumed, res.ChunksFetched)
+	}
+}
