@@ -67,9 +67,9 @@ type schedule struct {
 	// its partial holders answer.
 	stallAfter time.Duration
 	progressAt time.Time // when the last chunk was verified (or the start)
-	fatal     error // set once: stops every worker
-	wake      chan struct{}
-	ended     chan struct{} // closed when every chunk is done or fatal is set
+	fatal      error     // set once: stops every worker
+	wake       chan struct{}
+	ended      chan struct{} // closed when every chunk is done or fatal is set
 }
 
 // newSchedule schedules every chunk whose bit is clear in verified, to be
