@@ -22,6 +22,7 @@ import (
 func (d *Daemon) startTransfer() error {
 	var err error
 	sw := d.newSwarm()
+	d.swarm = sw
 	d.server, err = transfer.NewServer(transfer.ServerConfig{
 		Catalog:    d.store,
 		MaxUploads: d.cfg.MaxUploads,
@@ -50,7 +51,7 @@ func (d *Daemon) startTransfer() error {
 		return err
 	}
 	d.fetcher = d.newFetcher(dl)
-	d.browser = newBrowser(d.ov, d.entries, d.log)
+	d.browser = newBrowser(d.ov, d.sharedEntries, d.log)
 	return nil
 }
 

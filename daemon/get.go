@@ -155,7 +155,7 @@ func sourcesOf(in []api.Source) []transfer.Source {
 		if err != nil {
 			continue
 		}
-		src := transfer.Source{Name: s.Name, Addr: ap}
+		src := transfer.Source{Name: s.Name, Addr: ap, Partial: s.Partial}
 		if fp, err := hex.DecodeString(s.Fingerprint); err == nil && len(fp) == len(src.Fingerprint) {
 			copy(src.Fingerprint[:], fp)
 		}
