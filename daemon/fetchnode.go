@@ -43,9 +43,10 @@ func (d *Daemon) startTransfer() error {
 			conf.NextProtos = []string{transfer.ALPN}
 			return conf
 		},
-		Swarm:   sw,
-		Resolve: d.memberSource,
-		Logger:  d.log,
+		Swarm:       sw,
+		Resolve:     d.memberSource,
+		PartialWait: d.cfg.PartialWait,
+		Logger:      d.log,
 	})
 	if err != nil {
 		return err
