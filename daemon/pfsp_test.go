@@ -36,7 +36,7 @@ func TestRouteTableHasPartialHashes(t *testing.T) {
 	}
 }
 
-// pfspNodes are the roles in TestPartialHoldersAnswerHashQueries.
+// pfspNodes are the roles in TestClusterPartialHolders.
 const (
 	pfspUltrapeer = iota
 	pfspSeeder
@@ -48,7 +48,7 @@ const (
 // pfspFileChunks is the size of the file in chunks.
 const pfspFileChunks = 12
 
-// TestPartialHoldersAnswerHashQueries is the blackout case: seeder S
+// TestClusterPartialHolders is the blackout case: seeder S
 // shares a file of 12 chunks; leaf A downloads it and is held after a few
 // chunks (its progress callback blocks, so its download stays in
 // progress); S leaves the network. Late leaf C then gets the file by
@@ -58,7 +58,7 @@ const pfspFileChunks = 12
 // Another seeder joins and C's same get completes, resuming: every byte
 // verified, the chunks A held not fetched again. Without partial hits C's
 // search finds nothing once S is gone.
-func TestPartialHoldersAnswerHashQueries(t *testing.T) {
+func TestClusterPartialHolders(t *testing.T) {
 	if testing.Short() {
 		t.Skip("5 real nodes: skipped with -short")
 	}
