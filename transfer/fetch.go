@@ -21,15 +21,9 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 		return 0, nil
 	}
 	srcs := set.all()
-	for _, s := range srcs {
-		if s.Partial && s.have == nil { // a partial hit: nothing known yet
-			s.have = make([]byte, (n+7)/8)
-		}
-	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sc := newSchedule(runCtx, n, dl.Verified, srcs, d.cfg.Swarm != nil)
-	sc.stallAfter = max(d.cfg.PartialWait, 0)
+	sc := d.newSchedule(runCtx, n, dl, srcs)
 	if sc.remaining == 0 {
 		return 0, nil
 	}
@@ -76,6 +70,20 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 	default:
 		return fetched, fmt.Errorf("download interrupted, partial kept in %s: %w", dl.PartPath, ctx.Err())
 	}
+}
+
+// newSchedule schedules dl's missing chunks from srcs, a partial hit
+// among them holding nothing until it answers, and stops after
+// PartialWait without a new chunk when only partial holders are left.
+func (d *Downloader) newSchedule(ctx context.Context, n int, dl *Download, srcs []*source) *schedule {
+	for _, s := range srcs {
+		if s.Partial && s.have == nil {
+			s.have = make([]byte, (n+7)/8)
+		}
+	}
+	sc := newSchedule(ctx, n, dl.Verified, srcs, d.cfg.Swarm != nil)
+	sc.stallAfter = max(d.cfg.PartialWait, 0)
+	return sc
 }
 
 // fetchProgress counts the chunks and bytes of a download as its workers
