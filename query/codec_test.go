@@ -128,13 +128,14 @@ func goldenPartialHit(t testing.TB) ([]byte, *Descriptor) {
 	return b, d
 }
 
-// TestPartialResultFromOthers: LimeWire's "PR" carries the ranges held; a
-// "PR" with data (and beside "LF") still marks the result partial, and a
-// result without it is not.
+// TestPartialResultFromOthers: LimeWire writes the ranges a partial
+// result holds in "PR1".."PR4" by size class ("PR0": none) and "PRU" when
+// they are unverified; such a result (beside "LF" too) is partial, and a
+// result without any "PR" key is not.
 func TestPartialResultFromOthers(t *testing.T) {
 	d, err := Unmarshal(wire(t, "81", "02", "0000", "00000000", "00000000",
 		"01000000", "10000000", hx("whole.txt"), "00", urn11(), "00",
-		"02000000", "FFFFFFFF", hx("big.iso"), "00", urn11(), "1C", "C3"+"02"+hx("PR")+"44"+"00000010"+"C2"+hx("LF")+"4501010102C0", "00",
+		"02000000", "FFFFFFFF", hx("big.iso"), "00", urn11(), "1C", "C3"+"03"+hx("PR1")+"42"+"0010"+"03"+hx("PRU")+"40"+"C2"+hx("LF")+"4501010102C0", "00",
 		hitTrailer()))
 	if err != nil {
 		t.Fatal(err)

@@ -118,7 +118,8 @@ func parseResult(b []byte, r *FileResult) (n int, usable bool, err error) {
 // an "LF" size. The block is read liberally: elements separated by 0x1C,
 // unknown strings (legacy metadata, other URNs) ignored, GGEP blocks walked
 // structurally, "LF" (from 2^31, as real clients write it) gives the size,
-// "PR" (whatever its data) marks the result partial.
+// "PR" or any key starting with it (whatever the data) marks the result
+// partial.
 func (r *FileResult) parseExtensions(b []byte, sizeEscaped bool) (n int, usable bool, err error) {
 	var haveURN, haveLF bool
 	p := 0
@@ -135,13 +136,13 @@ func (r *FileResult) parseExtensions(b []byte, sizeEscaped bool) (n int, usable 
 			continue
 		case GGEPMagic:
 			n, err := walkGGEP(b[p:], func(id, data []byte) error {
-				switch string(id) {
-				case KeyLargeFile:
+				if string(id) == KeyLargeFile {
 					haveLF = true
 					return r.setLargeSize(data)
-				case KeyPartial: // LimeWire puts the ranges held here: not needed, asked for
-					r.Partial = true
 				}
+				// "PR", and LimeWire's "PR0".."PR4" (the ranges held, by
+				// size class: not needed, the holder is asked) and "PRU".
+				r.Partial = r.Partial || bytes.HasPrefix(id, []byte(KeyPartial))
 				return nil
 			})
 			if err != nil {
