@@ -195,11 +195,11 @@ func (s *schedule) next(src *source, now time.Time, timeoutCtx func(context.Cont
 }
 
 // stalled reports whether the download stops for want of a source: no
-// live source holds the whole file and none verified a chunk for
-// stallAfter, though partial holders were asked again every probeEvery.
-// It then sets fatal to errStalled. Called with mu held.
+// live source holds the whole file, no request is in flight and no chunk
+// was verified for stallAfter, though partial holders were asked again
+// every probeEvery. It then sets fatal to errStalled. Called with mu held.
 func (s *schedule) stalled(now time.Time) bool {
-	if s.stallAfter <= 0 || s.whole > 0 || now.Sub(s.progressAt) < s.stallAfter || s.fatal != nil {
+	if s.stallAfter <= 0 || s.whole > 0 || len(s.holders) > 0 || now.Sub(s.progressAt) < s.stallAfter || s.fatal != nil {
 		return false
 	}
 	s.fatal = fmt.Errorf("%w: %d of %d chunks are still missing and no source that answered holds them "+
