@@ -55,6 +55,9 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 	if d.cfg.Swarm != nil {
 		wg.Go(func() { set.meshLoop(sc, n, start) })
 	}
+	if req.Find != nil {
+		wg.Go(func() { set.findLoop(sc, req.Find, refindEvery(d.cfg.PartialWait), n, start) })
+	}
 	wg.Wait()
 	fatal, remaining := sc.result()
 	fetched := prog.fetched

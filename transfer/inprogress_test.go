@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -97,5 +98,37 @@ func TestPartialSourceOnly(t *testing.T) {
 	checkDownloaded(t, res, data)
 	if res.ChunksResumed != 3 || res.ChunksFetched != 5 {
 		t.Errorf("resumed %d, fetched %d chunks: want 3 and 5", res.ChunksResumed, res.ChunksFetched)
+	}
+}
+
+// TestPartialSourceFindsWholeCopy: a download with only a partial holder
+// asks Find for sources again and completes from the whole copy it
+// returns, the holder's chunks included.
+func TestPartialSourceFindsWholeCopy(t *testing.T) {
+	const size = 8 * content.ChunkSize
+	cat := newCatalog()
+	f, data := share(t, cat, "map.bin", size)
+	m := &mesh{}
+	seeder := newSwarmNode(t, "127.0.0.54", "seeder", cat, m, true, nil)
+	holder := newSwarmNode(t, "127.0.0.55", "holder", newCatalog(), m, true, nil)
+	defer holdPart(t, holder, f, data, 3)()
+	n := newSwarmNode(t, "127.0.0.56", "d", newCatalog(), m, true, nil)
+	n.d.cfg.PartialWait = 4 * time.Second // asks again every second
+	part := holder.source("holder")
+	part.Partial = true
+	var asked atomic.Int32
+	find := func(context.Context) []Source {
+		if asked.Add(1) == 1 {
+			return []Source{part} // already in use: skipped
+		}
+		return []Source{part, seeder.source("seeder")}
+	}
+	res, err := n.d.Get(testCtx(t), Request{Hash: f.Hash, Name: "map.bin", OutDir: t.TempDir(), Sources: []Source{part}, Find: find})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDownloaded(t, res, data)
+	if asked.Load() < 2 || len(res.Sources) != 2 {
+		t.Errorf("Find asked %d times, sources %+v: want at least 2, and the seeder added once", asked.Load(), res.Sources)
 	}
 }

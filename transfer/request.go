@@ -69,6 +69,11 @@ type Request struct {
 	// Progress, if set, is called after each verified chunk and once at
 	// the end, never concurrently with itself.
 	Progress func(Progress)
+	// Find, if set, is asked for sources again (the daemon: a new search
+	// by hash) while no live source holds the whole file, at most every
+	// 5 s (a quarter of Config.PartialWait if less); the sources it
+	// returns that the download does not use yet join it. It blocks.
+	Find func(context.Context) []Source
 }
 
 // Progress is a snapshot of a running download.

@@ -355,6 +355,14 @@ func (s *schedule) result() (error, int) {
 	return s.fatal, s.remaining
 }
 
+// wholeSources returns how many live sources hold the whole file, as far
+// as their last answer said.
+func (s *schedule) wholeSources() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.whole
+}
+
 // liveSources returns how many sources are still in use.
 func (s *schedule) liveSources() int {
 	s.mu.Lock()
