@@ -59,19 +59,24 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 		wg.Go(func() { set.findLoop(sc, req.Find, refindEvery(d.cfg.PartialWait), n, start) })
 	}
 	wg.Wait()
+	return prog.fetched, d.fetchErr(ctx, sc, set, dl)
+}
+
+// fetchErr is how a fetch whose workers are done ended: nil when every
+// chunk is in.
+func (d *Downloader) fetchErr(ctx context.Context, sc *schedule, set *sourceSet, dl *Download) error {
 	fatal, remaining := sc.result()
-	fetched := prog.fetched
 	switch {
 	case errors.Is(fatal, errStalled):
-		return fetched, fmt.Errorf("%w (partial kept, rerun to resume): %w", ErrNoSources, fatal)
+		return fmt.Errorf("%w (partial kept, rerun to resume): %w", ErrNoSources, fatal)
 	case errors.Is(fatal, ErrNoSources):
-		return fetched, d.noSources(set.all())
+		return d.noSources(set.all())
 	case fatal != nil: // a claimed chunk may have failed to write
-		return fetched, fatal
+		return fatal
 	case remaining == 0:
-		return fetched, nil
+		return nil
 	default:
-		return fetched, fmt.Errorf("download interrupted, partial kept in %s: %w", dl.PartPath, ctx.Err())
+		return fmt.Errorf("download interrupted, partial kept in %s: %w", dl.PartPath, ctx.Err())
 	}
 }
 
