@@ -18,9 +18,11 @@ func refindEvery(partialWait time.Duration) time.Duration {
 	return maxRefindEvery
 }
 
-// findLoop asks find for sources every interval while no live source
-// holds the whole file, until the schedule ends, and starts using those
-// it does not know yet (start runs a new source's workers).
+// findLoop asks find for sources every interval while the download is
+// starved (no live source holds the whole file and no chunk came for that
+// long: a seeder that holds chunks back for other downloaders looks
+// partial, but chunks come), until the schedule ends, and starts using
+// those it does not know yet (start runs a new source's workers).
 func (ss *sourceSet) findLoop(sc *schedule, find func(context.Context) []Source, every time.Duration, chunks int, start func(*source)) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
@@ -32,7 +34,7 @@ func (ss *sourceSet) findLoop(sc *schedule, find func(context.Context) []Source,
 			return
 		case <-tick.C:
 		}
-		if sc.wholeSources() > 0 {
+		if !sc.starved(time.Now(), every) {
 			continue
 		}
 		for _, s := range find(sc.parent) {

@@ -70,9 +70,10 @@ type Request struct {
 	// the end, never concurrently with itself.
 	Progress func(Progress)
 	// Find, if set, is asked for sources again (the daemon: a new search
-	// by hash) while no live source holds the whole file, at most every
-	// 5 s (a quarter of Config.PartialWait if less); the sources it
-	// returns that the download does not use yet join it. It blocks.
+	// by hash) while no live source holds the whole file and no chunk
+	// came for 5 s (a quarter of Config.PartialWait if less), at most that
+	// often; the sources it returns that the download does not use yet
+	// join it. It blocks.
 	Find func(context.Context) []Source
 }
 

@@ -355,12 +355,12 @@ func (s *schedule) result() (error, int) {
 	return s.fatal, s.remaining
 }
 
-// wholeSources returns how many live sources hold the whole file, as far
-// as their last answer said.
-func (s *schedule) wholeSources() int {
+// starved reports whether no live source holds the whole file, as far as
+// their last answers said, and no chunk was verified for d.
+func (s *schedule) starved(now time.Time, d time.Duration) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.whole
+	return s.whole == 0 && now.Sub(s.progressAt) >= d
 }
 
 // liveSources returns how many sources are still in use.
