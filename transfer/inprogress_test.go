@@ -132,3 +132,39 @@ func TestPartialSourceFindsWholeCopy(t *testing.T) {
 		t.Errorf("Find asked %d times, sources %+v: want at least 2, and the seeder added once", asked.Load(), res.Sources)
 	}
 }
+
+// TestStallOnlyWhenNothingHeld: a download whose only source lists some
+// missing chunks (a seeder holding others back, or queueing it) waits
+// whatever the time without a chunk; once no source lists a missing
+// chunk it stops after stallAfter, and asks for sources before that.
+func TestStallOnlyWhenNothingHeld(t *testing.T) {
+	src := &source{Source: Source{Name: "seeder"}, have: []byte{0b0000_0110}}
+	sc := newSchedule(t.Context(), 4, []byte{0b0000_0001}, []*source{src}, false)
+	sc.stallAfter = time.Minute
+	later := time.Now().Add(time.Hour)
+	timeout := func(ctx context.Context) (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }
+	if sc.starved(later, time.Second) {
+		t.Fatal("starved while the source lists missing chunks")
+	}
+	sc.mu.Lock()
+	stalled := sc.stalled(later)
+	sc.mu.Unlock()
+	if stalled {
+		t.Fatal("stalled while the source lists missing chunks")
+	}
+	sc.served(src, []byte{0b0000_0001}) // it now lists only what is done
+	if !sc.starved(later, time.Second) || sc.starved(time.Now(), time.Second) {
+		t.Fatal("starved: want true an hour on, false now")
+	}
+	a, _, _, finished := sc.next(src, time.Now(), timeout) // a probe: "not yet"
+	if finished || a == nil {
+		t.Fatalf("finished %v, assignment %v: want a probe", finished, a)
+	}
+	sc.notYet(a, []byte{0b0000_0001}, time.Now())
+	if _, _, _, finished := sc.next(src, later, timeout); !finished {
+		t.Fatal("not finished an hour after the last chunk with nothing held")
+	}
+	if err, _ := sc.result(); !errors.Is(err, errStalled) {
+		t.Fatalf("result %v, want errStalled", err)
+	}
+}

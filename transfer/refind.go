@@ -19,10 +19,9 @@ func refindEvery(partialWait time.Duration) time.Duration {
 }
 
 // findLoop asks find for sources every interval while the download is
-// starved (no live source holds the whole file and no chunk came for that
-// long: a seeder that holds chunks back for other downloaders looks
-// partial, but chunks come), until the schedule ends, and starts using
-// those it does not know yet (start runs a new source's workers).
+// starved (no live source is known to hold a missing chunk and none came
+// for that long), until the schedule ends, and starts using those it does
+// not know yet (start runs a new source's workers).
 func (ss *sourceSet) findLoop(sc *schedule, find func(context.Context) []Source, every time.Duration, chunks int, start func(*source)) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()

@@ -70,10 +70,10 @@ type Request struct {
 	// the end, never concurrently with itself.
 	Progress func(Progress)
 	// Find, if set, is asked for sources again (the daemon: a new search
-	// by hash) while no live source holds the whole file and no chunk
-	// came for 5 s (a quarter of Config.PartialWait if less), at most that
-	// often; the sources it returns that the download does not use yet
-	// join it. It blocks.
+	// by hash) while no live source is known to hold a missing chunk and
+	// no chunk came for 5 s (a quarter of Config.PartialWait if less), at
+	// most that often; the sources it returns that the download does not
+	// use yet join it. It blocks.
 	Find func(context.Context) []Source
 }
 
@@ -155,10 +155,11 @@ type Config struct {
 	// MaxSources caps one download's sources, holders learnt from the
 	// mesh included (default DefaultMaxSources).
 	MaxSources int
-	// PartialWait bounds the wait of a download that no live source can
-	// give the whole file: once no chunk was verified for this long while
-	// only partial holders were left, Get ends with ErrNoSources (the
-	// partial file is kept). Default DefaultPartialWait; < 0: no bound.
+	// PartialWait bounds the wait of a download that no live source is
+	// known to give a missing chunk (only partial holders are left, and
+	// they listed none): once no chunk was verified for this long, Get
+	// ends with ErrNoSources (the partial file is kept). Default
+	// DefaultPartialWait; < 0: no bound.
 	PartialWait time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger

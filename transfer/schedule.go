@@ -195,11 +195,12 @@ func (s *schedule) next(src *source, now time.Time, timeoutCtx func(context.Cont
 }
 
 // stalled reports whether the download stops for want of a source: no
-// live source holds the whole file, no request is in flight and no chunk
-// was verified for stallAfter, though partial holders were asked again
-// every probeEvery. It then sets fatal to errStalled. Called with mu held.
+// request is in flight, no chunk was verified for stallAfter and no live
+// source is known to hold a missing chunk (unheld), though partial holders
+// were asked again every probeEvery. It then sets fatal to errStalled.
+// Called with mu held.
 func (s *schedule) stalled(now time.Time) bool {
-	if s.stallAfter <= 0 || s.whole > 0 || len(s.holders) > 0 || now.Sub(s.progressAt) < s.stallAfter || s.fatal != nil {
+	if s.stallAfter <= 0 || len(s.holders) > 0 || now.Sub(s.progressAt) < s.stallAfter || s.fatal != nil || !s.unheld() {
 		return false
 	}
 	s.fatal = fmt.Errorf("%w: %d of %d chunks are still missing and no source that answered holds them "+
@@ -355,12 +356,28 @@ func (s *schedule) result() (error, int) {
 	return s.fatal, s.remaining
 }
 
-// starved reports whether no live source holds the whole file, as far as
-// their last answers said, and no chunk was verified for d.
+// starved reports whether no chunk was verified for d and no live source
+// is known to hold a missing chunk (unheld).
 func (s *schedule) starved(now time.Time, d time.Duration) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.whole == 0 && now.Sub(s.progressAt) >= d
+	return now.Sub(s.progressAt) >= d && s.unheld()
+}
+
+// unheld reports whether no live source is known to hold a chunk still
+// missing: none holds the whole file and no partial holder's last answer
+// listed one. A seeder that holds chunks back for other downloaders, or
+// keeps this one in its queue, lists the others. Called with mu held.
+func (s *schedule) unheld() bool {
+	if s.whole > 0 {
+		return false
+	}
+	for c, st := range s.state {
+		if st != chunkDone && s.avail[c] > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // liveSources returns how many sources are still in use.
