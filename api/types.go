@@ -84,6 +84,9 @@ type Source struct {
 	Name        string `json:"name"`
 	Addr        string `json:"addr"` // QUIC address IP:PORT
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// Partial: the peer holds only part of the file, a download in
+	// progress that serves the chunks it has verified (a partial hit).
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Result is one file found by a search, grouped by content hash. A result

@@ -54,6 +54,7 @@ type Config struct {
 	QueryRate          float64       `mapstructure:"query_rate"`
 	MaxUploads         int           `mapstructure:"max_uploads"`
 	Swarm              bool          `mapstructure:"swarm"`
+	PartialWait        time.Duration `mapstructure:"partial_wait"`
 	RescanInterval     time.Duration `mapstructure:"rescan_interval"`
 	Capacity           float64       `mapstructure:"capacity"`
 	MetricsListen      string        `mapstructure:"metrics_listen"`

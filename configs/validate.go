@@ -127,6 +127,9 @@ func (c *Config) checkNumbers() error {
 	if c.Capacity < 0 {
 		return invalid("capacity", "%v must be 0 (measure) or positive", c.Capacity)
 	}
+	if c.PartialWait < time.Second {
+		return invalid("partial_wait", "%v is too short; use a duration such as 1m", c.PartialWait)
+	}
 	if c.RescanInterval < time.Second {
 		return invalid("rescan_interval", "%v is too short; use a duration such as 10m", c.RescanInterval)
 	}

@@ -64,8 +64,9 @@ type Daemon struct {
 	metricsAddr string       // where metrics listens
 	web         *web.Server  // nil unless web_listen is set
 	server      *transfer.Server
-	fetcher     *fetcher // runs downloads; set with server
-	browser     *browser // browse requests, both ways; set with server
+	fetcher     *fetcher        // runs downloads; set with server
+	swarm       *transfer.Swarm // shared by server and downloader; nil with swarm off
+	browser     *browser        // browse requests, both ways; set with server
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -22,6 +22,7 @@ import (
 func (d *Daemon) startTransfer() error {
 	var err error
 	sw := d.newSwarm()
+	d.swarm = sw
 	d.server, err = transfer.NewServer(transfer.ServerConfig{
 		Catalog:    d.store,
 		MaxUploads: d.cfg.MaxUploads,
@@ -42,15 +43,16 @@ func (d *Daemon) startTransfer() error {
 			conf.NextProtos = []string{transfer.ALPN}
 			return conf
 		},
-		Swarm:   sw,
-		Resolve: d.memberSource,
-		Logger:  d.log,
+		Swarm:       sw,
+		Resolve:     d.memberSource,
+		PartialWait: d.cfg.PartialWait,
+		Logger:      d.log,
 	})
 	if err != nil {
 		return err
 	}
 	d.fetcher = d.newFetcher(dl)
-	d.browser = newBrowser(d.ov, d.entries, d.log)
+	d.browser = newBrowser(d.ov, d.sharedEntries, d.log)
 	return nil
 }
 

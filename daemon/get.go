@@ -71,7 +71,8 @@ func (f *fetcher) findSources(ctx context.Context, h content.Hash) (api.Result, 
 
 // download fetches the file req names into req.OutDir: from req.Sources,
 // or from the peers a hash search finds (also when the given sources are
-// gone). progress, if not nil, is called as verified bytes arrive. Blocks.
+// gone, and again while only partial holders are left). progress, if not
+// nil, is called as verified bytes arrive. Blocks.
 func (f *fetcher) download(ctx context.Context, req api.GetRequest, progress func(transfer.Progress)) (transfer.Result, error) {
 	h, err := content.ParseHash(req.Hash)
 	if err != nil {
@@ -96,6 +97,12 @@ func (f *fetcher) download(ctx context.Context, req api.GetRequest, progress fun
 			OutDir:   req.OutDir,
 			Sources:  f.net.dialable(sourcesOf(sources)),
 			Progress: progress,
+			// With only partial holders left, search again: a whole copy
+			// may have come back, other holders joined.
+			Find: func(ctx context.Context) []transfer.Source {
+				_, fresh := f.findSources(ctx, h)
+				return f.net.dialable(sourcesOf(fresh))
+			},
 		})
 	}
 	res, err := transfer.Result{}, error(transfer.ErrNoSources)
@@ -155,7 +162,7 @@ func sourcesOf(in []api.Source) []transfer.Source {
 		if err != nil {
 			continue
 		}
-		src := transfer.Source{Name: s.Name, Addr: ap}
+		src := transfer.Source{Name: s.Name, Addr: ap, Partial: s.Partial}
 		if fp, err := hex.DecodeString(s.Fingerprint); err == nil && len(fp) == len(src.Fingerprint) {
 			copy(src.Fingerprint[:], fp)
 		}

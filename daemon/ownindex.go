@@ -3,6 +3,7 @@ package daemon
 import (
 	"net/netip"
 
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/query"
 	"github.com/servent-p2p/servent/ultrapeer"
 )
@@ -19,9 +20,22 @@ func (d *Daemon) selfOwner() ultrapeer.Owner {
 // stand-in, which each of them resolves to its own path here.
 func (d *Daemon) advertised() netip.AddrPort { return d.ov.StandIn() }
 
-// entries is the local catalog as index entries, one per share-relative
-// path (the first root wins when two roots hold the same path).
+// entries is what the node answers queries for: its shared files and its
+// downloads in progress (partialEntries).
 func (d *Daemon) entries() []ultrapeer.Entry {
+	shared := d.sharedEntries()
+	paths := make(map[string]bool, len(shared))
+	hashes := make(map[content.Hash]bool, len(shared))
+	for _, e := range shared {
+		paths[e.Path], hashes[e.Hash] = true, true
+	}
+	return append(shared, d.partialEntries(paths, hashes)...)
+}
+
+// sharedEntries is the local catalog as index entries, one per
+// share-relative path (the first root wins when two roots hold the same
+// path): what a browse lists.
+func (d *Daemon) sharedEntries() []ultrapeer.Entry {
 	files, err := d.store.Files()
 	if err != nil {
 		d.log.Error("reading catalog", "err", err)

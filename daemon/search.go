@@ -160,9 +160,10 @@ func (run *searchRun) addHit(h *query.Descriptor) bool {
 		run.done.FirstHit = time.Since(run.start)
 	}
 	run.done.Hits++
-	src := hitSource(h.Hit)
 	full := func() bool { return run.max > 0 && len(run.results) >= run.max }
 	for _, fr := range h.Hit.Results {
+		src := hitSource(h.Hit)
+		src.Partial = fr.Partial
 		r, ok := run.results[fr.Hash]
 		if !ok {
 			if full() {

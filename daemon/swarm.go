@@ -1,18 +1,41 @@
 package daemon
 
 import (
+	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/transfer"
+	"github.com/servent-p2p/servent/ultrapeer"
 )
 
 // newSwarm returns the Swarm the file server and the downloader share
 // (downloads in progress are served, holders are exchanged by key), or
-// nil when the swarm key is off.
+// nil when the swarm key is off. A download that verified its first
+// chunk, or ended, changes the node's index (partialEntries).
 func (d *Daemon) newSwarm() *transfer.Swarm {
 	if !d.cfg.Swarm {
 		return nil
 	}
-	return transfer.NewSwarm(transfer.Key(d.ov.Fingerprint()), 0)
+	sw := transfer.NewSwarm(transfer.Key(d.ov.Fingerprint()), 0)
+	sw.OnChange(d.catalogChanged)
+	return sw
+}
+
+// partialEntries are the downloads in progress with a verified chunk, as
+// partial index entries (PFSP): they answer searches by hash only, and
+// the hits say the file is partial. A download is left out when a shared
+// file has its hash (the whole file is answered for) or its name as path
+// (a path names one entry): paths and hashes are the shared entries',
+// and paths gets the partial entries' too.
+func (d *Daemon) partialEntries(paths map[string]bool, hashes map[content.Hash]bool) []ultrapeer.Entry {
+	var out []ultrapeer.Entry
+	for _, f := range d.swarm.InProgress() {
+		if hashes[f.Hash] || paths[f.Name] || f.Name == "" {
+			continue
+		}
+		paths[f.Name] = true
+		out = append(out, ultrapeer.Entry{Path: f.Name, Size: f.Size, Hash: f.Hash, Partial: true})
+	}
+	return out
 }
 
 // memberSource resolves a holder heard of in the download mesh, by key,

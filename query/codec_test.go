@@ -105,9 +105,49 @@ func goldenLargeHit(t testing.TB) ([]byte, *Descriptor) {
 	return b, d
 }
 
+// goldenPartialHit is a hit for a file the responder holds in part: GGEP
+// "PR" in the result's extension block.
+func goldenPartialHit(t testing.TB) ([]byte, *Descriptor) {
+	b := unhex(t,
+		"0102030405060708 FF0A0B0C0D0E0F00", "81", "01", "00", // GUID, QueryHit, TTL 1, hops 0
+		"82000000",                           // payload length 130: 11 + result 96 + QHD 7 + ID 16
+		"01", "0000", "00000000", "00000000", // 1 hit, port 0, 0.0.0.0, speed 0
+		"03000000", "00005000", // file index 3, size 5 MiB
+		hx("p.bin"), "00",
+		urn11(), "1C", // HUGE urn, then the 0x1C separator
+		"C3", "82", hx("PR"), "40", // GGEP: last, "PR", empty
+		"00",                         // end of extension block
+		hx("SRVT"), "02", "00", "20", // QHD: no GGEP
+		"00000000000000000000000000000000", // servent ID
+	)
+	d := &Descriptor{Header: Header{GUID: testGUID, Type: TypeQueryHit, TTL: 1}, Hit: &QueryHit{
+		Addr:    netip.AddrFrom4([4]byte{}),
+		Results: []FileResult{{Index: 3, Size: 5 << 20, Name: "p.bin", Hash: hash11(), Partial: true}},
+		Vendor:  [4]byte{'S', 'R', 'V', 'T'},
+	}}
+	return b, d
+}
+
+// TestPartialResultFromOthers: LimeWire writes the ranges a partial
+// result holds in "PR1".."PR4" by size class ("PR0": none) and "PRU" when
+// they are unverified; such a result (beside "LF" too) is partial, and a
+// result without any "PR" key is not.
+func TestPartialResultFromOthers(t *testing.T) {
+	d, err := Unmarshal(wire(t, "81", "02", "0000", "00000000", "00000000",
+		"01000000", "10000000", hx("whole.txt"), "00", urn11(), "00",
+		"02000000", "FFFFFFFF", hx("big.iso"), "00", urn11(), "1C", "C3"+"03"+hx("PR1")+"42"+"0010"+"03"+hx("PRU")+"40"+"C2"+hx("LF")+"4501010102C0", "00",
+		hitTrailer()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := d.Hit.Results; len(r) != 2 || r[0].Partial || !r[1].Partial || r[1].Size != 3<<30 {
+		t.Fatalf("results %+v: want the second one partial, of 3 GiB", r)
+	}
+}
+
 func TestGolden(t *testing.T) {
 	for name, g := range map[string]func(testing.TB) ([]byte, *Descriptor){
-		"query": goldenQuery, "hit": goldenHit, "large hit": goldenLargeHit,
+		"query": goldenQuery, "hit": goldenHit, "large hit": goldenLargeHit, "partial hit": goldenPartialHit,
 	} {
 		t.Run(name, func(t *testing.T) {
 			want, d := g(t)
@@ -286,7 +326,7 @@ func TestSplitHits(t *testing.T) {
 }
 
 func FuzzDescriptor(f *testing.F) {
-	for _, g := range []func(testing.TB) ([]byte, *Descriptor){goldenQuery, goldenHit, goldenLargeHit} {
+	for _, g := range []func(testing.TB) ([]byte, *Descriptor){goldenQuery, goldenHit, goldenLargeHit, goldenPartialHit} {
 		b, _ := g(f)
 		f.Add(b)
 	}

@@ -24,6 +24,7 @@ const (
 // GGEP keys this servent reads and writes (see docs/PROTOCOL.md).
 const (
 	KeyLargeFile   = "LF" // result: 64-bit file size, little-endian, minimal bytes
+	KeyPartial     = "PR" // result: the responder holds only part of the file (PFSP); empty, data ignored
 	KeyIPv6        = "6"  // QHD: 16-byte IPv6 address
 	KeyQUICPort    = "QP" // QHD: QUIC port, uint16 little-endian
 	KeyFingerprint = "FP" // QHD: 32-byte public-key fingerprint

@@ -18,23 +18,34 @@ type FileResult struct {
 	Name string
 	// Hash is the content hash, written as a HUGE urn:blake3 element. Required.
 	Hash content.Hash
+	// Partial: the responder holds only the chunks it has verified of a
+	// download in progress (GGEP "PR"); it says which when asked.
+	Partial bool
 }
 
 func (r *FileResult) encodedLen() int {
 	n := resultFixed + len(r.Name) + 1 + URNLen + 1
-	if r.Size >= size32Escape {
-		var buf [8]byte
-		n += 1 + GGEPLen(r.largeFileExt(&buf)) // separator + GGEP
+	var buf [8]byte
+	if exts := r.ggepExts(&buf); len(exts) > 0 {
+		n += 1 + GGEPLen(exts) // separator + GGEP
 	}
 	return n
 }
 
-// largeFileExt is the GGEP "LF" extension of a result of 4 GiB or more:
-// the size little-endian in minimal bytes, COBS-encoded when it holds a
-// 0x00 (a result's extension block is NUL-terminated). buf backs the data.
-func (r *FileResult) largeFileExt(buf *[8]byte) []GGEPExt {
-	binary.LittleEndian.PutUint64(buf[:], r.Size)
-	return []GGEPExt{{ID: KeyLargeFile, Data: buf[:largeFileLen(r.Size)], COBS: true}}
+// ggepExts is the result's GGEP block, nil when it needs none: "LF" for a
+// result of 4 GiB or more (the size little-endian in minimal bytes,
+// COBS-encoded when it holds a 0x00, as a result's extension block is
+// NUL-terminated), "PR" for a partial one. buf backs the data.
+func (r *FileResult) ggepExts(buf *[8]byte) []GGEPExt {
+	var exts []GGEPExt
+	if r.Size >= size32Escape {
+		binary.LittleEndian.PutUint64(buf[:], r.Size)
+		exts = append(exts, GGEPExt{ID: KeyLargeFile, Data: buf[:largeFileLen(r.Size)], COBS: true})
+	}
+	if r.Partial {
+		exts = append(exts, GGEPExt{ID: KeyPartial})
+	}
+	return exts
 }
 
 func largeFileLen(size uint64) int {
@@ -61,11 +72,11 @@ func (r *FileResult) appendTo(dst []byte) ([]byte, error) {
 	dst = append(dst, r.Name...)
 	dst = append(dst, 0)
 	dst = appendURN(dst, r.Hash)
-	if r.Size >= size32Escape {
-		var buf [8]byte
+	var buf [8]byte
+	if exts := r.ggepExts(&buf); len(exts) > 0 {
 		dst = append(dst, extSeparator)
 		var err error
-		if dst, err = AppendGGEP(dst, r.largeFileExt(&buf)); err != nil {
+		if dst, err = AppendGGEP(dst, exts); err != nil {
 			return dst, err
 		}
 	}
@@ -106,7 +117,9 @@ func parseResult(b []byte, r *FileResult) (n int, usable bool, err error) {
 // is usable: it has a urn:blake3 and, when its 32-bit size is the escape,
 // an "LF" size. The block is read liberally: elements separated by 0x1C,
 // unknown strings (legacy metadata, other URNs) ignored, GGEP blocks walked
-// structurally, "LF" (from 2^31, as real clients write it) gives the size.
+// structurally, "LF" (from 2^31, as real clients write it) gives the size,
+// "PR" or any key starting with it (whatever the data) marks the result
+// partial.
 func (r *FileResult) parseExtensions(b []byte, sizeEscaped bool) (n int, usable bool, err error) {
 	var haveURN, haveLF bool
 	p := 0
@@ -123,11 +136,14 @@ func (r *FileResult) parseExtensions(b []byte, sizeEscaped bool) (n int, usable 
 			continue
 		case GGEPMagic:
 			n, err := walkGGEP(b[p:], func(id, data []byte) error {
-				if string(id) != KeyLargeFile {
-					return nil
+				if string(id) == KeyLargeFile {
+					haveLF = true
+					return r.setLargeSize(data)
 				}
-				haveLF = true
-				return r.setLargeSize(data)
+				// "PR", and LimeWire's "PR0".."PR4" (the ranges held, by
+				// size class: not needed, the holder is asked) and "PRU".
+				r.Partial = r.Partial || bytes.HasPrefix(id, []byte(KeyPartial))
+				return nil
 			})
 			if err != nil {
 				return 0, false, err

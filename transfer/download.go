@@ -57,6 +57,9 @@ func NewDownloader(cfg Config) (*Downloader, error) {
 	if cfg.MaxSources <= 0 {
 		cfg.MaxSources = DefaultMaxSources
 	}
+	if cfg.PartialWait == 0 {
+		cfg.PartialWait = DefaultPartialWait
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

@@ -23,7 +23,7 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 	srcs := set.all()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sc := newSchedule(runCtx, n, dl.Verified, srcs, d.cfg.Swarm != nil)
+	sc := d.newSchedule(runCtx, n, dl, srcs)
 	if sc.remaining == 0 {
 		return 0, nil
 	}
@@ -35,6 +35,7 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 	w := &worker{d: d, dl: dl, p: p, sc: sc, onQueue: prog.queued}
 	w.onChunk = func(c int, length int) {
 		p.markVerified(dl, c)
+		d.cfg.Swarm.verified(dl.Hash)
 		prog.chunk(length)
 	}
 	if d.cfg.Swarm != nil {
@@ -54,19 +55,43 @@ func (d *Downloader) fetchAll(ctx context.Context, req Request, dl *Download, p 
 	if d.cfg.Swarm != nil {
 		wg.Go(func() { set.meshLoop(sc, n, start) })
 	}
-	wg.Wait()
-	fatal, remaining := sc.result()
-	fetched := prog.fetched
-	switch {
-	case errors.Is(fatal, ErrNoSources):
-		return fetched, d.noSources(set.all())
-	case fatal != nil: // a claimed chunk may have failed to write
-		return fetched, fatal
-	case remaining == 0:
-		return fetched, nil
-	default:
-		return fetched, fmt.Errorf("download interrupted, partial kept in %s: %w", dl.PartPath, ctx.Err())
+	if req.Find != nil {
+		wg.Go(func() { set.findLoop(sc, req.Find, refindEvery(d.cfg.PartialWait), n, start) })
 	}
+	wg.Wait()
+	return prog.fetched, d.fetchErr(ctx, sc, set, dl)
+}
+
+// fetchErr is how a fetch whose workers are done ended: nil when every
+// chunk is in.
+func (d *Downloader) fetchErr(ctx context.Context, sc *schedule, set *sourceSet, dl *Download) error {
+	fatal, remaining := sc.result()
+	switch {
+	case errors.Is(fatal, errStalled):
+		return fmt.Errorf("%w (partial kept, rerun to resume): %w", ErrNoSources, fatal)
+	case errors.Is(fatal, ErrNoSources):
+		return d.noSources(set.all())
+	case fatal != nil: // a claimed chunk may have failed to write
+		return fatal
+	case remaining == 0:
+		return nil
+	default:
+		return fmt.Errorf("download interrupted, partial kept in %s: %w", dl.PartPath, ctx.Err())
+	}
+}
+
+// newSchedule schedules dl's missing chunks from srcs, a partial hit
+// among them holding nothing until it answers, and stops after
+// PartialWait without a new chunk when only partial holders are left.
+func (d *Downloader) newSchedule(ctx context.Context, n int, dl *Download, srcs []*source) *schedule {
+	for _, s := range srcs {
+		if s.Partial && s.have == nil {
+			s.have = make([]byte, (n+7)/8)
+		}
+	}
+	sc := newSchedule(ctx, n, dl.Verified, srcs, d.cfg.Swarm != nil)
+	sc.stallAfter = max(d.cfg.PartialWait, 0)
+	return sc
 }
 
 // fetchProgress counts the chunks and bytes of a download as its workers

@@ -33,6 +33,7 @@ const (
 	DefaultPerSource    = 4
 	DefaultChunkTimeout = 30 * time.Second
 	DefaultMaxFailures  = 4
+	DefaultPartialWait  = time.Minute
 )
 
 // DialFunc opens a QUIC connection to addr. The daemon dials over its one
@@ -45,6 +46,10 @@ type Source struct {
 	Name        string
 	Addr        netip.AddrPort
 	Fingerprint [32]byte
+	// Partial: the peer said it holds only part of the file (a partial
+	// hit): it counts as holding nothing until its first answer says what
+	// it holds, as a holder heard of in the download mesh does.
+	Partial bool
 }
 
 // Request asks for one file.
@@ -64,6 +69,12 @@ type Request struct {
 	// Progress, if set, is called after each verified chunk and once at
 	// the end, never concurrently with itself.
 	Progress func(Progress)
+	// Find, if set, is asked for sources again (the daemon: a new search
+	// by hash) while no live source is known to hold a missing chunk and
+	// no chunk came for 5 s (a quarter of Config.PartialWait if less), at
+	// most that often; the sources it returns that the download does not
+	// use yet join it. It blocks.
+	Find func(context.Context) []Source
 }
 
 // Progress is a snapshot of a running download.
@@ -144,6 +155,12 @@ type Config struct {
 	// MaxSources caps one download's sources, holders learnt from the
 	// mesh included (default DefaultMaxSources).
 	MaxSources int
+	// PartialWait bounds the wait of a download that no live source is
+	// known to give a missing chunk (only partial holders are left, and
+	// they listed none): once no chunk was verified for this long, Get
+	// ends with ErrNoSources (the partial file is kept). Default
+	// DefaultPartialWait; < 0: no bound.
+	PartialWait time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }

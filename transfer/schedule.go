@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -60,16 +61,22 @@ type schedule struct {
 	remaining int   // chunks not done
 	pending   int   // chunks neither done nor in flight
 	live      int   // sources not dropped
-	fatal     error // set once: stops every worker
-	wake      chan struct{}
-	ended     chan struct{} // closed when every chunk is done or fatal is set
+	whole     int   // live sources that hold the whole file, as far as known
+	// stallAfter: with no whole-file source live and no chunk verified for
+	// this long, the download stops (errStalled); 0: it waits as long as
+	// its partial holders answer.
+	stallAfter time.Duration
+	progressAt time.Time // when the last chunk was verified (or the start)
+	fatal      error     // set once: stops every worker
+	wake       chan struct{}
+	ended      chan struct{} // closed when every chunk is done or fatal is set
 }
 
 // newSchedule schedules every chunk whose bit is clear in verified, to be
 // fetched from srcs (more may be added). random shuffles the hand-out
 // order; otherwise chunks go in file order.
 func newSchedule(ctx context.Context, n int, verified []byte, srcs []*source, random bool) *schedule {
-	s := &schedule{parent: ctx, state: make([]uint8, n), holders: make(map[int][]*assignment), avail: make([]int, n), wake: make(chan struct{}), ended: make(chan struct{})}
+	s := &schedule{parent: ctx, state: make([]uint8, n), holders: make(map[int][]*assignment), avail: make([]int, n), wake: make(chan struct{}), ended: make(chan struct{}), progressAt: time.Now()}
 	for i := range n {
 		if bitSet(verified, i) {
 			s.state[i] = chunkDone
@@ -102,6 +109,9 @@ func (s *schedule) add(src *source) {
 func (s *schedule) addLocked(src *source) {
 	s.live++
 	s.countHave(src.have, 1)
+	if src.have == nil {
+		s.whole++
+	}
 }
 
 // countHave adds d to the availability of every chunk in have (nil: a
@@ -143,7 +153,7 @@ func (s *schedule) checkEnd() {
 func (s *schedule) next(src *source, now time.Time, timeoutCtx func(context.Context) (context.Context, context.CancelFunc)) (a *assignment, wait <-chan struct{}, retryIn time.Duration, finished bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fatal != nil || s.remaining == 0 || src.dropped || s.parent.Err() != nil {
+	if s.fatal != nil || s.remaining == 0 || src.dropped || s.parent.Err() != nil || s.stalled(now) {
 		return nil, nil, 0, true
 	}
 	if now.Before(src.pausedUntil) { // it answered "not yet"
@@ -184,53 +194,19 @@ func (s *schedule) next(src *source, now time.Time, timeoutCtx func(context.Cont
 	return a, nil, 0, false
 }
 
-// pick chooses a pending chunk that has(): one given back first, else the
-// rarest among the next scanLimit of the hand-out order (the first found
-// held by floor partial sources, the fewest possible, if any). -1 if
-// none. Called with mu held.
-func (s *schedule) pick(has func(int) bool, floor int) int {
-	for i := 0; i < len(s.retry); i++ {
-		c := s.retry[i]
-		if s.state[c] != chunkPending {
-			s.retry = append(s.retry[:i], s.retry[i+1:]...)
-			i--
-			continue
-		}
-		if has(c) {
-			s.retry = append(s.retry[:i], s.retry[i+1:]...)
-			return c
-		}
+// stalled reports whether the download stops for want of a source: no
+// request is in flight, no chunk was verified for stallAfter and no live
+// source is known to hold a missing chunk (unheld), though partial holders
+// were asked again every probeEvery. It then sets fatal to errStalled.
+// Called with mu held.
+func (s *schedule) stalled(now time.Time) bool {
+	if s.stallAfter <= 0 || len(s.holders) > 0 || now.Sub(s.progressAt) < s.stallAfter || s.fatal != nil || !s.unheld() {
+		return false
 	}
-	for s.pos < len(s.order) && s.state[s.order[s.pos]] != chunkPending {
-		s.pos++
-	}
-	best, bestN := -1, 0
-	for i, seen := s.pos, 0; i < len(s.order) && seen < scanLimit; i++ {
-		c := s.order[i]
-		if s.state[c] != chunkPending || !has(c) {
-			continue
-		}
-		seen++
-		if best < 0 || s.avail[c] < bestN {
-			best, bestN = c, s.avail[c]
-			if bestN <= floor {
-				break
-			}
-		}
-	}
-	return best
-}
-
-// stealable picks an in-flight chunk that has() and that is held by
-// exactly one other source, so a slow source does not hold up the end of
-// a download. -1 if none.
-func (s *schedule) stealable(src *source, has func(int) bool) int {
-	for i, st := range s.state {
-		if st == chunkInFlight && len(s.holders[i]) == 1 && s.holders[i][0].src != src && has(i) {
-			return i
-		}
-	}
-	return -1
+	s.fatal = fmt.Errorf("%w: %d of %d chunks are still missing and no source that answered holds them "+
+		"(only partial holders, none with a new chunk for %s)", errStalled, s.remaining, len(s.state), s.stallAfter)
+	s.broadcast()
+	return true
 }
 
 // release removes a from its chunk's holders. Called with mu held.
@@ -303,6 +279,12 @@ func (s *schedule) setHaveLocked(src *source, have []byte) {
 	if !src.dropped {
 		s.countHave(src.have, -1)
 		s.countHave(have, 1)
+		switch {
+		case src.have == nil: // a whole-file holder turned out partial
+			s.whole--
+		case have == nil:
+			s.whole++
+		}
 	}
 	src.have = have
 }
@@ -321,6 +303,7 @@ func (s *schedule) claim(a *assignment) bool {
 		}
 		s.state[a.chunk] = chunkDone
 		s.remaining--
+		s.progressAt = time.Now()
 		for _, h := range s.holders[a.chunk] {
 			h.cancel()
 		}
@@ -338,6 +321,9 @@ func (s *schedule) drop(src *source, err error) bool {
 		return false
 	}
 	s.countHave(src.have, -1)
+	if src.have == nil {
+		s.whole--
+	}
 	src.dropped = true
 	src.err = err
 	s.live--
@@ -368,6 +354,30 @@ func (s *schedule) result() (error, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.fatal, s.remaining
+}
+
+// starved reports whether no chunk was verified for d and no live source
+// is known to hold a missing chunk (unheld).
+func (s *schedule) starved(now time.Time, d time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return now.Sub(s.progressAt) >= d && s.unheld()
+}
+
+// unheld reports whether no live source is known to hold a chunk still
+// missing: none holds the whole file and no partial holder's last answer
+// listed one. A seeder that holds chunks back for other downloaders, or
+// keeps this one in its queue, lists the others. Called with mu held.
+func (s *schedule) unheld() bool {
+	if s.whole > 0 {
+		return false
+	}
+	for c, st := range s.state {
+		if st != chunkDone && s.avail[c] > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // liveSources returns how many sources are still in use.

@@ -33,6 +33,9 @@ var (
 	// errNotYet: the source holds only part of the file, not the range
 	// asked for; its answer says which ranges it holds.
 	errNotYet = errors.New("source does not hold that range yet")
+	// errStalled: no live source was known to hold a missing chunk, and
+	// none came, for Config.PartialWait.
+	errStalled = errors.New("waited in vain for the missing chunks")
 )
 
 // answer is what a source's response said about the file besides its

@@ -37,6 +37,7 @@ type Swarm struct {
 	seeding   map[content.Hash]map[int]sendMark // chunks sent to swarm members
 	uploads   map[Key]bool                      // members being sent a chunk now
 	closed    bool
+	onChange  func() // InProgress may answer otherwise; nil: nobody asks
 }
 
 // holder is one entry of the mesh.
@@ -93,7 +94,9 @@ func (s *Swarm) unregister(a *activeDownload) {
 	if s.active[a.dl.Hash] == a {
 		delete(s.active, a.dl.Hash)
 	}
+	notify := s.listedLocked(a, false)
 	s.mu.Unlock()
+	notify()
 	a.mu.Lock()
 	a.closed = true
 	a.mu.Unlock()
@@ -125,6 +128,9 @@ type activeDownload struct {
 	// learn is told of holders the server hears of; it must not block.
 	// Nil for a finished download served from its final file.
 	learn func([]Key)
+	// listed: InProgress lists it (it runs and has a verified chunk).
+	// Guarded by the Swarm's mu.
+	listed bool
 
 	mu     sync.RWMutex // read-held while a chunk is read for serving
 	closed bool
@@ -176,9 +182,12 @@ func (s *Swarm) add(dl *Download, p *partial, learn func([]Key)) (remove func())
 		learn = func([]Key) {}
 	}
 	a := &activeDownload{dl: dl, p: p, learn: learn}
+	resumed := countBits(a.have(), content.NumChunks(dl.Size)) > 0
 	s.mu.Lock()
 	s.active[dl.Hash] = a
+	notify := s.listedLocked(a, resumed)
 	s.mu.Unlock()
+	notify()
 	return func() { s.unregister(a) }
 }
 

@@ -11,6 +11,15 @@ import (
 // This file holds the body encoders and the strict decoder of the index
 // plane; wire.go holds the message types and the framing.
 
+// PartialKeyword, as an entry's only keyword on the wire, marks the entry
+// partial (Entry.Partial). It normalises to no word at all
+// (content.Keywords), so an ultrapeer that does not know the mark indexes
+// the entry by its hash only: it never answers a keyword query with it.
+const PartialKeyword = "\x00"
+
+// partialKeywords is the keyword list a partial entry is written with.
+var partialKeywords = []string{PartialKeyword}
+
 func appendString(b []byte, s string, limit int, field string) ([]byte, error) {
 	if len(s) > limit || !utf8.ValidString(s) {
 		return b, fmt.Errorf("%w: %s: %d bytes or invalid UTF-8", ErrMalformed, field, len(s))
@@ -73,11 +82,15 @@ func appendUpdate(b []byte, u *Update) ([]byte, error) {
 		}
 		b = binary.AppendUvarint(b, uint64(e.Size))
 		b = append(b, e.Hash[:]...)
-		if len(e.Keywords) > MaxKeywords {
+		kws := e.Keywords
+		if e.Partial {
+			kws = partialKeywords
+		}
+		if len(kws) > MaxKeywords {
 			return b, fmt.Errorf("%w: %d keywords", ErrMalformed, len(e.Keywords))
 		}
-		b = binary.AppendUvarint(b, uint64(len(e.Keywords)))
-		for _, k := range e.Keywords {
+		b = binary.AppendUvarint(b, uint64(len(kws)))
+		for _, k := range kws {
 			if b, err = appendString(b, k, MaxKeywordLen, "keyword"); err != nil {
 				return b, err
 			}
@@ -277,6 +290,9 @@ func (d *decoder) update() Update {
 		}
 		for j := range e.Keywords {
 			e.Keywords[j] = d.string("keyword", MaxKeywordLen)
+		}
+		if len(e.Keywords) == 1 && e.Keywords[0] == PartialKeyword {
+			e.Keywords, e.Partial = nil, true
 		}
 	}
 	if n := d.count("remove count", 2, math.MaxInt32); n > 0 {

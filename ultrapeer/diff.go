@@ -36,7 +36,7 @@ func Diff(old, new []Entry) (add []Entry, remove []string) {
 
 // sameEntry reports whether two entries with the same path are equal.
 func sameEntry(a, b Entry) bool {
-	return a.Size == b.Size && a.Hash == b.Hash && slices.Equal(a.Keywords, b.Keywords)
+	return a.Size == b.Size && a.Hash == b.Hash && a.Partial == b.Partial && slices.Equal(a.Keywords, b.Keywords)
 }
 
 // Delta returns the Update that moves an ultrapeer holding the leaf's index

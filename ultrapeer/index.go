@@ -31,7 +31,7 @@ func (x Index) Match(q *query.Query) []query.QueryHit {
 	for _, m := range matches {
 		res := make([]query.FileResult, len(m.Entries))
 		for i, e := range m.Entries {
-			res[i] = query.FileResult{Index: uint32(i), Size: uint64(e.Size), Name: e.Path, Hash: e.Hash}
+			res[i] = query.FileResult{Index: uint32(i), Size: uint64(e.Size), Name: e.Path, Hash: e.Hash, Partial: e.Partial}
 		}
 		hits = append(hits, OwnerHit(m.Owner, res))
 	}

@@ -26,10 +26,11 @@ type ownerIndex struct {
 }
 
 type docEntry struct {
-	path  string
-	size  int64
-	hash  content.Hash
-	kwOff uint32
+	path    string
+	size    int64
+	hash    content.Hash
+	kwOff   uint32
+	partial bool
 }
 
 type hashRef struct {
@@ -58,7 +59,7 @@ func (x *ownerIndex) keywords(i int) []string {
 // entry returns entry i as an Entry (a copy).
 func (x *ownerIndex) entry(i int) Entry {
 	e := &x.entries[i]
-	return Entry{Path: e.path, Size: e.size, Hash: e.hash, Keywords: x.keywords(i)}
+	return Entry{Path: e.path, Size: e.size, Hash: e.hash, Keywords: x.keywords(i), Partial: e.partial}
 }
 
 // find returns the index of the entry with path p.
@@ -180,7 +181,7 @@ func (b *builder) add(e Entry, kws []string) bool {
 		}
 		ids[i] = id
 	}
-	b.entries = append(b.entries, docEntry{path: e.Path, size: e.Size, hash: e.Hash})
+	b.entries = append(b.entries, docEntry{path: e.Path, size: e.Size, hash: e.Hash, partial: e.Partial})
 	b.kws = append(b.kws, ids)
 	return true
 }

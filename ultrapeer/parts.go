@@ -45,6 +45,9 @@ func entryWireSize(e Entry) int {
 	for _, k := range e.Keywords {
 		n += len(k) + 2
 	}
+	if e.Partial {
+		n += len(PartialKeyword) + 2
+	}
 	return n
 }
 

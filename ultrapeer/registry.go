@@ -1,7 +1,6 @@
 package ultrapeer
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -45,8 +44,12 @@ type Entry struct {
 	Hash content.Hash
 	// Keywords are the file's search words. When empty, the registry uses
 	// content.Keywords(Path); either way they are normalised again with
-	// content.Keywords.
+	// content.Keywords. A partial entry has none.
 	Keywords []string
+	// Partial: the owner holds only part of the file, a download in
+	// progress (Gnutella's PFSP). The entry answers queries by hash only,
+	// never by words, and its hits are marked partial.
+	Partial bool
 }
 
 // Update changes one owner's index: a full replacement, or a delta from
@@ -241,6 +244,9 @@ func validate(u Update) error {
 
 // normKeywords returns e's normalised, de-duplicated keywords.
 func normKeywords(e Entry) []string {
+	if e.Partial {
+		return nil
+	}
 	if len(e.Keywords) == 0 {
 		return content.Keywords(e.Path)
 	}
@@ -315,31 +321,6 @@ func (r *Registry) Version() uint64 {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.version
-}
-
-// Hashes returns the content hash of every registered entry, sorted, each
-// once: with Keywords, the input of the ultrapeer's QRP table (URN queries
-// route on the hash).
-func (r *Registry) Hashes() []content.Hash {
-	var out []content.Hash
-	for _, st := range r.snapshot() {
-		for _, h := range st.idx.byHash {
-			out = append(out, h.hash)
-		}
-	}
-	slices.SortFunc(out, func(a, b content.Hash) int { return bytes.Compare(a[:], b[:]) })
-	return slices.Compact(out)
-}
-
-// Keywords returns every distinct keyword of every registered entry, sorted:
-// the input of the ultrapeer's QRP table.
-func (r *Registry) Keywords() []string {
-	var out []string
-	for _, st := range r.snapshot() {
-		out = append(out, st.idx.words...)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // Match returns the entries that match a query, grouped by owner, owners

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/servent-p2p/servent/content"
+	"github.com/servent-p2p/servent/query"
 )
 
 func owner(id string) Owner {
@@ -270,5 +271,40 @@ func TestRegistryHashes(t *testing.T) {
 	r.Drop("l1")
 	if got := r.Hashes(); !slices.Equal(got, []content.Hash{b}) {
 		t.Fatalf("after drop: Hashes() = %x", got)
+	}
+}
+
+// TestRegistryPartialEntries: a partial entry (a download in progress)
+// answers a query by its hash, marked partial, never a keyword query, and
+// its hash reaches the QRP table's input; an ultrapeer that does not know
+// the mark (it indexes the wire's keyword as given) also answers it by
+// hash only.
+func TestRegistryPartialEntries(t *testing.T) {
+	r := NewRegistry(0)
+	h := content.Hash{7}
+	mustApply(t, r, "l1", Update{Full: true, ToVersion: 1, Add: []Entry{{Path: "maps/evacuation.pdf", Size: 9, Hash: h, Partial: true}}})
+	mustApply(t, r, "old", Update{Full: true, ToVersion: 1, Add: []Entry{{Path: "maps/evacuation.pdf", Size: 9, Hash: h, Keywords: []string{PartialKeyword}}}})
+	if got := paths(r.Match([]string{"evacuation"}, nil, 0)); len(got) != 0 {
+		t.Errorf("keyword query found %v", got)
+	}
+	if got := paths(r.Match([]string{"evac"}, nil, 0)); len(got) != 0 {
+		t.Errorf("prefix query found %v", got)
+	}
+	m := r.Match(nil, &h, 0)
+	if got := paths(m); !slices.Equal(got, []string{"l1:maps/evacuation.pdf", "old:maps/evacuation.pdf"}) {
+		t.Fatalf("hash query found %v", got)
+	}
+	if !m[0].Entries[0].Partial || len(m[0].Entries[0].Keywords) != 0 {
+		t.Errorf("entry %+v: want partial, no keywords", m[0].Entries[0])
+	}
+	if got := r.Hashes(); !slices.Equal(got, []content.Hash{h}) {
+		t.Errorf("Hashes() = %x", got)
+	}
+	if kw := r.Keywords(); len(kw) != 0 {
+		t.Errorf("Keywords() = %q", kw)
+	}
+	hits := Index{Registry: r}.Match(&query.Query{Hash: h})
+	if len(hits) != 2 || !hits[0].Results[0].Partial {
+		t.Errorf("hits %+v: want the first one's result partial", hits)
 	}
 }

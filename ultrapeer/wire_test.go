@@ -51,6 +51,8 @@ func TestWireGolden(t *testing.T) {
 		{"refuse", &Refuse{Reason: RefuseFull, TryUltrapeers: []string{"u1"}}, "06" + "04" + "01" + "01" + "027531"},
 		{"update", &Update{FromVersion: 1, ToVersion: 2, Remove: []string{"a"}}, "08" + "02" + "00" + "01" + "02" + "00" + "01" + "0161"},
 		{"register", goldenRegister, goldenRegisterHex},
+		{"partial entry", &Update{FromVersion: 1, ToVersion: 2, Add: []Entry{{Path: "a", Size: 5, Hash: content.Hash(fill(0x11)), Partial: true}}},
+			"2c" + "02" + "00" + "01" + "02" + "01" + "01" + "61" + "05" + strings.Repeat("11", 32) + "01" + "01" + "00" + "00"}, // 1 keyword: the partial mark
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, err := AppendFrame(nil, tc.m)
@@ -204,6 +206,7 @@ func FuzzReadFrame(f *testing.F) {
 		&Ack{Version: 300},
 		&Refuse{Reason: RefuseFull, TryUltrapeers: []string{"u1", "u2"}},
 		&Update{FromVersion: 1, ToVersion: 2, Add: []Entry{{Path: "a/b", Size: 7, Keywords: []string{"a", "b"}}}, Remove: []string{"c"}},
+		&Update{FromVersion: 1, ToVersion: 2, Add: []Entry{{Path: "p", Size: 7, Partial: true}}},
 	} {
 		b, err := AppendFrame(nil, m)
 		if err != nil {

@@ -38,13 +38,14 @@ func (t *resultTable) header() int {
 }
 
 // row prints one result: the best-matching name (its share-relative path,
-// so the folder it is in shows), and how many other names its peers gave
-// the same content.
+// so the folder it is in shows), how many other names its peers gave the
+// same content, and how many of its sources hold only part of it.
 func (t *resultTable) row(n int, r api.Result) {
 	name := names.Display(r.Name)
 	if len(r.Names) > 1 {
 		name += fmt.Sprintf("  (+%d other names)", len(r.Names)-1)
 	}
+	name += partialNote(r.Sources)
 	fmt.Fprintf(t.w, "%-3d %10s %7d  %s\n", n, humanBytes(r.Size), len(r.Sources), name)
 }
 
@@ -85,4 +86,23 @@ func (t *resultTable) rows() []api.Result {
 		out[n] = t.res[i]
 	}
 	return out
+}
+
+// partialNote says how many of a result's sources are partial holders
+// (downloads in progress): "  (partial)" when all are, "  (2 partial)"
+// when some are, "" when none is.
+func partialNote(srcs []api.Source) string {
+	n := 0
+	for _, s := range srcs {
+		if s.Partial {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return ""
+	case n == len(srcs):
+		return "  (partial)"
+	}
+	return fmt.Sprintf("  (%d partial)", n)
 }

@@ -42,3 +42,22 @@ func TestResultTable(t *testing.T) {
 		t.Errorf("pipe rows are not in arrival order: %+v", got)
 	}
 }
+
+// TestResultTablePartial: a result whose sources are partial holders says
+// so after its name; a result with none prints as before.
+func TestResultTablePartial(t *testing.T) {
+	for _, tc := range []struct {
+		srcs []api.Source
+		want string
+	}{
+		{[]api.Source{{Name: "a"}}, "map.bin\n"},
+		{[]api.Source{{Name: "a", Partial: true}}, "map.bin  (partial)\n"},
+		{[]api.Source{{Name: "a", Partial: true}, {Name: "b"}, {Name: "c", Partial: true}}, "map.bin  (2 partial)\n"},
+	} {
+		var out bytes.Buffer
+		newResultTable(&out, false).add(api.Result{Name: "map.bin", Hash: "a", Sources: tc.srcs})
+		if !strings.HasSuffix(out.String(), tc.want) {
+			t.Errorf("%d sources: %q, want it to end with %q", len(tc.srcs), out.String(), tc.want)
+		}
+	}
+}
