@@ -52,9 +52,12 @@ type Daemon struct {
 	planner *ultrapeer.Planner // plans every view the hierarchy loop sees
 
 	catalogDirty chan struct{} // the catalog changed: re-index and tell ultrapeers
-	kick         chan struct{} // recompute the topology now
-	rescan       chan struct{} // rescan the shares now
-	dynWake      chan struct{} // a dynamic query may have started: see dynamicLoop
+	// partialsPending: a re-index for the downloads in progress is due
+	// (partialsChanged).
+	partialsPending atomic.Bool
+	kick            chan struct{} // recompute the topology now
+	rescan          chan struct{} // rescan the shares now
+	dynWake         chan struct{} // a dynamic query may have started: see dynamicLoop
 	// noAnswerMarks (tests only) makes searches ask for no answer marks, as
 	// on a network of more than query.MaxAnswering ultrapeers, so that the
 	// ultrapeers query dynamically.

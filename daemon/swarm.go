@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"time"
+
 	"github.com/servent-p2p/servent/content"
 	"github.com/servent-p2p/servent/overlay"
 	"github.com/servent-p2p/servent/transfer"
@@ -16,8 +18,24 @@ func (d *Daemon) newSwarm() *transfer.Swarm {
 		return nil
 	}
 	sw := transfer.NewSwarm(transfer.Key(d.ov.Fingerprint()), 0)
-	sw.OnChange(d.catalogChanged)
+	sw.OnChange(d.partialsChanged)
 	return sw
+}
+
+// partialsEvery bounds how often downloads starting and ending re-index
+// the node's catalog: a folder download starts and ends many a second,
+// and each re-index walks every shared file.
+const partialsEvery = 2 * time.Second
+
+// partialsChanged re-indexes the catalog partialsEvery after the first of
+// a burst of changes to the downloads in progress.
+func (d *Daemon) partialsChanged() {
+	if d.partialsPending.CompareAndSwap(false, true) {
+		time.AfterFunc(partialsEvery, func() {
+			d.partialsPending.Store(false)
+			d.catalogChanged()
+		})
+	}
 }
 
 // partialEntries are the downloads in progress with a verified chunk, as

@@ -17,8 +17,8 @@ type PartialFile struct {
 	Name string
 }
 
-// InProgress returns the downloads in progress that have at least one
-// verified chunk, sorted by hash. Finished downloads still served for a
+// InProgress returns the downloads in progress of files of more than one
+// chunk that have at least one verified chunk, sorted by hash. Finished downloads still served for a
 // while are not among them (the finished file is shared, or not, as the
 // download asked). Safe for concurrent use.
 func (s *Swarm) InProgress() []PartialFile {
@@ -51,14 +51,15 @@ func (s *Swarm) OnChange(fn func()) {
 }
 
 // verified tells the Swarm that the download of h in progress verified a
-// chunk (listed from its first one on).
+// chunk (listed from its first one on, unless the file has only one: it
+// is whole the moment it has anything).
 func (s *Swarm) verified(h content.Hash) {
 	if s == nil {
 		return
 	}
 	s.mu.Lock()
 	notify := func() {}
-	if a := s.active[h]; a != nil && a.learn != nil {
+	if a := s.active[h]; a != nil && a.learn != nil && content.NumChunks(a.dl.Size) > 1 {
 		notify = s.listedLocked(a, true)
 	}
 	s.mu.Unlock()
