@@ -148,7 +148,14 @@ func TestSwarmSeederSendsAboutOnce(t *testing.T) {
 			seeder := newSwarmNode(t, "127.0.0.20", "seeder", cat, m, swarm, uplink(rate))
 			var nodes []*swarmNode
 			for i := range downloaders {
-				nodes = append(nodes, newSwarmNode(t, fmt.Sprintf("127.0.0.%d", 21+i), fmt.Sprintf("d%d", i), newCatalog(), m, swarm, uplink(rate)))
+				n := newSwarmNode(t, fmt.Sprintf("127.0.0.%d", 21+i), fmt.Sprintf("d%d", i), newCatalog(), m, swarm, uplink(rate))
+				// The product's chunk timeout, not the tests' 10 s: without
+				// swarming, 5 x PerSource chunks share the seeder's uplink,
+				// about 2 s a chunk under -race at load 10, and a load spike
+				// past 10 s timed out a download's four requests at once
+				// (MaxFailures), dropping its only source.
+				n.d.cfg.ChunkTimeout = DefaultChunkTimeout
+				nodes = append(nodes, n)
 			}
 			results := getAll(t, nodes, f, []Source{seeder.source("seeder")}, nil)
 			var partialSent int64
