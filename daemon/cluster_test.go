@@ -418,13 +418,26 @@ func (c *cluster) ultrapeerNames() []string {
 	return out
 }
 
+// waitUltrapeers waits until exactly want nodes hold the ultrapeer role;
+// when they do not within timeout, it says who does and why the network
+// is not settled (the members' views of the ultrapeer set and where they
+// differ).
+func (c *cluster) waitUltrapeers(want int, timeout time.Duration) {
+	c.t.Helper()
+	for deadline := time.Now().Add(timeout); len(c.ultrapeerNames()) != want; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("not %d ultrapeers after %v: %v hold the role; %s", want, timeout, c.ultrapeerNames(), c.unsettled(len(c.nodes)))
+		}
+	}
+}
+
 func TestClusterChurnAndFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("40 real nodes: skipped with -short")
 	}
 	o := clusterOptions{nodes: 40, routing: "smart", leavesPerUltrapeer: 5, meshDegree: 4, ttl: 4}
 	c := startCluster(t, o)
-	eventually(t, 60*time.Second, "8 ultrapeers", func() bool { return len(c.ultrapeerNames()) == 8 })
+	c.waitUltrapeers(8, 60*time.Second)
 	c.settled(60 * time.Second)
 	before := c.ultrapeerNames()
 
@@ -502,7 +515,7 @@ func TestClusterLossAndNoQRP(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := startCluster(t, tc.o)
-			eventually(t, 60*time.Second, "8 ultrapeers", func() bool { return len(c.ultrapeerNames()) == 8 })
+			c.waitUltrapeers(8, 60*time.Second)
 			c.settled(60 * time.Second)
 			leaves := c.byRole(role.Leaf)[:8]
 			q0, u0 := c.queryTraffic()

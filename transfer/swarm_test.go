@@ -148,7 +148,14 @@ func TestSwarmSeederSendsAboutOnce(t *testing.T) {
 			seeder := newSwarmNode(t, "127.0.0.20", "seeder", cat, m, swarm, uplink(rate))
 			var nodes []*swarmNode
 			for i := range downloaders {
-				nodes = append(nodes, newSwarmNode(t, fmt.Sprintf("127.0.0.%d", 21+i), fmt.Sprintf("d%d", i), newCatalog(), m, swarm, uplink(rate)))
+				n := newSwarmNode(t, fmt.Sprintf("127.0.0.%d", 21+i), fmt.Sprintf("d%d", i), newCatalog(), m, swarm, uplink(rate))
+				// The product's chunk timeout, not the tests' 10 s: without
+				// swarming, 5 x PerSource chunks share the seeder's uplink,
+				// about 2 s a chunk under -race at load 10, and a load spike
+				// past 10 s timed out a download's four requests at once
+				// (MaxFailures), dropping its only source.
+				n.d.cfg.ChunkTimeout = DefaultChunkTimeout
+				nodes = append(nodes, n)
 			}
 			results := getAll(t, nodes, f, []Source{seeder.source("seeder")}, nil)
 			var partialSent int64
@@ -172,16 +179,25 @@ func TestSwarmSeederSendsAboutOnce(t *testing.T) {
 	}
 }
 
+// swarmLimit bounds getAll's downloads. They are CPU-bound under the race
+// detector: with -race at load average 10-11 on two cores, five 24 MiB
+// downloads took 23-43 s with swarming (one run went past testCtx's 45 s)
+// and 10-18 s without, against about 1 s that the uplinks allow. The
+// tests assert what was sent, not how fast.
+const swarmLimit = 3 * time.Minute
+
 // getAll starts a download of f on every node at once, each with srcs,
-// and waits for them all. watch, if set, is called every few
-// milliseconds until they are done.
+// and waits for them all (at most swarmLimit). watch, if set, is called
+// every few milliseconds until they are done.
 func getAll(t *testing.T, nodes []*swarmNode, f File, srcs []Source, watch func()) []swarmResult {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), swarmLimit)
+	defer cancel()
 	results := make([]swarmResult, len(nodes))
 	var wg sync.WaitGroup
 	for i, n := range nodes {
 		wg.Go(func() {
-			res, err := n.d.Get(testCtx(t), Request{Hash: f.Hash, Size: f.Size, Name: "map.bin", OutDir: t.TempDir(), Sources: srcs})
+			res, err := n.d.Get(ctx, Request{Hash: f.Hash, Size: f.Size, Name: "map.bin", OutDir: t.TempDir(), Sources: srcs})
 			results[i] = swarmResult{res, err}
 		})
 	}
