@@ -74,6 +74,19 @@ func (b *testBackend) addFile(name string, data []byte, n int) string {
 	return h.String()
 }
 
+// addPartialFile is addFile whose last partial of n sources are partial
+// holders (downloads in progress).
+func (b *testBackend) addPartialFile(name string, data []byte, n, partial int) string {
+	b.t.Helper()
+	h := b.addFile(name, data, n)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := n - partial; i < n; i++ {
+		b.files[h].sources[i].Partial = true
+	}
+	return h
+}
+
 func (b *testBackend) Search(ctx context.Context, req api.SearchRequest, fn func(api.Result)) api.SearchDone {
 	b.searches.Add(1)
 	start := time.Now()

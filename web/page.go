@@ -51,6 +51,9 @@ type resultView struct {
 	Size    string
 	Hash    string
 	Sources int
+	// Partial is how many of the sources are still downloading the file
+	// (they have only some of it).
+	Partial int
 	Names   string // source node names, for the title tooltip
 	Href    string
 	// Folder is the folder the file is in on its first source, and

@@ -88,14 +88,19 @@ func (s *Server) search(ctx context.Context, req api.SearchRequest) ([]api.Resul
 // viewOf prepares a result for the template (which escapes every field).
 func viewOf(res api.Result) resultView {
 	peers := make([]string, 0, len(res.Sources))
+	partial := 0
 	for _, src := range res.Sources {
 		peers = append(peers, src.Name)
+		if src.Partial {
+			partial++
+		}
 	}
 	v := resultView{
 		Name:    names.Display(res.Name),
 		Size:    humanSize(res.Size),
 		Hash:    res.Hash,
 		Sources: len(res.Sources),
+		Partial: partial,
 		Names:   names.Display(strings.Join(peers, ", ")),
 		Href:    downloadHref(res.Hash, res.Name),
 	}

@@ -11,6 +11,7 @@ func TestSearchPage(t *testing.T) {
 	b := newTestBackend(t)
 	mapHash := b.addFile("city map 2026.pdf", []byte("a map"), 3)
 	b.addFile("water points.csv", []byte("lat,lon"), 1)
+	b.addPartialFile("shelter list.txt", []byte("school, hall"), 3, 2)
 	_, base := testServer(t, b, nil)
 	c := newClient(t)
 
@@ -23,6 +24,8 @@ func TestSearchPage(t *testing.T) {
 	}{
 		{"home", "", 200, []string{"Open network", `name="q"`}, []string{"files found"}},
 		{"one file", "map", 200, []string{"1 file found", "city map 2026.pdf", "3 sources", "/dl/" + mapHash + "?name=city&#43;map&#43;2026.pdf", "5 B"}, []string{"water points"}},
+		{"partial sources", "shelter", 200, []string{"shelter list.txt", "3 sources (2 still downloading it)"}, nil},
+		{"no partial source", "water", 200, []string{"1 source"}, []string{"still downloading"}},
 		{"by hash", "urn:blake3:" + mapHash, 200, []string{"city map 2026.pdf"}, nil},
 		{"nothing", "zebra", 200, []string{"No file found"}, nil},
 		{"no words", "!!! ???", 400, []string{"at least one word"}, nil},
